@@ -108,6 +108,12 @@ void set_log_append_time(mutable_bytes_view b, timestamp_ms now)
     be::store<uint32_t>(b.data() + L::crc, compute_crc(b));
 }
 
+void set_max_timestamp(mutable_bytes_view b, timestamp_ms max_timestamp)
+{
+    be::store<int64_t>(b.data() + L::max_timestamp, max_timestamp());
+    be::store<uint32_t>(b.data() + L::crc, compute_crc(b));
+}
+
 std::optional<batch_header> batch_iterator::next()
 {
     if (_err || _pos >= _data.size()) return std::nullopt;

@@ -126,6 +126,9 @@ uint32_t compute_crc(bytes_view batch);
 void set_base_offset(mutable_bytes_view batch, offset o);
 void set_partition_leader_epoch(mutable_bytes_view batch, leader_epoch e);
 void set_log_append_time(mutable_bytes_view batch, timestamp_ms now);
+/// Overwrites the max_timestamp field (e.g. with the value validate_records computed, when a
+/// producer's header disagrees with its records) and recomputes the CRC.
+void set_max_timestamp(mutable_bytes_view batch, timestamp_ms max_timestamp);
 
 /// Iterates the batches laid end to end in `data` (a produce payload or a slice of a segment),
 /// validating each with validate_batch. Stops at the end or at the first invalid byte; `error()`

@@ -69,24 +69,39 @@ bytes batch_builder::build() const
         records = std::move(*c);
     }
 
+    batch_header h;
+    h.base_offset = _opts.base_offset;
+    h.partition_leader_epoch = _opts.partition_leader_epoch;
+    h.attributes = static_cast<uint16_t>(_opts.compression);
+    if (_opts.ts_type == timestamp_type::log_append_time) h.attributes |= batch_attr::timestamp_type;
+    if (_opts.transactional) h.attributes |= batch_attr::transactional;
+    if (_opts.control) h.attributes |= batch_attr::control;
+    h.last_offset_delta = _records.empty() ? 0 : static_cast<int32_t>(_records.size() - 1);
+    h.base_timestamp = base_ts;
+    h.max_timestamp = max_ts;
+    h.pid = _opts.pid;
+    h.epoch = _opts.epoch;
+    h.base_sequence = _opts.base_sequence;
+    h.record_count = static_cast<int32_t>(_records.size());
+    return assemble_batch(h, records);
+}
+
+bytes assemble_batch(const batch_header& h, bytes_view records)
+{
     bytes out(L::header_size + records.size());
     uint8_t* p = out.data();
-    uint16_t attrs = static_cast<uint16_t>(_opts.compression);
-    if (_opts.ts_type == timestamp_type::log_append_time) attrs |= batch_attr::timestamp_type;
-    if (_opts.transactional) attrs |= batch_attr::transactional;
-    if (_opts.control) attrs |= batch_attr::control;
-    be::store<int64_t>(p + L::base_offset, _opts.base_offset());
+    be::store<int64_t>(p + L::base_offset, h.base_offset());
     be::store<int32_t>(p + L::batch_length, static_cast<int32_t>(out.size() - L::log_overhead));
-    be::store<int32_t>(p + L::partition_leader_epoch, _opts.partition_leader_epoch());
-    p[L::magic] = 2;
-    be::store<uint16_t>(p + L::attributes, attrs);
-    be::store<int32_t>(p + L::last_offset_delta, _records.empty() ? 0 : static_cast<int32_t>(_records.size() - 1));
-    be::store<int64_t>(p + L::base_timestamp, base_ts());
-    be::store<int64_t>(p + L::max_timestamp, max_ts());
-    be::store<int64_t>(p + L::producer_id, _opts.pid());
-    be::store<int16_t>(p + L::producer_epoch, _opts.epoch());
-    be::store<int32_t>(p + L::base_sequence, _opts.base_sequence);
-    be::store<int32_t>(p + L::record_count, static_cast<int32_t>(_records.size()));
+    be::store<int32_t>(p + L::partition_leader_epoch, h.partition_leader_epoch());
+    p[L::magic] = static_cast<uint8_t>(h.magic);
+    be::store<uint16_t>(p + L::attributes, h.attributes);
+    be::store<int32_t>(p + L::last_offset_delta, h.last_offset_delta);
+    be::store<int64_t>(p + L::base_timestamp, h.base_timestamp());
+    be::store<int64_t>(p + L::max_timestamp, h.max_timestamp());
+    be::store<int64_t>(p + L::producer_id, h.pid());
+    be::store<int16_t>(p + L::producer_epoch, h.epoch());
+    be::store<int32_t>(p + L::base_sequence, h.base_sequence);
+    be::store<int32_t>(p + L::record_count, h.record_count);
     std::copy(records.begin(), records.end(), out.begin() + L::header_size);
     be::store<uint32_t>(p + L::crc, compute_crc(out));
     return out;

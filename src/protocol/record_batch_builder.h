@@ -57,6 +57,11 @@ private:
     std::vector<record_input> _records;
 };
 
+/// Lays out one batch from a header and an already encoded (and, if the header's codec says
+/// so, compressed) records section: every header field is taken from `h` except batch_length
+/// and crc, which are computed. Tests use it to frame hand-made record sections.
+bytes assemble_batch(const batch_header& h, bytes_view records_section);
+
 /// Appends one record, encoded as it sits inside a batch, to `out`.
 void encode_record(bytes& out, const record_input& r, int64_t timestamp_delta, int32_t offset_delta);
 

@@ -1,0 +1,270 @@
+#include "storage/log.h"
+
+#include "base/logging.h"
+#include "storage/errc.h"
+
+namespace samsa::storage {
+namespace {
+constexpr logger log_{"storage"};
+}
+
+result<void> flush_job::run() const
+{
+    for (auto& f : files) SAMSA_TRY(f->sync());
+    if (sync_dir && fs) SAMSA_TRY(fs->sync_dir(dir));
+    return ok();
+}
+
+log::log(file_ops& fs, std::string dir, topic_partition tp, log_config cfg, const clock& clk)
+  : _fs(fs), _dir(std::move(dir)), _tp(std::move(tp)), _cfg(cfg), _clock(clk)
+{
+    _epochs = std::make_unique<leader_epoch_cache>(fs, join_path(_dir, "leader-epoch-checkpoint"));
+}
+
+log::~log() = default;
+
+void log::go_offline(std::error_code ec, const char* what)
+{
+    if (!_offline_error) {
+        log_.error("{}: {} failed: {}; the log is offline for writes until restart", _tp, what, ec.message());
+        _offline_error = ec;
+    }
+}
+
+void log::set_high_watermark(offset hw)
+{
+    _high_watermark = std::clamp(hw, _log_start, _log_end);
+}
+
+uint64_t log::size_bytes() const
+{
+    uint64_t total = 0;
+    for (auto& [b, s] : _segments) total += s->size();
+    return total;
+}
+
+std::vector<offset> log::segment_base_offsets() const
+{
+    std::vector<offset> out;
+    for (auto& [b, s] : _segments) out.push_back(b);
+    return out;
+}
+
+result<void> log::roll()
+{
+    auto& old = active();
+    if (auto r = old.seal(); !r) {
+        go_offline(r.error(), "sealing a segment");
+        return make_error_code(errc::log_offline);
+    }
+    auto seg = segment::create(_fs, _dir, _log_end, seg_opts(), _clock.now_ms());
+    if (!seg) {
+        go_offline(seg.error(), "creating a segment");
+        return make_error_code(errc::log_offline);
+    }
+    log_.debug("{}: rolled new segment at offset {}", _tp, _log_end);
+    _segments.emplace(_log_end, std::move(*seg));
+    // As Kafka does, the finished segment is flushed soon after the roll (flush_rolled()).
+    _roll_flush_pending = _log_end;
+    return ok();
+}
+
+result<void> log::maybe_roll(uint64_t incoming, offset last_offset, timestamp_ms incoming_max_ts)
+{
+    auto& a = active();
+    if (a.empty()) return ok();
+    // As Kafka (KAFKA-4099): the segment's age is measured from its first batch's timestamp to
+    // the incoming batches' timestamp, so old CreateTime timestamps do not roll every append;
+    // wall-clock time only for segments whose batches carry no timestamps.
+    int64_t age = a.first_batch_timestamp() && incoming_max_ts() >= 0
+                      ? incoming_max_ts - *a.first_batch_timestamp()
+                      : _clock.now_ms() - a.created_timestamp();
+    bool full = a.size() + incoming > _cfg.segment_bytes;
+    bool old = age > _cfg.segment_ms - _cfg.segment_jitter_ms;
+    if (full || old || a.index_full() || !a.can_hold_offset(last_offset)) return roll();
+    return ok();
+}
+
+result<append_info> log::append_checked(bytes_view data, std::vector<protocol::batch_header> headers)
+{
+    if (_offline_error) return make_error_code(errc::log_offline);
+    if (headers.empty()) return make_error_code(errc::invalid_batch);
+    if (data.size() > _cfg.segment_bytes) return make_error_code(errc::batch_too_large);
+    timestamp_ms max_ts(-1);
+    for (auto& h : headers) max_ts = std::max(max_ts, h.max_timestamp);
+    SAMSA_TRY(maybe_roll(data.size(), headers.back().last_offset(), max_ts));
+    // The epoch history is written ahead of the batches, so recovery can check every batch's
+    // epoch against it.
+    for (auto& h : headers) {
+        auto latest = _epochs->latest_epoch();
+        if (h.partition_leader_epoch() >= 0 && (!latest || h.partition_leader_epoch > *latest)) {
+            if (auto r = _epochs->assign(h.partition_leader_epoch, h.base_offset); !r) {
+                log_.error("{}: cannot write leader-epoch-checkpoint: {}", _tp, r.error().message());
+                return r.error();
+            }
+        }
+    }
+    if (auto r = active().append(data, headers); !r) {
+        go_offline(r.error(), "writing to a segment");
+        return r.error() == make_error_code(errc::no_space) ? r.error() : make_error_code(errc::log_offline);
+    }
+    append_info info;
+    info.first_offset = headers.front().base_offset;
+    info.last_offset = headers.back().last_offset();
+    info.bytes = data.size();
+    info.batches = headers.size();
+    _log_end = headers.back().next_offset();
+    info.log_start_offset = _log_start;
+    if (_cfg.flush_messages != std::numeric_limits<int64_t>::max() && _log_end - _recovery_point >= _cfg.flush_messages) {
+        if (auto r = flush(); !r) return make_error_code(errc::log_offline);
+    }
+    return info;
+}
+
+result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epoch epoch)
+{
+    if (_offline_error) return make_error_code(errc::log_offline);
+    std::vector<protocol::batch_header> headers;
+    protocol::batch_iterator it(batches);
+    offset next = _log_end;
+    timestamp_ms now = _clock.now_ms();
+    bool append_time = _cfg.timestamp_type == protocol::timestamp_type::log_append_time;
+    size_t pos = 0;
+    while (auto h = it.next()) {
+        auto batch = batches.subspan(pos, h->size_bytes());
+        protocol::set_base_offset(batch, next);
+        protocol::set_partition_leader_epoch(batch, epoch);
+        if (append_time) protocol::set_log_append_time(batch, now);
+        h->base_offset = next;
+        h->partition_leader_epoch = epoch;
+        if (append_time) {
+            h->max_timestamp = now;
+            h->attributes |= protocol::batch_attr::timestamp_type;
+        }
+        next = h->next_offset();
+        pos += h->size_bytes();
+        headers.push_back(*h);
+    }
+    if (it.error() || headers.empty()) return make_error_code(errc::invalid_batch);
+    SAMSA_TRY_ASSIGN(auto info, append_checked(batches, std::move(headers)));
+    if (append_time) info.log_append_time = now;
+    return info;
+}
+
+result<append_info> log::append_with_offsets(bytes_view batches)
+{
+    std::vector<protocol::batch_header> headers;
+    protocol::batch_iterator it(batches);
+    offset next = _log_end;
+    while (auto h = it.next()) {
+        if (h->base_offset < next) return make_error_code(errc::invalid_offset);
+        next = h->next_offset();
+        headers.push_back(*h);
+    }
+    if (it.error() || headers.empty()) return make_error_code(errc::invalid_batch);
+    return append_checked(batches, std::move(headers));
+}
+
+result<file_slice> log::read(offset start, size_t max_bytes, offset max_offset, bool min_one)
+{
+    if (start < _log_start || start > _log_end) return make_error_code(errc::offset_out_of_range);
+    file_slice empty;
+    if (start >= max_offset || start == _log_end) return empty;
+    auto it = _segments.upper_bound(start);
+    if (it != _segments.begin()) --it;
+    for (; it != _segments.end(); ++it) {
+        SAMSA_TRY_ASSIGN(auto slice, it->second->read(start, max_bytes, max_offset, min_one));
+        if (!slice.empty()) return slice;
+        // Nothing at or after `start` in this segment (offset gap or batch too big): next one.
+        if (it->second->next_offset() > start && !min_one) return slice;
+    }
+    return empty;
+}
+
+result<std::optional<timestamp_lookup>> log::find_by_timestamp(timestamp_ms ts)
+{
+    for (auto& [base, seg] : _segments) {
+        if (seg->max_timestamp() < ts) continue;
+        SAMSA_TRY_ASSIGN(auto b, seg->find_batch_by_timestamp(ts));
+        if (!b) continue;
+        if (b->header.last_offset() < _log_start) continue;
+        timestamp_lookup out{std::max(b->header.base_offset, _log_start), b->header.max_timestamp,
+                             b->header.partition_leader_epoch,
+                             file_slice{seg->log_file(), b->position, static_cast<uint32_t>(b->header.size_bytes()),
+                                        b->header.base_offset, b->header.last_offset()}};
+        return std::optional<timestamp_lookup>(out);
+    }
+    return std::optional<timestamp_lookup>{};
+}
+
+flush_job log::prepare_flush(offset up_to)
+{
+    flush_job job;
+    job.up_to = std::min(up_to, _log_end);
+    job.fs = &_fs;
+    job.dir = _dir;
+    job.sync_dir = true;
+    if (job.up_to <= _recovery_point) return job;
+    auto it = _segments.upper_bound(_recovery_point);
+    if (it != _segments.begin()) --it;
+    for (; it != _segments.end() && it->first < job.up_to; ++it) job.files.push_back(it->second->log_file());
+    return job;
+}
+
+void log::complete_flush(const flush_job& job, const result<void>& outcome)
+{
+    if (!outcome) {
+        go_offline(outcome.error(), "fsync");
+        return;
+    }
+    if (job.up_to > _recovery_point) _recovery_point = job.up_to;
+    _last_flush_ms = _clock.monotonic_ms();
+}
+
+result<void> log::flush()
+{
+    if (_offline_error) return make_error_code(errc::log_offline);
+    auto job = prepare_flush(_log_end);
+    auto r = job.run();
+    complete_flush(job, r);
+    if (!r) return make_error_code(errc::log_offline);
+    return ok();
+}
+
+result<void> log::flush_rolled()
+{
+    if (!_roll_flush_pending || _offline_error) return ok();
+    auto job = prepare_flush(*_roll_flush_pending);
+    _roll_flush_pending.reset();
+    auto r = job.run();
+    complete_flush(job, r);
+    if (!r) return make_error_code(errc::log_offline);
+    return ok();
+}
+
+result<void> log::maybe_flush_by_time()
+{
+    if (_cfg.flush_ms == std::numeric_limits<int64_t>::max() || _recovery_point >= _log_end) return ok();
+    if (_clock.monotonic_ms() - _last_flush_ms < _cfg.flush_ms) return ok();
+    return flush();
+}
+
+result<void> log::close(bool do_flush)
+{
+    if (!_segments.empty() && !_offline_error) SAMSA_TRY(active().seal());
+    if (do_flush && !_offline_error) {
+        for (auto& [b, s] : _segments) SAMSA_TRY(s->sync());
+        _recovery_point = _log_end;
+    }
+    remove_deleted_files(true);
+    return ok();
+}
+
+result<void> log::remove_all_files()
+{
+    remove_deleted_files(true);
+    _segments.clear();
+    return _fs.remove_all(_dir);
+}
+
+} // namespace samsa::storage

@@ -1,0 +1,180 @@
+#pragma once
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/result.h"
+#include "storage/file_ops.h"
+#include "storage/leader_epoch_cache.h"
+#include "storage/log_config.h"
+#include "storage/segment.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace samsa::storage {
+
+/// What the log knows from the log directory's checkpoints when it opens.
+struct log_open_options {
+    /// The directory was shut down cleanly (marker present): skip recovery.
+    bool clean_shutdown = false;
+    /// Offsets below this are known to be on disk; recovery scans from its segment on.
+    offset recovery_point{0};
+    /// From log-start-offset-checkpoint, or -1.
+    offset log_start_offset{-1};
+    /// From replication-offset-checkpoint, or -1.
+    offset high_watermark{-1};
+};
+
+/// The outcome of one append.
+struct append_info {
+    offset first_offset{-1};
+    offset last_offset{-1};
+    /// The time stamped on the batches with LogAppendTime, else -1.
+    timestamp_ms log_append_time{-1};
+    offset log_start_offset{0};
+    uint64_t bytes = 0;
+    size_t batches = 0;
+};
+
+/// A record located by timestamp (ListOffsets). Batch granularity: the batch's base offset
+/// and max timestamp; the caller refines to the record inside the batch.
+struct timestamp_lookup {
+    offset off;
+    timestamp_ms ts;
+    leader_epoch epoch;
+    file_slice batch; // the whole batch, for record-level refinement
+};
+
+/// Fsyncs the files of a flush so the syscalls can run off the log's thread (see
+/// log::prepare_flush). run() is safe on any thread; complete on the owner's.
+struct flush_job {
+    std::vector<file_ptr> files;
+    offset up_to{0};
+    bool sync_dir = false;
+    std::string dir;
+    file_ops* fs = nullptr;
+    result<void> run() const;
+};
+
+/// One partition's log: its directory `<topic>-<partition>` of segments, the log start offset
+/// (first offset still readable), log end offset (next offset to assign), high watermark
+/// (offsets below it are committed: on one node, everything appended), recovery point
+/// (offsets below it are known to be synced) and leader-epoch history.
+///
+/// Owned by one shard and used only from its thread. Invariants:
+///   segments non-empty, sorted, non-overlapping; the last one is the active one;
+///   log_start <= high_watermark <= log_end; recovery_point <= log_end.
+/// After an I/O failure on a write or fsync the log is offline: appends and flushes fail with
+/// errc::log_offline (reads still work), until the log is closed and reopened (recovery).
+class log {
+public:
+    static result<std::unique_ptr<log>> open(file_ops& fs, std::string dir, topic_partition tp, log_config cfg,
+                                             const clock& clk, log_open_options opts);
+    ~log();
+
+    /// Appends batches from a producer: `batches` holds v2 batches back to back. Each batch's
+    /// framing and CRC are checked; base offsets and the leader epoch are written in place (and
+    /// LogAppendTime when the config says so). All or nothing: an invalid batch rejects the lot.
+    result<append_info> append_as_leader(mutable_bytes_view batches, leader_epoch epoch);
+    /// Appends batches that already carry their offsets (replication): offsets must start at
+    /// or after the log end offset and increase.
+    result<append_info> append_with_offsets(bytes_view batches);
+
+    /// Whole batches from the one holding `start`, up to `max_bytes` (at least one batch when
+    /// min_one), not beyond `max_offset` (exclusive; e.g. the high watermark). Empty at the end.
+    /// errc::offset_out_of_range when start is below the log start or above the log end.
+    result<file_slice> read(offset start, size_t max_bytes, offset max_offset, bool min_one = true);
+    /// The first batch holding a record with timestamp >= ts, or nullopt if none.
+    result<std::optional<timestamp_lookup>> find_by_timestamp(timestamp_ms ts);
+
+    /// Syncs everything up to the log end offset and advances the recovery point.
+    result<void> flush();
+    /// Split flush: the files to sync for offsets below `up_to`; then complete_flush with the
+    /// outcome of job.run() (a failure takes the log offline).
+    flush_job prepare_flush(offset up_to);
+    void complete_flush(const flush_job& job, const result<void>& outcome);
+    /// Flushes if flush.ms has passed since the last flush and there is unflushed data.
+    result<void> maybe_flush_by_time();
+    /// Syncs segments finished by a roll since the last call (Kafka flushes them right after
+    /// rolling, which bounds recovery to the active segment).
+    result<void> flush_rolled();
+    bool roll_flush_pending() const { return _roll_flush_pending.has_value(); }
+
+    /// Deletes whole segments (never the active one, never above the high watermark) that are
+    /// below the log start offset, older than retention.ms, or beyond retention.bytes. Files
+    /// are renamed `.deleted` and unlinked after file.delete.delay.ms (see remove_deleted_files).
+    result<size_t> apply_retention();
+    /// Unlinks `.deleted` files whose delay has passed (all of them when force).
+    void remove_deleted_files(bool force = false);
+    /// DeleteRecords: moves the log start offset up to `new_start` (<= high watermark) and
+    /// deletes segments wholly below it. errc::offset_out_of_range beyond the high watermark.
+    result<void> advance_log_start_offset(offset new_start);
+    /// Removes everything at or after `target` (replication: a follower diverged).
+    result<void> truncate_to(offset target);
+
+    /// Records the final max timestamps and (if `flush`) syncs; the log is not usable after.
+    result<void> close(bool flush);
+    /// Removes the log's files and directory (topic deletion). The log is not usable after.
+    result<void> remove_all_files();
+
+    offset log_start_offset() const { return _log_start; }
+    offset log_end_offset() const { return _log_end; }
+    offset high_watermark() const { return _high_watermark; }
+    offset recovery_point() const { return _recovery_point; }
+    /// Clamped to [log start, log end].
+    void set_high_watermark(offset hw);
+    leader_epoch_cache& epochs() { return *_epochs; }
+    const topic_partition& tp() const { return _tp; }
+    const std::string& dir() const { return _dir; }
+    const log_config& config() const { return _cfg; }
+    void set_config(const log_config& cfg) { _cfg = cfg; }
+    size_t segment_count() const { return _segments.size(); }
+    uint64_t size_bytes() const;
+    std::vector<offset> segment_base_offsets() const;
+    bool offline() const { return _offline_error.has_value(); }
+    std::optional<std::error_code> offline_error() const { return _offline_error; }
+    /// Number of segments and bytes recovery cut on open (for logs and tests).
+    uint64_t recovered_truncated_bytes() const { return _recovery_truncated_bytes; }
+
+private:
+    log(file_ops& fs, std::string dir, topic_partition tp, log_config cfg, const clock& clk);
+    result<void> load(const log_open_options& opts);
+    result<void> recover_from(offset recovery_point, const std::vector<epoch_entry>* epochs);
+    result<void> rebuild_epoch_cache();
+    segment& active() { return *_segments.rbegin()->second; }
+    segment_options seg_opts() const { return {_cfg.index_interval_bytes, _cfg.segment_index_bytes}; }
+    result<void> maybe_roll(uint64_t incoming_bytes, offset last_offset, timestamp_ms incoming_max_ts);
+    result<void> roll();
+    result<append_info> append_checked(bytes_view data, std::vector<protocol::batch_header> headers);
+    result<void> delete_segments(size_t count);
+    result<void> delete_segments_from(std::map<offset, std::unique_ptr<segment>>::iterator it);
+    void go_offline(std::error_code ec, const char* what);
+    size_t retention_deletable_prefix(bool& by_start, bool& by_time, bool& by_size);
+
+    struct deleted_segment {
+        std::unique_ptr<segment> seg;
+        int64_t delete_at_ms;
+    };
+
+    file_ops& _fs;
+    std::string _dir;
+    topic_partition _tp;
+    log_config _cfg;
+    const clock& _clock;
+    std::map<offset, std::unique_ptr<segment>> _segments;
+    std::unique_ptr<leader_epoch_cache> _epochs;
+    std::vector<deleted_segment> _deleted;
+    offset _log_start{0};
+    offset _log_end{0};
+    offset _high_watermark{0};
+    offset _recovery_point{0};
+    int64_t _last_flush_ms = 0;
+    std::optional<offset> _roll_flush_pending;
+    std::optional<std::error_code> _offline_error;
+    uint64_t _recovery_truncated_bytes = 0;
+};
+
+} // namespace samsa::storage

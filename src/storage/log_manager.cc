@@ -1,0 +1,218 @@
+#include "storage/log_manager.h"
+
+#include "base/logging.h"
+#include "storage/errc.h"
+
+#include <fmt/format.h>
+#include <random>
+
+namespace samsa::storage {
+namespace {
+constexpr logger log_{"storage"};
+
+bool ends_with(const std::string& s, std::string_view suf)
+{
+    return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+offset lookup_or(const offset_map& m, const topic_partition& tp, offset dflt)
+{
+    auto it = m.find(tp);
+    return it == m.end() ? dflt : it->second;
+}
+
+/// Reads a checkpoint, treating a missing or corrupt file as empty (with a warning when corrupt).
+offset_map read_checkpoint_or_empty(file_ops& fs, const std::string& path)
+{
+    auto r = read_offset_checkpoint(fs, path);
+    if (r) return *r;
+    if (r.error() != make_error_code(errc::not_found)) {
+        log_.warn("{}: unreadable checkpoint ({}); treating it as empty", path, r.error().message());
+    }
+    return {};
+}
+} // namespace
+
+log_manager::log_manager(file_ops& fs, const clock& clk, log_manager_config cfg, config_fn config_for)
+  : _fs(fs), _clock(clk), _cfg(std::move(cfg)), _config_for(std::move(config_for))
+{}
+
+log_manager::~log_manager() = default;
+
+result<void> log_manager::startup()
+{
+    for (auto& dir : _cfg.log_dirs) SAMSA_TRY(load_dir(dir));
+    _last_retention_ms = _last_checkpoint_ms = _clock.monotonic_ms();
+    return ok();
+}
+
+result<void> log_manager::load_dir(const std::string& dir)
+{
+    SAMSA_TRY(_fs.create_dirs(dir));
+    auto marker = join_path(dir, clean_shutdown_file);
+    bool clean = _fs.exists(marker);
+    auto recovery = read_checkpoint_or_empty(_fs, join_path(dir, recovery_point_file));
+    auto starts = read_checkpoint_or_empty(_fs, join_path(dir, log_start_file));
+    auto hws = read_checkpoint_or_empty(_fs, join_path(dir, high_watermark_file));
+    SAMSA_TRY_ASSIGN(auto names, _fs.list_dir(dir));
+    size_t loaded = 0;
+    for (auto& n : names) {
+        auto path = join_path(dir, n);
+        if (!_fs.is_dir(path)) {
+            // A checkpoint write interrupted by a crash.
+            if (ends_with(n, ".tmp")) SAMSA_TRY(_fs.remove(path));
+            continue;
+        }
+        if (ends_with(n, "-delete")) {
+            // A deletion interrupted by a crash: finish it.
+            SAMSA_TRY(_fs.remove_all(path));
+            continue;
+        }
+        topic_partition tp;
+        if (!parse_partition_dir(n, tp)) continue;
+        if (_logs.count(tp)) {
+            log_.error("{}: duplicate log for {} (already in {})", path, tp, _log_dir_of[tp]);
+            return make_error_code(errc::already_exists);
+        }
+        log_open_options o;
+        o.clean_shutdown = clean;
+        o.recovery_point = lookup_or(recovery, tp, offset(0));
+        o.log_start_offset = lookup_or(starts, tp, offset(-1));
+        o.high_watermark = lookup_or(hws, tp, offset(-1));
+        auto l = log::open(_fs, path, tp, _config_for(tp), _clock, o);
+        if (!l) {
+            log_.error("{}: cannot load log: {}", path, l.error().message());
+            return l.error();
+        }
+        _logs.emplace(tp, std::move(*l));
+        _log_dir_of[tp] = dir;
+        ++loaded;
+    }
+    if (clean) {
+        SAMSA_TRY(_fs.remove(marker));
+        SAMSA_TRY(_fs.sync_dir(dir));
+    }
+    log_.info("{}: loaded {} log(s){}", dir, loaded, clean ? " after a clean shutdown" : " with recovery");
+    return ok();
+}
+
+log* log_manager::get(const topic_partition& tp)
+{
+    auto it = _logs.find(tp);
+    return it == _logs.end() ? nullptr : it->second.get();
+}
+
+result<log*> log_manager::get_or_create(const topic_partition& tp, const log_config& cfg)
+{
+    if (auto* l = get(tp)) return l;
+    if (_cfg.log_dirs.empty()) return make_error_code(errc::invalid_argument);
+    std::map<std::string, size_t> counts;
+    for (auto& d : _cfg.log_dirs) counts[d] = 0;
+    for (auto& [t, d] : _log_dir_of) ++counts[d];
+    std::string best = _cfg.log_dirs.front();
+    for (auto& d : _cfg.log_dirs) {
+        if (counts[d] < counts[best]) best = d;
+    }
+    auto path = join_path(best, tp.dir_name());
+    SAMSA_TRY(_fs.create_dirs(path));
+    SAMSA_TRY(_fs.sync_dir(best));
+    SAMSA_TRY_ASSIGN(auto l, log::open(_fs, path, tp, cfg, _clock, log_open_options{}));
+    auto* raw = l.get();
+    _logs.emplace(tp, std::move(l));
+    _log_dir_of[tp] = best;
+    return raw;
+}
+
+result<void> log_manager::remove(const topic_partition& tp)
+{
+    auto it = _logs.find(tp);
+    if (it == _logs.end()) return make_error_code(errc::not_found);
+    auto dir = it->second->dir();
+    auto parent = _log_dir_of[tp];
+    _logs.erase(it);
+    _log_dir_of.erase(tp);
+    // Rename first so a crash mid-deletion never leaves a half-deleted live log.
+    auto doomed = fmt::format("{}.{:016x}-delete", dir, std::random_device{}() * 0x9e3779b97f4a7c15ull);
+    SAMSA_TRY(_fs.rename(dir, doomed));
+    SAMSA_TRY(_fs.sync_dir(parent));
+    SAMSA_TRY(_fs.remove_all(doomed));
+    return checkpoint_dir(parent);
+}
+
+void log_manager::tick()
+{
+    int64_t now = _clock.monotonic_ms();
+    for (auto& [tp, l] : _logs) {
+        if (auto r = l->flush_rolled(); !r) log_.warn("{}: flush after roll failed: {}", tp, r.error().message());
+        if (auto r = l->maybe_flush_by_time(); !r) log_.warn("{}: timed flush failed: {}", tp, r.error().message());
+        l->remove_deleted_files();
+    }
+    if (now - _last_retention_ms >= _cfg.retention_check_interval_ms) {
+        _last_retention_ms = now;
+        for (auto& [tp, l] : _logs) {
+            if (auto r = l->apply_retention(); !r) log_.warn("{}: retention failed: {}", tp, r.error().message());
+        }
+    }
+    int64_t ckpt = std::min(_cfg.recovery_point_checkpoint_interval_ms, _cfg.log_start_checkpoint_interval_ms);
+    if (now - _last_checkpoint_ms >= ckpt) {
+        _last_checkpoint_ms = now;
+        if (auto r = checkpoint(); !r) log_.warn("writing checkpoints failed: {}", r.error().message());
+    }
+}
+
+result<void> log_manager::checkpoint_dir(const std::string& dir)
+{
+    offset_map rp, starts, hws;
+    for (auto& [tp, l] : _logs) {
+        if (_log_dir_of[tp] != dir) continue;
+        rp[tp] = l->recovery_point();
+        starts[tp] = l->log_start_offset();
+        hws[tp] = l->high_watermark();
+    }
+    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, recovery_point_file), rp));
+    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, log_start_file), starts));
+    return write_offset_checkpoint(_fs, join_path(dir, high_watermark_file), hws);
+}
+
+result<void> log_manager::checkpoint()
+{
+    std::error_code first;
+    for (auto& d : _cfg.log_dirs) {
+        if (auto r = checkpoint_dir(d); !r && !first) first = r.error();
+    }
+    if (first) return first;
+    return ok();
+}
+
+result<void> log_manager::shutdown()
+{
+    if (_shut_down) return ok();
+    _shut_down = true;
+    std::map<std::string, bool> dir_ok;
+    for (auto& d : _cfg.log_dirs) dir_ok[d] = true;
+    for (auto& [tp, l] : _logs) {
+        if (l->offline()) {
+            dir_ok[_log_dir_of[tp]] = false;
+            continue;
+        }
+        if (auto r = l->close(/*flush=*/true); !r) {
+            log_.error("{}: flush at shutdown failed: {}", tp, r.error().message());
+            dir_ok[_log_dir_of[tp]] = false;
+        }
+    }
+    for (auto& [d, good] : dir_ok) {
+        if (!good) continue;
+        if (auto r = checkpoint_dir(d); !r) {
+            log_.error("{}: writing checkpoints failed: {}", d, r.error().message());
+            continue;
+        }
+        auto marker = join_path(d, clean_shutdown_file);
+        if (auto r = _fs.write_file_atomic(marker, bytes_view{}); !r) {
+            log_.error("{}: cannot write clean shutdown marker: {}", d, r.error().message());
+        }
+    }
+    _logs.clear();
+    return ok();
+}
+
+} // namespace samsa::storage

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/result.h"
+#include "storage/checkpoint_file.h"
+#include "storage/file_ops.h"
+#include "storage/log.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace samsa::storage {
+
+struct log_manager_config {
+    std::vector<std::string> log_dirs;
+    int64_t retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
+    int64_t recovery_point_checkpoint_interval_ms = 60000; // log.flush.offset.checkpoint.interval.ms
+    int64_t log_start_checkpoint_interval_ms = 60000;      // log.flush.start.offset.checkpoint.interval.ms
+};
+
+/// Owns every partition log in the configured log directories and the per-directory files:
+///   recovery-point-offset-checkpoint, log-start-offset-checkpoint,
+///   replication-offset-checkpoint (high watermarks), .kafka_cleanshutdown (marker).
+/// startup() loads every `<topic>-<partition>` directory (recovering those not shut down
+/// cleanly); tick() runs the periodic work (retention, flushes, checkpoints, delayed file
+/// deletion); shutdown() flushes, checkpoints and writes the clean-shutdown markers.
+/// Used from one thread (the owner shard).
+class log_manager {
+public:
+    using config_fn = std::function<log_config(const topic_partition&)>;
+
+    log_manager(file_ops& fs, const clock& clk, log_manager_config cfg, config_fn config_for);
+    ~log_manager();
+
+    /// Loads all logs. A log that cannot be loaded fails startup with its name.
+    result<void> startup();
+    /// The log of a partition, or nullptr.
+    log* get(const topic_partition& tp);
+    /// Creates (or returns the existing) log, in the directory holding the fewest logs.
+    result<log*> get_or_create(const topic_partition& tp, const log_config& cfg);
+    /// Closes and deletes a partition's log and its files.
+    result<void> remove(const topic_partition& tp);
+    /// Runs whatever periodic work is due.
+    void tick();
+    /// Writes the recovery-point, log-start and high-watermark checkpoints now.
+    result<void> checkpoint();
+    /// Flushes and closes every log, writes checkpoints and clean-shutdown markers.
+    result<void> shutdown();
+
+    const std::map<topic_partition, std::unique_ptr<log>>& logs() const { return _logs; }
+    const log_manager_config& config() const { return _cfg; }
+
+    static constexpr const char* clean_shutdown_file = ".kafka_cleanshutdown";
+    static constexpr const char* recovery_point_file = "recovery-point-offset-checkpoint";
+    static constexpr const char* log_start_file = "log-start-offset-checkpoint";
+    static constexpr const char* high_watermark_file = "replication-offset-checkpoint";
+
+private:
+    result<void> load_dir(const std::string& dir);
+    result<void> checkpoint_dir(const std::string& dir);
+
+    file_ops& _fs;
+    const clock& _clock;
+    log_manager_config _cfg;
+    config_fn _config_for;
+    std::map<topic_partition, std::unique_ptr<log>> _logs;
+    std::map<topic_partition, std::string> _log_dir_of;
+    int64_t _last_retention_ms = 0;
+    int64_t _last_checkpoint_ms = 0;
+    bool _shut_down = false;
+};
+
+} // namespace samsa::storage

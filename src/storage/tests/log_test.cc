@@ -1,0 +1,430 @@
+#include "storage/errc.h"
+#include "storage/faulty_file_ops.h"
+#include "storage/log.h"
+#include "storage/log_manager.h"
+#include "storage/mem_file_ops.h"
+#include "storage/tests/test_batches.h"
+
+#include <gtest/gtest.h>
+
+namespace samsa::storage {
+namespace {
+
+using test::make_batch;
+
+struct log_fixture : ::testing::Test {
+    mem_file_ops fs;
+    manual_clock clk{1'700'000'000'000};
+    log_config cfg;
+    std::unique_ptr<log> l;
+    std::vector<bytes> appended; // batch n, as the producer sent it
+
+    void open(log_open_options o = {})
+    {
+        auto r = log::open(fs, "/data/t-0", {"t", partition_id(0)}, cfg, clk, o);
+        ASSERT_TRUE(r) << r.error().message();
+        l = std::move(*r);
+    }
+
+    append_info append(int records = 3, size_t value_bytes = 40, leader_epoch e = leader_epoch(0))
+    {
+        auto b = make_batch(static_cast<int64_t>(appended.size()), records, value_bytes);
+        appended.push_back(b);
+        auto r = l->append_as_leader(b, e);
+        EXPECT_TRUE(r) << r.error().message();
+        return r ? *r : append_info{};
+    }
+
+    /// Reads every batch from the start and checks it against what was appended.
+    void expect_all_readable(size_t batches, size_t first = 0)
+    {
+        offset next = l->log_start_offset();
+        size_t n = first;
+        while (next < l->log_end_offset()) {
+            auto s = l->read(next, 1 << 20, l->log_end_offset(), true);
+            ASSERT_TRUE(s) << s.error().message();
+            ASSERT_FALSE(s->empty());
+            auto data = s->read_all().value();
+            protocol::batch_iterator it(data);
+            while (auto h = it.next()) {
+                ASSERT_LT(n, appended.size());
+                EXPECT_EQ(test::covered(it.current()), test::covered(appended[n])) << "batch " << n;
+                next = h->next_offset();
+                ++n;
+            }
+            ASSERT_FALSE(it.error()) << it.error().message();
+        }
+        EXPECT_EQ(n - first, batches);
+    }
+};
+
+TEST_F(log_fixture, append_assigns_offsets_and_reads_back)
+{
+    open();
+    for (int i = 0; i < 50; ++i) {
+        auto info = append();
+        EXPECT_EQ(info.first_offset, offset(i * 3));
+        EXPECT_EQ(info.last_offset, offset(i * 3 + 2));
+    }
+    EXPECT_EQ(l->log_end_offset(), offset(150));
+    expect_all_readable(50);
+    // A read from the middle of a batch returns that whole batch first.
+    auto s = l->read(offset(31), 1, offset(150), true).value();
+    EXPECT_EQ(s.first_offset, offset(30));
+    EXPECT_EQ(s.last_offset, offset(32));
+    EXPECT_EQ(s.size, appended[10].size());
+}
+
+TEST_F(log_fixture, read_limits)
+{
+    open();
+    for (int i = 0; i < 10; ++i) append();
+    size_t one = appended[0].size();
+    auto two = l->read(offset(0), 2 * one + 5, offset(30), true).value();
+    EXPECT_EQ(two.size, 2 * one);
+    EXPECT_EQ(two.last_offset, offset(5));
+    // Never a partial batch; at least one only when min_one.
+    EXPECT_EQ(l->read(offset(0), 10, offset(30), true).value().size, one);
+    EXPECT_TRUE(l->read(offset(0), 10, offset(30), false).value().empty());
+    // The upper bound (high watermark) stops whole batches.
+    EXPECT_EQ(l->read(offset(0), 1 << 20, offset(6), true).value().last_offset, offset(5));
+    EXPECT_TRUE(l->read(offset(30), 100, offset(30), true).value().empty());
+    EXPECT_EQ(l->read(offset(31), 100, offset(31), true).error(), make_error_code(errc::offset_out_of_range));
+    EXPECT_EQ(l->read(offset(-1), 100, offset(31), true).error(), make_error_code(errc::offset_out_of_range));
+}
+
+TEST_F(log_fixture, rejects_invalid_batches_whole)
+{
+    open();
+    auto good = make_batch(0);
+    auto bad = make_batch(1);
+    bad.back() ^= 1;
+    bytes both = good;
+    both.insert(both.end(), bad.begin(), bad.end());
+    EXPECT_EQ(l->append_as_leader(both, leader_epoch(0)).error(), make_error_code(errc::invalid_batch));
+    EXPECT_EQ(l->log_end_offset(), offset(0));
+    bytes empty;
+    EXPECT_FALSE(l->append_as_leader(empty, leader_epoch(0)));
+}
+
+TEST_F(log_fixture, rolls_on_segment_bytes_and_keeps_index_lookups_right)
+{
+    cfg.segment_bytes = 4096;
+    cfg.index_interval_bytes = 300;
+    open();
+    for (int i = 0; i < 200; ++i) append(3, 100);
+    EXPECT_GT(l->segment_count(), 10u);
+    for (auto b : l->segment_base_offsets()) EXPECT_EQ(b() % 3, 0);
+    expect_all_readable(200);
+    for (int64_t o = 0; o < 600; o += 7) {
+        auto s = l->read(offset(o), 1, offset(600), true).value();
+        EXPECT_LE(s.first_offset, offset(o));
+        EXPECT_GE(s.last_offset, offset(o));
+    }
+}
+
+TEST_F(log_fixture, rolls_on_segment_ms_and_full_index)
+{
+    cfg.segment_ms = 1000;
+    open();
+    append();
+    // Ages are measured between batch timestamps, not against the wall clock: an old
+    // CreateTime timestamp alone does not roll.
+    clk.advance(10 * cfg.segment_ms);
+    append();
+    EXPECT_EQ(l->segment_count(), 1u);
+    auto later = make_batch(2, 3, 40, 1'700'000'000'000 + 2000);
+    ASSERT_TRUE(l->append_as_leader(later, leader_epoch(0)));
+    appended.push_back(later);
+    EXPECT_EQ(l->segment_count(), 2u);
+    auto b_next = make_batch(3, 3, 40, 1'700'000'000'000 + 2500);
+    ASSERT_TRUE(l->append_as_leader(b_next, leader_epoch(0)));
+    EXPECT_EQ(l->segment_count(), 2u);
+
+    cfg = log_config{};
+    cfg.segment_index_bytes = 16; // two offset-index entries
+    cfg.index_interval_bytes = 1;
+    fs.remove_all("/data/t-0");
+    appended.clear();
+    open();
+    for (int i = 0; i < 8; ++i) append();
+    EXPECT_GE(l->segment_count(), 2u);
+    expect_all_readable(8);
+}
+
+TEST_F(log_fixture, retention_by_time_never_deletes_active_segment)
+{
+    cfg.segment_bytes = 1024;
+    cfg.retention_ms = 60'000;
+    cfg.file_delete_delay_ms = 1000;
+    open();
+    for (int i = 0; i < 40; ++i) append(3, 100);
+    l->set_high_watermark(l->log_end_offset());
+    auto segs = l->segment_count();
+    ASSERT_GT(segs, 3u);
+    // Batch timestamps are 1.7e12 + n; move the clock 2 minutes past them.
+    clk.set(1'700'000'000'000 + 120'000);
+    auto deleted = l->apply_retention().value();
+    EXPECT_EQ(deleted, segs - 1);
+    EXPECT_EQ(l->segment_count(), 1u);
+    EXPECT_EQ(l->log_start_offset(), l->segment_base_offsets().front());
+    auto names = fs.list_dir("/data/t-0").value();
+    EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](auto& n) { return n.ends_with(".log.deleted"); }));
+    clk.advance(1001);
+    l->remove_deleted_files();
+    names = fs.list_dir("/data/t-0").value();
+    EXPECT_FALSE(std::any_of(names.begin(), names.end(), [](auto& n) { return n.ends_with(".deleted"); }));
+    EXPECT_EQ(l->read(offset(0), 100, l->log_end_offset(), true).error(), make_error_code(errc::offset_out_of_range));
+}
+
+TEST_F(log_fixture, retention_by_size_and_high_watermark)
+{
+    cfg.segment_bytes = 1024;
+    cfg.retention_bytes = 3000;
+    cfg.retention_ms = -1;
+    open();
+    for (int i = 0; i < 40; ++i) append(3, 100);
+    // Nothing above the high watermark is deleted.
+    l->set_high_watermark(offset(0));
+    EXPECT_EQ(l->apply_retention().value(), 0u);
+    l->set_high_watermark(l->log_end_offset());
+    EXPECT_GT(l->apply_retention().value(), 0u);
+    // What is left is under the limit plus at most one segment, and still all readable.
+    EXPECT_LE(l->size_bytes(), 3000u + 1024u);
+    EXPECT_GT(l->size_bytes(), 3000u - 1024u);
+    size_t first = static_cast<size_t>(l->log_start_offset()() / 3);
+    EXPECT_GT(first, 0u);
+    expect_all_readable(40 - first, first);
+}
+
+TEST_F(log_fixture, delete_records_moves_log_start)
+{
+    cfg.segment_bytes = 1024;
+    open();
+    for (int i = 0; i < 30; ++i) append(3, 100);
+    l->set_high_watermark(offset(60));
+    EXPECT_EQ(l->advance_log_start_offset(offset(61)).error(), make_error_code(errc::offset_out_of_range));
+    auto before = l->segment_count();
+    ASSERT_TRUE(l->advance_log_start_offset(offset(40)));
+    EXPECT_EQ(l->log_start_offset(), offset(40));
+    EXPECT_LT(l->segment_count(), before);
+    EXPECT_LE(l->segment_base_offsets().front(), offset(40));
+    EXPECT_EQ(l->read(offset(39), 100, offset(90), true).error(), make_error_code(errc::offset_out_of_range));
+    auto s = l->read(offset(40), 100, offset(90), true).value();
+    EXPECT_LE(s.first_offset, offset(40));
+    EXPECT_GE(s.last_offset, offset(40));
+    // Survives a restart through the checkpointed start offset.
+    ASSERT_TRUE(l->close(true));
+    open({true, l->log_end_offset(), offset(40), offset(60)});
+    EXPECT_EQ(l->log_start_offset(), offset(40));
+}
+
+TEST_F(log_fixture, find_by_timestamp)
+{
+    cfg.segment_bytes = 2048;
+    cfg.index_interval_bytes = 100;
+    open();
+    for (int i = 0; i < 60; ++i) append(3, 100);
+    // Batch n's records carry timestamp base + n.
+    for (int n : {0, 1, 17, 33, 59}) {
+        auto r = l->find_by_timestamp(timestamp_ms(1'700'000'000'000 + n)).value();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->off, offset(n * 3)) << n;
+    }
+    EXPECT_FALSE(l->find_by_timestamp(timestamp_ms(1'700'000'000'000 + 60)).value());
+    EXPECT_EQ(l->find_by_timestamp(timestamp_ms(0)).value()->off, offset(0));
+}
+
+TEST_F(log_fixture, log_append_time)
+{
+    cfg.timestamp_type = protocol::timestamp_type::log_append_time;
+    open();
+    auto info = append();
+    EXPECT_EQ(info.log_append_time, clk.now_ms());
+    auto data = l->read(offset(0), 1000, offset(3), true).value().read_all().value();
+    auto h = protocol::validate_batch(data).value();
+    EXPECT_EQ(h.ts_type(), protocol::timestamp_type::log_append_time);
+    EXPECT_EQ(h.max_timestamp, clk.now_ms());
+}
+
+TEST_F(log_fixture, clean_restart_keeps_everything)
+{
+    cfg.segment_bytes = 2048;
+    open();
+    for (int i = 0; i < 30; ++i) append(3, 100, leader_epoch(i < 10 ? 0 : 4));
+    auto leo = l->log_end_offset();
+    ASSERT_TRUE(l->close(true));
+    open({true, leo, offset(0), leo});
+    EXPECT_EQ(l->log_end_offset(), leo);
+    EXPECT_EQ(l->recovery_point(), leo);
+    expect_all_readable(30);
+    EXPECT_EQ(l->epochs().entries(), (std::vector<epoch_entry>{{leader_epoch(0), offset(0)}, {leader_epoch(4), offset(30)}}));
+    append();
+    EXPECT_EQ(l->log_end_offset(), leo + 3);
+}
+
+TEST_F(log_fixture, crash_keeps_flushed_data_only)
+{
+    open();
+    for (int i = 0; i < 5; ++i) append();
+    ASSERT_TRUE(l->flush());
+    EXPECT_EQ(l->recovery_point(), offset(15));
+    for (int i = 0; i < 5; ++i) append();
+    l.reset();
+    fs.simulate_crash();
+    open({false, offset(15), offset(0), offset(15)});
+    EXPECT_EQ(l->log_end_offset(), offset(15));
+    appended.resize(5);
+    expect_all_readable(5);
+}
+
+TEST_F(log_fixture, flush_messages_syncs_every_append)
+{
+    cfg.flush_messages = 1;
+    open();
+    for (int i = 0; i < 4; ++i) {
+        append();
+        EXPECT_EQ(l->recovery_point(), l->log_end_offset());
+    }
+    l.reset();
+    fs.simulate_crash();
+    open({false, offset(0), offset(0), offset(0)});
+    EXPECT_EQ(l->log_end_offset(), offset(12));
+    expect_all_readable(4);
+}
+
+TEST_F(log_fixture, flush_ms_and_roll_flush)
+{
+    cfg.flush_ms = 1000;
+    cfg.segment_bytes = 1024;
+    open();
+    append();
+    ASSERT_TRUE(l->maybe_flush_by_time());
+    EXPECT_EQ(l->recovery_point(), offset(0));
+    clk.advance(1000);
+    ASSERT_TRUE(l->maybe_flush_by_time());
+    EXPECT_EQ(l->recovery_point(), offset(3));
+    for (int i = 0; i < 20; ++i) append(3, 100);
+    EXPECT_TRUE(l->roll_flush_pending());
+    ASSERT_TRUE(l->flush_rolled());
+    EXPECT_EQ(l->recovery_point(), l->segment_base_offsets().back());
+}
+
+TEST_F(log_fixture, truncate_to_removes_tail)
+{
+    cfg.segment_bytes = 1024;
+    open();
+    for (int i = 0; i < 30; ++i) append(3, 100, leader_epoch(i < 20 ? 1 : 2));
+    ASSERT_TRUE(l->truncate_to(offset(31)));
+    EXPECT_EQ(l->log_end_offset(), offset(30)); // the batch holding 31 goes whole
+    EXPECT_EQ(l->epochs().latest_epoch(), leader_epoch(1));
+    appended.resize(10);
+    expect_all_readable(10);
+    append(3, 100, leader_epoch(3));
+    EXPECT_EQ(l->log_end_offset(), offset(33));
+}
+
+TEST_F(log_fixture, fsync_failure_takes_log_offline)
+{
+    faulty_file_ops faulty(fs);
+    auto r = log::open(faulty, "/data/t-0", {"t", partition_id(0)}, cfg, clk, {});
+    ASSERT_TRUE(r);
+    l = std::move(*r);
+    append();
+    faulty.inject({faulty_file_ops::op::sync, ".log", 0, -1, make_error_code(errc::io_error)});
+    EXPECT_FALSE(l->flush());
+    EXPECT_TRUE(l->offline());
+    EXPECT_EQ(l->recovery_point(), offset(0));
+    auto b = make_batch(1);
+    EXPECT_EQ(l->append_as_leader(b, leader_epoch(0)).error(), make_error_code(errc::log_offline));
+    faulty.clear();
+    // Never retried and ignored: still offline even though fsync would now work.
+    EXPECT_EQ(l->flush().error(), make_error_code(errc::log_offline));
+    // Reads of what was written keep working.
+    EXPECT_EQ(l->read(offset(0), 1000, offset(3), true).value().size, appended[0].size());
+}
+
+TEST_F(log_fixture, failed_write_leaves_no_partial_batch)
+{
+    faulty_file_ops faulty(fs);
+    l = log::open(faulty, "/data/t-0", {"t", partition_id(0)}, cfg, clk, {}).value();
+    append();
+    faulty.inject({faulty_file_ops::op::write, ".log", 0, 1, make_error_code(errc::io_error), true});
+    auto b = make_batch(1);
+    EXPECT_FALSE(l->append_as_leader(b, leader_epoch(0)));
+    EXPECT_EQ(l->log_end_offset(), offset(3));
+    EXPECT_EQ(fs.raw("/data/t-0/00000000000000000000.log")->size(), appended[0].size());
+    EXPECT_TRUE(l->offline());
+}
+
+TEST(log_manager, lifecycle_checkpoints_and_clean_shutdown)
+{
+    mem_file_ops fs;
+    manual_clock clk;
+    log_manager_config mc;
+    mc.log_dirs = {"/d1", "/d2"};
+    auto cfgfn = [](const topic_partition&) { return log_config{}; };
+    {
+        log_manager m(fs, clk, mc, cfgfn);
+        ASSERT_TRUE(m.startup());
+        for (int p = 0; p < 4; ++p) {
+            auto* l = m.get_or_create({"t", partition_id(p)}, log_config{}).value();
+            auto b = make_batch(p);
+            ASSERT_TRUE(l->append_as_leader(b, leader_epoch(0)));
+            l->set_high_watermark(l->log_end_offset());
+        }
+        // Partitions are spread over both directories.
+        EXPECT_EQ(fs.list_dir("/d1").value().size(), 2u);
+        EXPECT_EQ(fs.list_dir("/d2").value().size(), 2u);
+        ASSERT_TRUE(m.remove({"t", partition_id(3)}));
+        EXPECT_EQ(m.get({"t", partition_id(3)}), nullptr);
+        ASSERT_TRUE(m.shutdown());
+    }
+    EXPECT_TRUE(fs.exists("/d1/.kafka_cleanshutdown"));
+    auto rp = read_offset_checkpoint(fs, "/d1/recovery-point-offset-checkpoint").value();
+    EXPECT_EQ(rp.size(), 2u);
+    for (auto& [tp, o] : rp) EXPECT_EQ(o, offset(3));
+
+    log_manager m(fs, clk, mc, cfgfn);
+    ASSERT_TRUE(m.startup());
+    EXPECT_FALSE(fs.exists("/d1/.kafka_cleanshutdown"));
+    EXPECT_EQ(m.logs().size(), 3u);
+    for (auto& [tp, l] : m.logs()) {
+        EXPECT_EQ(l->log_end_offset(), offset(3));
+        EXPECT_EQ(l->high_watermark(), offset(3));
+    }
+}
+
+TEST(log_manager, corrupt_checkpoints_fall_back_to_full_recovery)
+{
+    mem_file_ops fs;
+    manual_clock clk;
+    log_manager_config mc;
+    mc.log_dirs = {"/d"};
+    auto cfgfn = [](const topic_partition&) { return log_config{}; };
+    {
+        log_manager m(fs, clk, mc, cfgfn);
+        ASSERT_TRUE(m.startup());
+        auto* l = m.get_or_create({"t", partition_id(0)}, log_config{}).value();
+        for (int i = 0; i < 5; ++i) {
+            auto b = make_batch(i);
+            ASSERT_TRUE(l->append_as_leader(b, leader_epoch(0)));
+        }
+        ASSERT_TRUE(m.checkpoint());
+        ASSERT_TRUE(l->flush());
+    }
+    for (auto f : {"recovery-point-offset-checkpoint", "log-start-offset-checkpoint", "replication-offset-checkpoint"}) {
+        ASSERT_TRUE(fs.write_file_atomic(std::string("/d/") + f, as_bytes("0\n7\ntrash")));
+    }
+    ASSERT_TRUE(fs.write_file_atomic("/d/t-0/leader-epoch-checkpoint", as_bytes("zzz")));
+    log_manager m(fs, clk, mc, cfgfn);
+    ASSERT_TRUE(m.startup());
+    auto* l = m.get({"t", partition_id(0)});
+    ASSERT_NE(l, nullptr);
+    EXPECT_EQ(l->log_end_offset(), offset(15));
+    EXPECT_EQ(l->log_start_offset(), offset(0));
+    EXPECT_EQ(l->epochs().entries(), (std::vector<epoch_entry>{{leader_epoch(0), offset(0)}}));
+}
+
+} // namespace
+} // namespace samsa::storage
