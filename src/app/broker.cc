@@ -1,0 +1,170 @@
+#include "app/broker.h"
+
+#include "base/logging.h"
+#include "cluster/metadata_store.h"
+#include "cluster/topic_manager.h"
+#include "config/broker_config_store.h"
+#include "kafka/broker_context.h"
+#include "kafka/dispatcher.h"
+#include "net/server.h"
+#include "storage/log_manager.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace samsa::app {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr logger log{"server"};
+
+std::string local_hostname()
+{
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
+    return buf;
+}
+} // namespace
+
+struct broker::impl {
+    config::broker_config_store config;
+    std::unique_ptr<storage::log_manager> logs;
+    std::unique_ptr<cluster::local_metadata_store> store;
+    std::unique_ptr<cluster::topic_manager> topics;
+    std::unique_ptr<kafka::broker_context> context;
+    asio::io_context io{1};
+    std::unique_ptr<net::server> server;
+    std::string cluster_id;
+
+    explicit impl(const config::property_map& props) : config(props) {}
+
+    void open_storage();
+    void start_network();
+    asio::awaitable<void> periodic();
+};
+
+void broker::impl::open_storage()
+{
+    auto& cfg = config.current();
+    for (auto& w : config.warnings()) log.warn("{}", w);
+    if (cfg.zookeeper_connect) {
+        throw std::runtime_error(fmt::format("zookeeper.connect={} is set, but ZooKeeper cluster mode is not "
+                                             "implemented yet; remove it to run a single node",
+                                             *cfg.zookeeper_connect));
+    }
+    auto& fs = storage::posix_file_ops();
+    for (auto& d : cfg.log_dirs) {
+        if (auto r = fs.create_dirs(d); !r) {
+            throw std::runtime_error(fmt::format("cannot create log directory {}: {}", d, r.error().message()));
+        }
+        cluster_id = ensure_meta_properties(d, cfg.node_id, cluster_id);
+    }
+    storage::log_manager_config mc;
+    mc.log_dirs = cfg.log_dirs;
+    mc.retention_check_interval_ms = cfg.log_retention_check_interval_ms;
+    mc.recovery_point_checkpoint_interval_ms = cfg.log_flush_offset_checkpoint_interval_ms;
+    mc.log_start_checkpoint_interval_ms = cfg.log_flush_start_offset_checkpoint_interval_ms;
+    store = std::make_unique<cluster::local_metadata_store>(fs, storage::join_path(cfg.log_dirs.front(), "__samsa_metadata"));
+    auto persisted = store->load_broker_overrides();
+    if (!persisted) throw std::runtime_error("cannot read broker config overrides: " + persisted.error().message());
+    for (auto& [scope, m] : *persisted) {
+        auto s = scope.empty() ? config::dynamic_scope::cluster_default : config::dynamic_scope::broker;
+        if (auto r = config.replace_dynamic(s, m); !r) log.warn("ignoring stored broker configs: {}", r.error().message);
+    }
+    // Topic settings are known once the topics are loaded; until then logs open with defaults
+    // and the topic manager applies each topic's settings right after.
+    auto* self = this;
+    logs = std::make_unique<storage::log_manager>(fs, system_clock::instance(), mc, [self](const topic_partition& tp) {
+        auto* t = self->topics ? self->topics->find(tp.topic) : nullptr;
+        if (t) return self->topics->log_config_for(*t);
+        return cluster::to_log_config(config::resolve_topic_config({}, self->config.current()));
+    });
+    if (auto r = logs->startup(); !r) throw std::runtime_error("cannot load the logs: " + r.error().message());
+    topics = std::make_unique<cluster::topic_manager>(*logs, config, *store, node_id(cfg.node_id));
+    if (auto r = topics->start(); !r) throw std::runtime_error("cannot load topics: " + r.error().message());
+}
+
+void broker::impl::start_network()
+{
+    auto& cfg = config.current();
+    context = std::make_unique<kafka::broker_context>(
+        kafka::broker_context{*topics, config, *logs, *store, system_clock::instance(), node_id(cfg.node_id), cluster_id, {}});
+    net::server_config sc;
+    for (auto& l : cfg.listeners) sc.listeners.push_back({l.name, l.host, l.port});
+    sc.max_request_bytes = cfg.socket_request_max_bytes;
+    sc.connections_max_idle_ms = cfg.connections_max_idle_ms;
+    sc.socket_send_buffer_bytes = cfg.socket_send_buffer_bytes;
+    sc.socket_receive_buffer_bytes = cfg.socket_receive_buffer_bytes;
+    server = std::make_unique<net::server>(io, sc, std::make_shared<kafka::dispatcher>(*context));
+    server->start();
+    for (auto& b : server->bound_listeners()) {
+        kafka::advertised_endpoint ep{b.name, b.host, b.port};
+        for (auto& a : cfg.advertised_listeners) {
+            if (a.name == b.name) ep = {a.name, a.host, a.port ? a.port : b.port};
+        }
+        if (ep.host.empty() || ep.host == "0.0.0.0") ep.host = local_hostname();
+        context->endpoints.push_back(ep);
+        log.info("listening on {}://{}:{} (advertised as {}:{})", b.name, b.host, b.port, ep.host, ep.port);
+    }
+}
+
+asio::awaitable<void> broker::impl::periodic()
+{
+    asio::steady_timer t(io);
+    for (;;) {
+        t.expires_after(std::chrono::milliseconds(200));
+        co_await t.async_wait(asio::use_awaitable);
+        logs->tick();
+    }
+}
+
+broker::broker(config::property_map props) : _impl(std::make_unique<impl>(props)) {}
+broker::~broker() = default;
+
+int broker::run()
+{
+    auto& im = *_impl;
+    im.open_storage();
+    im.start_network();
+    auto& cfg = im.config.current();
+    std::string dirs;
+    for (auto& d : cfg.log_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
+    log.info("samsa-server started: node {}, cluster {}, data in {}", cfg.node_id, im.cluster_id, dirs);
+    asio::signal_set signals(im.io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        log.info("signal {} received: shutting down", sig);
+        im.server->stop();
+        im.io.stop();
+    });
+    asio::co_spawn(im.io, im.periodic(), asio::detached);
+    im.io.run();
+    im.server->stop();
+    im.server.reset();
+    if (auto r = im.logs->shutdown(); !r) {
+        log.error("shutdown incomplete: {}", r.error().message());
+        return 1;
+    }
+    log.info("shut down cleanly");
+    return 0;
+}
+
+void broker::stop()
+{
+    asio::post(_impl->io, [this] {
+        _impl->server->stop();
+        _impl->io.stop();
+    });
+}
+
+} // namespace samsa::app

@@ -1,0 +1,167 @@
+#include "cluster/metadata_store.h"
+
+#include "base/logging.h"
+#include "storage/errc.h"
+
+#include <charconv>
+#include <fmt/format.h>
+
+namespace samsa::cluster {
+namespace {
+
+constexpr logger log{"cluster"};
+constexpr std::string_view suffix = ".properties";
+
+std::error_code corrupt() { return make_error_code(storage::errc::corrupt); }
+
+template<typename T>
+bool parse_int(std::string_view s, T& out)
+{
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::vector<node_id> parse_nodes(std::string_view s, bool& ok)
+{
+    std::vector<node_id> out;
+    while (!s.empty()) {
+        auto comma = s.find(',');
+        int32_t v = 0;
+        if (!parse_int(s.substr(0, comma), v)) ok = false;
+        out.push_back(node_id(v));
+        if (comma == std::string_view::npos) break;
+        s.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+std::string join_nodes(const std::vector<node_id>& v)
+{
+    std::string out;
+    for (auto& n : v) out += (out.empty() ? "" : ",") + std::to_string(n());
+    return out;
+}
+
+} // namespace
+
+local_metadata_store::local_metadata_store(storage::file_ops& fs, std::string dir) : _fs(fs), _dir(std::move(dir)) {}
+
+std::string local_metadata_store::encode_topic(const topic_info& t)
+{
+    config::property_map m;
+    m["name"] = t.name;
+    m["topic.id"] = t.id.to_string();
+    m["replication.factor"] = std::to_string(t.replication_factor);
+    m["internal"] = t.internal ? "true" : "false";
+    m["partitions"] = std::to_string(t.partitions.size());
+    for (auto& p : t.partitions) {
+        auto k = fmt::format("partition.{}.", p.id());
+        m[k + "replicas"] = join_nodes(p.replicas);
+        m[k + "isr"] = join_nodes(p.isr);
+        m[k + "leader"] = std::to_string(p.leader());
+        m[k + "leader.epoch"] = std::to_string(p.epoch());
+    }
+    for (auto& [k, v] : t.overrides) m["config." + k] = v;
+    return config::write_properties(m);
+}
+
+result<topic_info> local_metadata_store::decode_topic(std::string_view text)
+{
+    auto parsed = config::parse_properties(text, "topic metadata");
+    if (!parsed) return corrupt();
+    auto m = config::to_map(*parsed);
+    topic_info t;
+    int32_t count = 0;
+    bool ok = m.count("name") && m.count("topic.id") && parse_int(m["partitions"], count) && count >= 0 &&
+              parse_int(m["replication.factor"], t.replication_factor);
+    if (!ok) return corrupt();
+    t.name = m["name"];
+    auto id = uuid_from_base64(m["topic.id"]);
+    if (!id) return corrupt();
+    t.id = *id;
+    t.internal = m["internal"] == "true";
+    for (int32_t i = 0; i < count; ++i) {
+        auto k = fmt::format("partition.{}.", i);
+        partition_assignment p;
+        p.id = partition_id(i);
+        int32_t leader = -1, epoch = 0;
+        ok = parse_int(m[k + "leader"], leader) && parse_int(m[k + "leader.epoch"], epoch);
+        p.replicas = parse_nodes(m[k + "replicas"], ok);
+        p.isr = parse_nodes(m[k + "isr"], ok);
+        if (!ok) return corrupt();
+        p.leader = node_id(leader);
+        p.epoch = leader_epoch(epoch);
+        t.partitions.push_back(std::move(p));
+    }
+    for (auto& [k, v] : m) {
+        if (k.rfind("config.", 0) == 0) t.overrides[k.substr(7)] = v;
+    }
+    return t;
+}
+
+result<std::map<std::string, topic_info>> local_metadata_store::load_topics()
+{
+    std::map<std::string, topic_info> out;
+    auto dir = storage::join_path(_dir, "topics");
+    SAMSA_TRY(_fs.create_dirs(dir));
+    SAMSA_TRY_ASSIGN(auto names, _fs.list_dir(dir));
+    for (auto& n : names) {
+        auto path = storage::join_path(dir, n);
+        if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0) {
+            if (n.ends_with(".tmp")) SAMSA_TRY(_fs.remove(path)); // an interrupted write
+            continue;
+        }
+        SAMSA_TRY_ASSIGN(auto raw, _fs.read_file(path));
+        auto t = decode_topic(as_string_view(raw));
+        if (!t) {
+            log.error("{}: unreadable topic metadata", path);
+            return t.error();
+        }
+        out.emplace(t->name, std::move(*t));
+    }
+    return out;
+}
+
+result<void> local_metadata_store::save_topic(const topic_info& t)
+{
+    auto dir = storage::join_path(_dir, "topics");
+    SAMSA_TRY(_fs.create_dirs(dir));
+    auto text = encode_topic(t);
+    return _fs.write_file_atomic(storage::join_path(dir, t.name + std::string(suffix)), as_bytes(text));
+}
+
+result<void> local_metadata_store::remove_topic(const std::string& name)
+{
+    auto dir = storage::join_path(_dir, "topics");
+    auto path = storage::join_path(dir, name + std::string(suffix));
+    if (_fs.exists(path)) SAMSA_TRY(_fs.remove(path));
+    return _fs.sync_dir(dir);
+}
+
+result<std::map<std::string, config::property_map>> local_metadata_store::load_broker_overrides()
+{
+    std::map<std::string, config::property_map> out;
+    auto dir = storage::join_path(_dir, "broker-configs");
+    SAMSA_TRY(_fs.create_dirs(dir));
+    SAMSA_TRY_ASSIGN(auto names, _fs.list_dir(dir));
+    for (auto& n : names) {
+        if (!n.ends_with(suffix)) continue;
+        SAMSA_TRY_ASSIGN(auto raw, _fs.read_file(storage::join_path(dir, n)));
+        auto parsed = config::parse_properties(as_string_view(raw), n);
+        if (!parsed) return corrupt();
+        auto scope = n.substr(0, n.size() - suffix.size());
+        out[scope == "default" ? "" : scope] = config::to_map(*parsed);
+    }
+    return out;
+}
+
+result<void> local_metadata_store::save_broker_overrides(const std::string& scope, const config::property_map& m)
+{
+    auto dir = storage::join_path(_dir, "broker-configs");
+    SAMSA_TRY(_fs.create_dirs(dir));
+    auto text = config::write_properties(m);
+    return _fs.write_file_atomic(storage::join_path(dir, (scope.empty() ? "default" : scope) + std::string(suffix)),
+                                 as_bytes(text));
+}
+
+} // namespace samsa::cluster

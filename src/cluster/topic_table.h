@@ -1,0 +1,50 @@
+#pragma once
+
+#include "base/ids.h"
+#include "config/properties.h"
+#include "protocol/wire.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace samsa::cluster {
+
+/// Where one partition lives: its replicas, the in-sync ones, the leader and its epoch. On a
+/// single node every list is {this node}.
+struct partition_assignment {
+    partition_id id{0};
+    std::vector<node_id> replicas;
+    std::vector<node_id> isr;
+    node_id leader{-1};
+    leader_epoch epoch{0};
+    bool operator==(const partition_assignment&) const = default;
+};
+
+/// What the cluster knows of one topic.
+struct topic_info {
+    std::string name;
+    protocol::uuid id;
+    int16_t replication_factor = 1;
+    bool internal = false;
+    std::vector<partition_assignment> partitions;
+    /// Topic-level config overrides (validated), e.g. {"retention.ms": "60000"}.
+    config::property_map overrides;
+    bool operator==(const topic_info&) const = default;
+};
+
+/// Kafka's topic name rules: 1 to 249 characters of [a-zA-Z0-9._-], not "." or "..".
+/// Returns an error message, or nullopt when the name is legal.
+std::optional<std::string> validate_topic_name(std::string_view name);
+/// Whether two names collide in metric names ('.' and '_' are the same there), as Kafka warns.
+bool topic_names_collide(std::string_view a, std::string_view b);
+
+/// A fresh random topic id (never the zero UUID).
+protocol::uuid random_uuid();
+/// Kafka's cluster id format: a random UUID as 22 characters of URL-safe base64.
+std::string random_cluster_id();
+/// Parses Kafka's UUID text form (uuid::to_string(): 22 characters of URL-safe base64).
+std::optional<protocol::uuid> uuid_from_base64(std::string_view s);
+
+} // namespace samsa::cluster

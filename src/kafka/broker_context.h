@@ -1,0 +1,46 @@
+#pragma once
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "cluster/metadata_store.h"
+#include "cluster/topic_manager.h"
+#include "config/broker_config_store.h"
+#include "storage/log_manager.h"
+
+#include <string>
+#include <vector>
+
+namespace samsa::kafka {
+
+/// An address clients are told to use for this broker (advertised.listeners, or the bound
+/// listener when none is advertised).
+struct advertised_endpoint {
+    std::string listener;
+    std::string host;
+    int32_t port = 0;
+};
+
+/// Everything request handlers reach: the topics and partitions, the configuration, the logs.
+/// Owned by the app; lives as long as the server; used on the shard's thread.
+struct broker_context {
+    cluster::topic_manager& topics;
+    config::broker_config_store& config;
+    storage::log_manager& logs;
+    /// Where dynamic broker config changes are persisted.
+    cluster::metadata_store& store;
+    const clock& clk;
+    node_id self{0};
+    std::string cluster_id;
+    std::vector<advertised_endpoint> endpoints;
+
+    /// The endpoint to advertise to a client connected through `listener`.
+    const advertised_endpoint* endpoint_for(const std::string& listener) const
+    {
+        for (auto& e : endpoints) {
+            if (e.listener == listener) return &e;
+        }
+        return endpoints.empty() ? nullptr : &endpoints.front();
+    }
+};
+
+} // namespace samsa::kafka

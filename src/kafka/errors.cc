@@ -1,0 +1,58 @@
+#include "kafka/errors.h"
+
+#include "protocol/record_batch.h"
+#include "storage/errc.h"
+
+namespace samsa::kafka {
+
+using protocol::error_code;
+
+namespace {
+
+error_code from_storage(storage::errc e)
+{
+    switch (e) {
+    case storage::errc::io_error:
+    case storage::errc::no_space:
+    case storage::errc::log_offline:
+    case storage::errc::corrupt: return error_code::kafka_storage_error;
+    case storage::errc::not_found: return error_code::unknown_topic_or_partition;
+    case storage::errc::already_exists: return error_code::topic_already_exists;
+    case storage::errc::offset_out_of_range: return error_code::offset_out_of_range;
+    case storage::errc::invalid_batch: return error_code::corrupt_message;
+    case storage::errc::invalid_offset: return error_code::invalid_record;
+    case storage::errc::batch_too_large: return error_code::record_list_too_large;
+    case storage::errc::invalid_argument: return error_code::invalid_request;
+    }
+    return error_code::unknown_server_error;
+}
+
+error_code from_batch(protocol::batch_errc e)
+{
+    switch (e) {
+    case protocol::batch_errc::truncated:
+    case protocol::batch_errc::invalid_length:
+    case protocol::batch_errc::crc_mismatch:
+    case protocol::batch_errc::decompression_failed: return error_code::corrupt_message;
+    case protocol::batch_errc::unsupported_magic:
+    case protocol::batch_errc::unsupported_compression: return error_code::unsupported_for_message_format;
+    case protocol::batch_errc::invalid_record_count:
+    case protocol::batch_errc::invalid_record:
+    case protocol::batch_errc::decompressed_too_large:
+    case protocol::batch_errc::invalid_offsets: return error_code::invalid_record;
+    case protocol::batch_errc::invalid_timestamp: return error_code::invalid_timestamp;
+    }
+    return error_code::unknown_server_error;
+}
+
+} // namespace
+
+error_code to_kafka_error(std::error_code ec)
+{
+    if (!ec) return error_code::none;
+    if (ec.category() == storage::storage_category()) return from_storage(static_cast<storage::errc>(ec.value()));
+    if (ec.category() == protocol::batch_category()) return from_batch(static_cast<protocol::batch_errc>(ec.value()));
+    return error_code::unknown_server_error;
+}
+
+} // namespace samsa::kafka

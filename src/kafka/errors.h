@@ -1,0 +1,15 @@
+#pragma once
+
+#include "protocol/error_code.h"
+
+#include <system_error>
+
+namespace samsa::kafka {
+
+/// The one place internal errors become Kafka error codes: storage errc, record batch errc,
+/// anything else → UNKNOWN_SERVER_ERROR.
+protocol::error_code to_kafka_error(std::error_code ec);
+
+inline int16_t code(protocol::error_code e) { return static_cast<int16_t>(e); }
+
+} // namespace samsa::kafka

@@ -1,0 +1,166 @@
+// Fetch: read whole batches from each requested partition (sent with sendfile), convert them
+// for pre-0.11 fetchers, and long-poll — woken by appends — until min_bytes or max_wait_ms.
+#include "base/logging.h"
+#include "kafka/errors.h"
+#include "kafka/handlers/handlers.h"
+#include "protocol/legacy_records.h"
+#include "protocol/messages/fetch.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <limits>
+
+namespace samsa::kafka {
+
+namespace {
+
+namespace asio = boost::asio;
+using protocol::error_code;
+using partition_data = protocol::fetch_response::partition_data;
+
+struct fetch_state {
+    size_t total_bytes = 0;
+    bool any_error = false;
+    bool first_batch_pending = true; // KIP-74: the first batch is returned whole, whatever the limits
+};
+
+void read_partition(request_context& ctx, const protocol::fetch_request& req,
+                    const protocol::fetch_request::fetch_partition& fp, const std::string& topic, partition_data& pd,
+                    fetch_state& st)
+{
+    auto& b = ctx.broker;
+    int16_t v = ctx.version();
+    pd.partition_index = fp.partition;
+    pd.high_watermark = -1;
+    pd.last_stable_offset = -1;
+    pd.records = protocol::records_payload::empty();
+    if (v >= 4 && req.isolation_level == 0) pd.aborted_transactions = std::nullopt;
+    auto part = b.topics.get(topic, fp.partition);
+    if (!part) {
+        pd.error_code = code(error_code::unknown_topic_or_partition);
+        st.any_error = true;
+        return;
+    }
+    if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != part->epoch()()) {
+        pd.error_code = code(fp.current_leader_epoch < part->epoch()() ? error_code::fenced_leader_epoch
+                                                                    : error_code::unknown_leader_epoch);
+        st.any_error = true;
+        return;
+    }
+    auto& log = part->log();
+    pd.high_watermark = log.high_watermark()();
+    pd.last_stable_offset = log.high_watermark()();
+    pd.log_start_offset = log.log_start_offset()();
+    size_t response_limit = v >= 3 ? static_cast<size_t>(std::max(req.max_bytes, 0)) : std::numeric_limits<size_t>::max();
+    size_t room = response_limit > st.total_bytes ? response_limit - st.total_bytes : 0;
+    size_t limit = std::min(static_cast<size_t>(std::max(fp.partition_max_bytes, 0)), room);
+    auto slice = log.read(offset(fp.fetch_offset), limit, log.high_watermark(), st.first_batch_pending);
+    if (!slice) {
+        pd.error_code = code(to_kafka_error(slice.error()));
+        st.any_error = true;
+        return;
+    }
+    if (slice->empty()) return;
+    if (v <= 3) {
+        auto tc = b.topics.effective_config(*b.topics.find(topic));
+        if (!tc.message_downconversion_enable) {
+            pd.error_code = code(error_code::unsupported_version);
+            st.any_error = true;
+            return;
+        }
+        auto raw = slice->read_all();
+        if (!raw) {
+            pd.error_code = code(error_code::kafka_storage_error);
+            st.any_error = true;
+            return;
+        }
+        auto converted = protocol::down_convert(*raw, v <= 1 ? 0 : 1);
+        if (!converted) {
+            bool zstd = converted.error() == make_error_code(protocol::batch_errc::unsupported_compression);
+            pd.error_code = code(zstd ? error_code::unsupported_compression_type : to_kafka_error(converted.error()));
+            st.any_error = true;
+            return;
+        }
+        st.total_bytes += converted->size();
+        pd.records = protocol::records_payload(std::move(*converted));
+    } else if (int fd = slice->file->native_handle(); fd >= 0) {
+        pd.records.append(protocol::file_region{fd, static_cast<int64_t>(slice->position),
+                                                static_cast<int32_t>(slice->size), slice->file});
+        st.total_bytes += slice->size;
+    } else {
+        auto raw = slice->read_all();
+        if (!raw) {
+            pd.error_code = code(error_code::kafka_storage_error);
+            st.any_error = true;
+            return;
+        }
+        st.total_bytes += raw->size();
+        pd.records = protocol::records_payload(std::move(*raw));
+    }
+    st.first_batch_pending = false;
+}
+
+protocol::fetch_response build_response(request_context& ctx, const protocol::fetch_request& req, fetch_state& st)
+{
+    protocol::fetch_response resp;
+    for (auto& ft : req.topics) {
+        protocol::fetch_response::fetchable_topic_response tr;
+        tr.topic = ft.topic;
+        tr.topic_id = ft.topic_id;
+        for (auto& fp : ft.partitions) {
+            partition_data pd;
+            read_partition(ctx, req, fp, ft.topic, pd, st);
+            tr.partitions.push_back(std::move(pd));
+        }
+        resp.responses.push_back(std::move(tr));
+    }
+    return resp;
+}
+
+/// Waits until `deadline` or an append to one of the requested partitions.
+asio::awaitable<void> wait_for_data(request_context& ctx, const protocol::fetch_request& req,
+                                    std::chrono::steady_clock::time_point deadline)
+{
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex, deadline);
+    std::vector<cluster::partition::subscription> subs;
+    for (auto& ft : req.topics) {
+        for (auto& fp : ft.partitions) {
+            if (auto part = ctx.broker.topics.get(ft.topic, fp.partition)) {
+                subs.push_back(part->on_append([&timer] { timer.cancel(); }));
+            }
+        }
+    }
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+} // namespace
+
+boost::asio::awaitable<bool> handle_fetch(request_context& ctx, protocol::writer& out)
+{
+    auto req = decode_request<protocol::fetch_request>(ctx);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
+    for (;;) {
+        fetch_state st;
+        auto resp = build_response(ctx, req, st);
+        bool enough = st.total_bytes >= static_cast<size_t>(std::max(req.min_bytes, 0)) && st.total_bytes > 0;
+        if (enough || st.any_error || req.min_bytes <= 0 || req.topics.empty() ||
+            std::chrono::steady_clock::now() >= deadline) {
+            // Fetch sessions (KIP-227) are not kept: session id 0 tells the client to send full
+            // fetches; an unknown session it names gets FETCH_SESSION_ID_NOT_FOUND.
+            if (ctx.version() >= 7 && req.session_id != 0) {
+                resp = protocol::fetch_response{};
+                resp.error_code = code(error_code::fetch_session_id_not_found);
+            }
+            resp.encode(out, ctx.version());
+            co_return true;
+        }
+        co_await wait_for_data(ctx, req, deadline);
+    }
+}
+
+} // namespace samsa::kafka

@@ -1,0 +1,48 @@
+#include "kafka/topic_helpers.h"
+
+#include "base/logging.h"
+
+namespace samsa::kafka {
+namespace {
+constexpr logger log{"kafka"};
+
+// Kafka's AclOperation codes.
+enum acl_op { read = 3, write = 4, create = 5, del = 6, alter = 7, describe = 8, cluster_action = 9,
+              describe_configs = 10, alter_configs = 11, idempotent_write = 12, create_tokens = 13,
+              describe_tokens = 14 };
+
+int32_t bits(std::initializer_list<int> ops)
+{
+    int32_t v = 0;
+    for (int o : ops) v |= 1 << o;
+    return v;
+}
+} // namespace
+
+protocol::error_code ensure_topic(broker_context& b, const std::string& name, bool allowed)
+{
+    if (b.topics.find(name)) return protocol::error_code::none;
+    if (auto bad = cluster::validate_topic_name(name)) return protocol::error_code::invalid_topic_exception;
+    if (!allowed || !b.config.current().auto_create_topics_enable) return protocol::error_code::unknown_topic_or_partition;
+    cluster::create_topic_request req;
+    req.name = name;
+    auto r = b.topics.create_topic(req, false);
+    if (!r) {
+        log.warn("auto-creation of topic {} failed: {}", name, r.error().message);
+        return r.error().code;
+    }
+    return protocol::error_code::none;
+}
+
+int32_t all_topic_operations()
+{
+    return bits({read, write, create, del, alter, describe, describe_configs, alter_configs});
+}
+
+int32_t all_cluster_operations()
+{
+    return bits({create, alter, describe, cluster_action, describe_configs, alter_configs, idempotent_write,
+                 create_tokens, describe_tokens});
+}
+
+} // namespace samsa::kafka

@@ -1,0 +1,309 @@
+#include "net/server.h"
+
+#include "base/logging.h"
+#include "bytes/endian.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+
+namespace samsa::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto use_tuple = asio::as_tuple(use_awaitable);
+
+namespace {
+constexpr logger log{"net"};
+
+int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
+class connection;
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+    asio::io_context& io;
+    server_config cfg;
+    std::shared_ptr<request_handler> handler;
+    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+    std::vector<bound> bounds;
+    std::map<uint64_t, std::shared_ptr<connection>> connections;
+    uint64_t next_id = 1;
+    bool stopped = false;
+
+    impl(asio::io_context& i, server_config c, std::shared_ptr<request_handler> h)
+      : io(i), cfg(std::move(c)), handler(std::move(h))
+    {}
+    awaitable<void> accept_loop(tcp::acceptor& acc, std::string listener);
+};
+
+/// One client connection: a reader that hands frames to the handler (up to
+/// max_in_flight_per_connection at once), a writer that sends responses in request order, and
+/// an idle watchdog. All three run on the server's io_context.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(std::shared_ptr<server::impl> srv, tcp::socket s, std::shared_ptr<connection_info> info)
+      : _srv(std::move(srv))
+      , _sock(std::move(s))
+      , _info(std::move(info))
+      , _writer_wake(_sock.get_executor(), asio::steady_timer::time_point::max())
+      , _reader_wake(_sock.get_executor(), asio::steady_timer::time_point::max())
+      , _idle(_sock.get_executor())
+    {
+        _last_activity = now_ms();
+    }
+
+    void start()
+    {
+        auto self = shared_from_this();
+        asio::co_spawn(_sock.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+        asio::co_spawn(_sock.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+        asio::co_spawn(_sock.get_executor(), [self]() { return self->idle_watch(); }, asio::detached);
+    }
+
+    void close()
+    {
+        if (_closing) return;
+        _closing = true;
+        boost::system::error_code ec;
+        _sock.shutdown(tcp::socket::shutdown_both, ec);
+        _sock.close(ec);
+        _writer_wake.cancel();
+        _reader_wake.cancel();
+        _idle.cancel();
+        _srv->connections.erase(_info->id);
+    }
+
+private:
+    struct slot {
+        bool done = false;
+        bool failed = false;
+        std::optional<protocol::encoded_message> response;
+    };
+
+    awaitable<void> read_loop()
+    {
+        auto self = shared_from_this();
+        const auto& cfg = _srv->cfg;
+        while (!_closing) {
+            uint8_t hdr[4];
+            auto [ec, n] = co_await asio::async_read(_sock, asio::buffer(hdr), use_tuple);
+            if (ec) break;
+            _last_activity = now_ms();
+            int32_t size = be::load<int32_t>(hdr);
+            if (size < 0 || size > cfg.max_request_bytes) {
+                log.warn("closing connection {} from {}: declared request size {} is outside 0..{} "
+                         "(socket.request.max.bytes)",
+                         _info->id, _info->peer, size, cfg.max_request_bytes);
+                break;
+            }
+            bytes frame(static_cast<size_t>(size));
+            auto [ec2, n2] = co_await asio::async_read(_sock, asio::buffer(frame), use_tuple);
+            if (ec2) break;
+            _last_activity = now_ms();
+            while (!_closing && _queue.size() >= cfg.max_in_flight_per_connection) {
+                co_await _reader_wake.async_wait(use_tuple);
+            }
+            if (_closing) break;
+            auto s = std::make_shared<slot>();
+            _queue.push_back(s);
+            asio::co_spawn(_sock.get_executor(), run_handler(self, s, std::move(frame)), asio::detached);
+        }
+        // Let the writer finish what is queued, then close.
+        _reading_done = true;
+        _writer_wake.cancel();
+    }
+
+    static awaitable<void> run_handler(std::shared_ptr<connection> self, std::shared_ptr<slot> s, bytes frame)
+    {
+        try {
+            s->response = co_await self->_srv->handler->handle(self->_info, std::move(frame));
+        } catch (const std::exception& e) {
+            log.warn("closing connection {} from {}: {}", self->_info->id, self->_info->peer, e.what());
+            s->failed = true;
+        }
+        s->done = true;
+        self->_writer_wake.cancel();
+    }
+
+    awaitable<void> write_loop()
+    {
+        auto self = shared_from_this();
+        while (!_closing) {
+            if (_queue.empty() || !_queue.front()->done) {
+                if (_reading_done && _queue.empty()) break;
+                co_await _writer_wake.async_wait(use_tuple);
+                continue;
+            }
+            auto s = _queue.front();
+            _queue.pop_front();
+            _reader_wake.cancel();
+            if (s->failed) break;
+            if (!s->response) continue;
+            if (!co_await write_response(*s->response)) break;
+            _last_activity = now_ms();
+        }
+        close();
+    }
+
+    awaitable<bool> write_response(const protocol::encoded_message& m)
+    {
+        uint8_t size[4];
+        be::store<int32_t>(size, static_cast<int32_t>(m.total_size()));
+        size_t pos = 0;
+        bool first = true;
+        auto write_mem = [&](size_t upto) -> awaitable<bool> {
+            std::array<asio::const_buffer, 2> bufs{asio::buffer(size, first ? 4 : 0),
+                                                   asio::buffer(m.data.data() + pos, upto - pos)};
+            first = false;
+            auto [ec, n] = co_await asio::async_write(_sock, bufs, use_tuple);
+            pos = upto;
+            co_return !ec;
+        };
+        for (auto& sp : m.splices) {
+            if (!co_await write_mem(sp.after)) co_return false;
+            if (!co_await send_file(sp.region)) co_return false;
+        }
+        co_return co_await write_mem(m.data.size());
+    }
+
+    awaitable<bool> send_file(const protocol::file_region& r)
+    {
+        off_t off = r.pos;
+        size_t left = static_cast<size_t>(r.len);
+        _sock.native_non_blocking(true);
+        while (left > 0) {
+            ssize_t n = ::sendfile(_sock.native_handle(), r.fd, &off, left);
+            if (n > 0) {
+                left -= static_cast<size_t>(n);
+            } else if (n == 0) {
+                log.error("connection {}: file region ended early (file truncated?)", _info->id);
+                co_return false;
+            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                auto [ec] = co_await _sock.async_wait(tcp::socket::wait_write, use_tuple);
+                if (ec) co_return false;
+            } else if (errno != EINTR) {
+                co_return false;
+            }
+        }
+        co_return true;
+    }
+
+    awaitable<void> idle_watch()
+    {
+        auto self = shared_from_this();
+        int64_t idle = _srv->cfg.connections_max_idle_ms;
+        if (idle <= 0) co_return;
+        while (!_closing) {
+            int64_t left = _last_activity + idle - now_ms();
+            if (left <= 0) {
+                if (_queue.empty()) {
+                    log.debug("closing idle connection {} from {}", _info->id, _info->peer);
+                    close();
+                    break;
+                }
+                left = idle;
+            }
+            _idle.expires_after(std::chrono::milliseconds(left));
+            co_await _idle.async_wait(use_tuple);
+        }
+    }
+
+    std::shared_ptr<server::impl> _srv;
+    tcp::socket _sock;
+    std::shared_ptr<connection_info> _info;
+    asio::steady_timer _writer_wake;
+    asio::steady_timer _reader_wake;
+    asio::steady_timer _idle;
+    std::deque<std::shared_ptr<slot>> _queue;
+    int64_t _last_activity = 0;
+    bool _closing = false;
+    bool _reading_done = false;
+};
+
+awaitable<void> server::impl::accept_loop(tcp::acceptor& acc, std::string listener)
+{
+    auto self = shared_from_this();
+    while (!stopped) {
+        auto [ec, sock] = co_await acc.async_accept(use_tuple);
+        if (ec) {
+            if (stopped || ec == asio::error::operation_aborted) break;
+            log.warn("accept on {} failed: {}", listener, ec.message());
+            continue;
+        }
+        boost::system::error_code ig;
+        sock.set_option(tcp::no_delay(true), ig);
+        if (cfg.socket_send_buffer_bytes > 0) sock.set_option(asio::socket_base::send_buffer_size(cfg.socket_send_buffer_bytes), ig);
+        if (cfg.socket_receive_buffer_bytes > 0) {
+            sock.set_option(asio::socket_base::receive_buffer_size(cfg.socket_receive_buffer_bytes), ig);
+        }
+        auto info = std::make_shared<connection_info>();
+        info->id = next_id++;
+        info->listener = listener;
+        auto ep = sock.remote_endpoint(ig);
+        info->peer = ig ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+        auto c = std::make_shared<connection>(self, std::move(sock), info);
+        connections.emplace(info->id, c);
+        c->start();
+    }
+}
+
+server::server(asio::io_context& io, server_config cfg, std::shared_ptr<request_handler> handler)
+  : _impl(std::make_shared<impl>(io, std::move(cfg), std::move(handler)))
+{}
+
+server::~server() { stop(); }
+
+void server::start()
+{
+    for (auto& l : _impl->cfg.listeners) {
+        auto addr = l.host.empty() ? asio::ip::address(asio::ip::address_v4::any())
+                                   : asio::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host);
+        tcp::endpoint ep(addr, l.port);
+        auto acc = std::make_unique<tcp::acceptor>(_impl->io);
+        acc->open(ep.protocol());
+        acc->set_option(asio::socket_base::reuse_address(true));
+        acc->bind(ep);
+        acc->listen(asio::socket_base::max_listen_connections);
+        auto local = acc->local_endpoint();
+        _impl->bounds.push_back({l.name, local.address().to_string(), local.port()});
+        asio::co_spawn(_impl->io, _impl->accept_loop(*acc, l.name), asio::detached);
+        _impl->acceptors.push_back(std::move(acc));
+    }
+}
+
+void server::stop()
+{
+    if (_impl->stopped) return;
+    _impl->stopped = true;
+    for (auto& a : _impl->acceptors) {
+        boost::system::error_code ec;
+        a->close(ec);
+    }
+    auto conns = _impl->connections;
+    for (auto& [id, c] : conns) c->close();
+}
+
+std::vector<server::bound> server::bound_listeners() const { return _impl->bounds; }
+size_t server::connection_count() const { return _impl->connections.size(); }
+
+} // namespace samsa::net
