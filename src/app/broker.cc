@@ -6,6 +6,7 @@
 #include "config/broker_config_store.h"
 #include "kafka/broker_context.h"
 #include "kafka/dispatcher.h"
+#include "kafka/group_service.h"
 #include "net/server.h"
 #include "storage/log_manager.h"
 
@@ -42,6 +43,7 @@ struct broker::impl {
     std::unique_ptr<cluster::local_metadata_store> store;
     std::unique_ptr<cluster::topic_manager> topics;
     std::unique_ptr<kafka::broker_context> context;
+    std::unique_ptr<kafka::group_service> groups;
     asio::io_context io{1};
     std::unique_ptr<net::server> server;
     std::string cluster_id;
@@ -99,6 +101,16 @@ void broker::impl::start_network()
     auto& cfg = config.current();
     context = std::make_unique<kafka::broker_context>(
         kafka::broker_context{*topics, config, *logs, *store, system_clock::instance(), node_id(cfg.node_id), cluster_id, {}});
+    coordinator::coordinator_config gcfg;
+    gcfg.min_session_timeout_ms = static_cast<int32_t>(cfg.group_min_session_timeout_ms);
+    gcfg.max_session_timeout_ms = static_cast<int32_t>(cfg.group_max_session_timeout_ms);
+    gcfg.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.group_initial_rebalance_delay_ms);
+    gcfg.max_group_size = cfg.group_max_size;
+    gcfg.offsets_retention_ms = cfg.offsets_retention_ms;
+    gcfg.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
+    groups = std::make_unique<kafka::group_service>(*context, gcfg);
+    context->groups = groups.get();
+    if (auto r = groups->start(); !r) throw std::runtime_error("cannot load consumer groups: " + r.error().message());
     net::server_config sc;
     for (auto& l : cfg.listeners) sc.listeners.push_back({l.name, l.host, l.port});
     sc.max_request_bytes = cfg.socket_request_max_bytes;
@@ -125,6 +137,7 @@ asio::awaitable<void> broker::impl::periodic()
         t.expires_after(std::chrono::milliseconds(200));
         co_await t.async_wait(asio::use_awaitable);
         logs->tick();
+        groups->tick();
     }
 }
 

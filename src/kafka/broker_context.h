@@ -32,6 +32,8 @@ struct broker_context {
     node_id self{0};
     std::string cluster_id;
     std::vector<advertised_endpoint> endpoints;
+    /// The group coordinator (set by the app once it exists).
+    class group_service* groups = nullptr;
 
     /// The endpoint to advertise to a client connected through `listener`.
     const advertised_endpoint* endpoint_for(const std::string& listener) const

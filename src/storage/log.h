@@ -8,6 +8,7 @@
 #include "storage/log_config.h"
 #include "storage/segment.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -134,6 +135,13 @@ public:
     size_t segment_count() const { return _segments.size(); }
     uint64_t size_bytes() const;
     std::vector<offset> segment_base_offsets() const;
+    /// The largest batch max timestamp over all segments (ListOffsets MAX_TIMESTAMP), -1 if none.
+    timestamp_ms max_timestamp() const
+    {
+        timestamp_ms m = no_timestamp;
+        for (auto& [base, seg] : _segments) m = std::max(m, seg->max_timestamp());
+        return m;
+    }
     bool offline() const { return _offline_error.has_value(); }
     std::optional<std::error_code> offline_error() const { return _offline_error; }
     /// Number of segments and bytes recovery cut on open (for logs and tests).

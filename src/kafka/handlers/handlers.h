@@ -10,5 +10,37 @@ boost::asio::awaitable<bool> handle_api_versions(request_context& ctx, protocol:
 boost::asio::awaitable<bool> handle_metadata(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_produce(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_fetch(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_list_offsets(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_create_topics(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_delete_topics(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_delete_records(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_describe_configs(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_alter_configs(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_create_partitions(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_incremental_alter_configs(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_describe_cluster(request_context& ctx, protocol::writer& out);
+
+// Shared by the config handlers (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs);
+// defined in alter_configs.cc.
+
+/// Kafka's ConfigResource.Type numbers.
+enum class config_resource_type : int8_t { topic = 2, broker = 4, broker_logger = 8 };
+
+/// The dynamic layer a BROKER resource name addresses: "" is the cluster default, this node's
+/// id the broker itself. INVALID_REQUEST for another id or a name that is not a number.
+cluster::kafka_result<config::dynamic_scope> broker_scope(const broker_context& b, const std::string& resource_name);
+
+/// A config module failure as clients see it (config::kafka_error_code and its message).
+cluster::kafka_failure to_kafka_failure(const config::config_failure& f);
+
+/// Validates a complete override map for a broker scope and, unless validate_only, persists
+/// it (metadata_store::save_broker_overrides), applies it and re-resolves the logs' settings.
+cluster::kafka_result<void> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
+                                                    const config::property_map& overrides, bool validate_only);
+
+/// Replaces a topic's overrides with a validated map, unless validate_only.
+/// UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist.
+cluster::kafka_result<void> commit_topic_overrides(broker_context& b, const std::string& topic,
+                                                   const config::property_map& overrides, bool validate_only);
 
 } // namespace samsa::kafka

@@ -1,0 +1,191 @@
+#include "kafka/group_service.h"
+
+#include "base/logging.h"
+#include "kafka/errors.h"
+#include "protocol/record_batch_builder.h"
+#include "protocol/records.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace samsa::kafka {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr logger log{"coordinator"};
+}
+
+struct group_service::waiter {
+    explicit waiter(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    std::optional<coordinator::response> resp;
+};
+
+std::string client_host_of(const std::string& peer)
+{
+    auto colon = peer.find_last_of(':');
+    return "/" + (colon == std::string::npos ? peer : peer.substr(0, colon));
+}
+
+group_service::group_service(broker_context& b, coordinator::coordinator_config cfg)
+  : _broker(b), _coordinator(cfg, b.clk)
+{}
+
+group_service::~group_service() = default;
+
+int32_t group_service::offsets_partitions() const
+{
+    if (auto* t = _broker.topics.find(offsets_topic)) return static_cast<int32_t>(t->partitions.size());
+    return _broker.config.current().offsets_topic_num_partitions;
+}
+
+bool group_service::ensure_offsets_topic()
+{
+    if (_broker.topics.find(offsets_topic)) return true;
+    auto& bc = _broker.config.current();
+    cluster::create_topic_request req;
+    req.name = offsets_topic;
+    req.partitions = bc.offsets_topic_num_partitions;
+    req.replication_factor = static_cast<int16_t>(
+        std::min<size_t>(static_cast<size_t>(std::max<int>(bc.offsets_topic_replication_factor, 1)),
+                         _broker.topics.live_brokers().size()));
+    req.configs = {{"cleanup.policy", "compact"},
+                   {"segment.bytes", std::to_string(bc.offsets_topic_segment_bytes)},
+                   {"compression.type", "producer"}};
+    req.internal = true;
+    auto r = _broker.topics.create_topic(req, false);
+    if (!r) {
+        log.error("cannot create {}: {}", offsets_topic, r.error().message);
+        return false;
+    }
+    return true;
+}
+
+result<void> group_service::start()
+{
+    load();
+    return ok();
+}
+
+void group_service::load()
+{
+    auto* t = _broker.topics.find(offsets_topic);
+    if (!t) {
+        _coordinator.load_complete();
+        return;
+    }
+    size_t records = 0;
+    for (auto& a : t->partitions) {
+        auto part = _broker.topics.get(offsets_topic, a.id());
+        if (!part) continue;
+        auto& l = part->log();
+        offset next = l.log_start_offset();
+        while (next < l.high_watermark()) {
+            auto slice = l.read(next, 1 << 20, l.high_watermark(), true);
+            if (!slice || slice->empty()) break;
+            auto data = slice->read_all();
+            if (!data) break;
+            protocol::batch_iterator it(*data);
+            while (auto h = it.next()) {
+                next = h->next_offset();
+                if (h->is_control()) continue;
+                auto reader = protocol::record_reader::open(it.current(), {});
+                if (!reader) continue;
+                while (auto rec = reader->next()) {
+                    if (!rec->key) continue;
+                    _coordinator.load_record(*rec->key, rec->value);
+                    ++records;
+                }
+            }
+            if (it.error()) break;
+        }
+    }
+    _coordinator.load_complete();
+    log.info("replayed {} record(s) of {}", records, offsets_topic);
+}
+
+std::error_code group_service::persist(const std::string& group, const std::vector<coordinator::offsets_record>& records)
+{
+    if (records.empty()) return {};
+    if (!ensure_offsets_topic()) return make_error_code(std::errc::io_error);
+    int32_t p = coordinator::partition_for_group(group, offsets_partitions());
+    auto part = _broker.topics.get(offsets_topic, p);
+    if (!part) return make_error_code(std::errc::no_such_device);
+    protocol::batch_builder b;
+    auto now = _broker.clk.now_ms();
+    for (auto& r : records) b.add(protocol::record_input{r.key, r.value, {}, now});
+    auto batch = b.build();
+    auto res = part->log().append_as_leader(batch, part->epoch());
+    if (!res) {
+        log.error("cannot write to {}-{}: {}", offsets_topic, p, res.error().message());
+        return res.error();
+    }
+    part->on_appended();
+    return {};
+}
+
+void group_service::process(coordinator::outcome& o)
+{
+    auto ec = persist(o.group, o.records);
+    if (o.commit) {
+        _coordinator.commit_persisted(*o.commit, !ec);
+        if (ec) {
+            // The commit did not reach the log: every partition of its response fails.
+            auto err = static_cast<int16_t>(to_kafka_error(ec) == protocol::error_code::unknown_server_error
+                                                ? protocol::error_code::coordinator_not_available
+                                                : to_kafka_error(ec));
+            for (auto& c : o.completions) {
+                if (auto* r = std::get_if<protocol::offset_commit_response>(&c.resp)) {
+                    for (auto& t : r->topics) {
+                        for (auto& p : t.partitions) {
+                            if (p.error_code == 0) p.error_code = err;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (auto& c : o.completions) {
+        auto it = _waiters.find(c.id);
+        if (it == _waiters.end()) {
+            // Every request registers before the state machine sees it; nobody is left to answer.
+            log.debug("dropping a completion for request {} that no longer waits", c.id);
+            continue;
+        }
+        it->second->resp = std::move(c.resp);
+        it->second->timer.cancel();
+        _waiters.erase(it);
+    }
+}
+
+asio::awaitable<coordinator::response> group_service::call(std::function<coordinator::outcome(coordinator::request_id)> op)
+{
+    co_return co_await call_many([&op](coordinator::request_id id) {
+        std::vector<coordinator::outcome> v;
+        v.push_back(op(id));
+        return v;
+    });
+}
+
+asio::awaitable<coordinator::response>
+group_service::call_many(std::function<std::vector<coordinator::outcome>(coordinator::request_id)> op)
+{
+    auto id = _next_id++;
+    auto w = std::make_shared<waiter>(co_await asio::this_coro::executor);
+    _waiters[id] = w;
+    auto outs = op(id);
+    for (auto& o : outs) process(o);
+    while (!w->resp) co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::move(*w->resp);
+}
+
+void group_service::tick()
+{
+    auto outs = _coordinator.tick();
+    for (auto& o : outs) process(o);
+}
+
+} // namespace samsa::kafka

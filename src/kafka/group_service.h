@@ -1,0 +1,59 @@
+#pragma once
+
+#include "coordinator/group_coordinator.h"
+#include "kafka/broker_context.h"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace samsa::kafka {
+
+/// Runs the group coordinator state machine for this broker: owns `__consumer_offsets`
+/// (created on first use with offsets.topic.* settings, compacted), replays it at startup,
+/// persists what the state machine asks for before its responses go out, and parks requests
+/// whose responses come later (JoinGroup and SyncGroup wait for the rebalance). Used on the
+/// broker's thread only.
+class group_service {
+public:
+    static constexpr const char* offsets_topic = "__consumer_offsets";
+
+    group_service(broker_context& b, coordinator::coordinator_config cfg);
+    ~group_service();
+
+    /// Replays __consumer_offsets if it exists.
+    result<void> start();
+    /// Creates __consumer_offsets if missing. False (after logging) when that fails.
+    bool ensure_offsets_topic();
+
+    /// Runs `op` with a fresh request id, persists and delivers its outcome, then waits for
+    /// this request's response (which may come from a later call or tick()).
+    boost::asio::awaitable<coordinator::response> call(std::function<coordinator::outcome(coordinator::request_id)> op);
+    boost::asio::awaitable<coordinator::response>
+    call_many(std::function<std::vector<coordinator::outcome>(coordinator::request_id)> op);
+
+    /// The periodic timer's entry point (session timeouts, rebalance deadlines, expiry).
+    void tick();
+
+    coordinator::group_coordinator& state() { return _coordinator; }
+    int32_t offsets_partitions() const;
+
+private:
+    struct waiter;
+    void process(coordinator::outcome& o);
+    std::error_code persist(const std::string& group, const std::vector<coordinator::offsets_record>& records);
+    void load();
+
+    broker_context& _broker;
+    coordinator::group_coordinator _coordinator;
+    coordinator::request_id _next_id = 1;
+    std::map<coordinator::request_id, std::shared_ptr<waiter>> _waiters;
+};
+
+/// Kafka's client host form for group members: "/" + the peer's IP address.
+std::string client_host_of(const std::string& peer);
+
+} // namespace samsa::kafka

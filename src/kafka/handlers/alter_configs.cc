@@ -1,0 +1,142 @@
+// AlterConfigs (non-incremental): each resource's override set is replaced by the request's
+// entries. Also the helpers the three config handlers share: broker resource names, the
+// mapping of config failures, and committing new override maps.
+#include "base/logging.h"
+#include "config/topic_config.h"
+#include "kafka/errors.h"
+#include "kafka/handlers/handlers.h"
+#include "protocol/messages/alter_configs.h"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <set>
+
+namespace samsa::kafka {
+
+namespace {
+
+constexpr logger log{"kafka"};
+using protocol::error_code;
+using resource_response = protocol::alter_configs_response::alter_configs_resource_response;
+using alter_resource = protocol::alter_configs_request::alter_configs_resource;
+
+/// The request's entries as an override map. Kafka rejects null values and names given twice.
+cluster::kafka_result<config::property_map> entries_to_map(const alter_resource& r)
+{
+    config::property_map m;
+    std::string nulls;
+    for (auto& c : r.configs) {
+        if (!c.value) {
+            nulls += (nulls.empty() ? "" : ",") + c.name;
+            continue;
+        }
+        if (!m.emplace(c.name, *c.value).second) {
+            return cluster::kafka_error(error_code::invalid_request, "Error due to duplicate config keys");
+        }
+    }
+    if (!nulls.empty()) {
+        return cluster::kafka_error(error_code::invalid_request, "Null value not supported for : " + nulls);
+    }
+    return m;
+}
+
+cluster::kafka_result<void> alter_resource_configs(request_context& ctx, const alter_resource& r, bool validate_only)
+{
+    auto m = entries_to_map(r);
+    if (!m) return m.error();
+    switch (static_cast<config_resource_type>(r.resource_type)) {
+    case config_resource_type::topic: return commit_topic_overrides(ctx.broker, r.resource_name, *m, validate_only);
+    case config_resource_type::broker: {
+        auto scope = broker_scope(ctx.broker, r.resource_name);
+        if (!scope) return scope.error();
+        return commit_broker_overrides(ctx.broker, *scope, *m, validate_only);
+    }
+    case config_resource_type::broker_logger: break;
+    }
+    return cluster::kafka_error(error_code::invalid_request,
+                                fmt::format("AlterConfigs is not supported for resource type {}", r.resource_type));
+}
+
+} // namespace
+
+cluster::kafka_result<config::dynamic_scope> broker_scope(const broker_context& b, const std::string& resource_name)
+{
+    if (resource_name.empty()) return config::dynamic_scope::cluster_default;
+    int32_t id = 0;
+    auto* end = resource_name.data() + resource_name.size();
+    auto [ptr, ec] = std::from_chars(resource_name.data(), end, id);
+    if (ec != std::errc{} || ptr != end) {
+        return cluster::kafka_error(error_code::invalid_request,
+                                    fmt::format("Broker id must be an integer, but it is: {}", resource_name));
+    }
+    if (id != b.self()) {
+        return cluster::kafka_error(error_code::invalid_request,
+                                    fmt::format("Unexpected broker id, expected {} or empty string, but received {}",
+                                                b.self(), resource_name));
+    }
+    return config::dynamic_scope::broker;
+}
+
+cluster::kafka_failure to_kafka_failure(const config::config_failure& f)
+{
+    auto ec = error_code::invalid_request;
+    if (f.code.category() == config::config_category()) {
+        ec = static_cast<error_code>(config::kafka_error_code(static_cast<config::errc>(f.code.value())));
+    }
+    return {ec, f.message};
+}
+
+cluster::kafka_result<void> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
+                                                    const config::property_map& overrides, bool validate_only)
+{
+    if (auto v = b.config.validate_dynamic(scope, overrides); !v) return to_kafka_failure(v.error());
+    if (validate_only) return {};
+    std::string scope_name = scope == config::dynamic_scope::broker ? std::to_string(b.self()) : "";
+    if (auto r = b.store.save_broker_overrides(scope_name, overrides); !r) {
+        log.error("cannot persist broker config overrides: {}", r.error().message());
+        return cluster::kafka_error(error_code::kafka_storage_error,
+                                    "Cannot persist the broker configuration: " + r.error().message());
+    }
+    if (auto r = b.config.replace_dynamic(scope, overrides); !r) return to_kafka_failure(r.error());
+    b.topics.broker_config_changed();
+    return {};
+}
+
+cluster::kafka_result<void> commit_topic_overrides(broker_context& b, const std::string& topic,
+                                                   const config::property_map& overrides, bool validate_only)
+{
+    if (!b.topics.find(topic)) {
+        return cluster::kafka_error(error_code::unknown_topic_or_partition,
+                                    fmt::format("Topic '{}' does not exist.", topic));
+    }
+    if (auto v = config::validate_topic_overrides(overrides); !v) return to_kafka_failure(v.error());
+    if (validate_only) return {};
+    return b.topics.set_topic_overrides(topic, overrides);
+}
+
+boost::asio::awaitable<bool> handle_alter_configs(request_context& ctx, protocol::writer& out)
+{
+    auto req = decode_request<protocol::alter_configs_request>(ctx);
+    std::multiset<std::pair<int8_t, std::string>> seen;
+    for (auto& r : req.resources) seen.emplace(r.resource_type, r.resource_name);
+    protocol::alter_configs_response resp;
+    for (auto& r : req.resources) {
+        resource_response rr;
+        rr.resource_type = r.resource_type;
+        rr.resource_name = r.resource_name;
+        rr.error_message = std::nullopt;
+        auto done = seen.count({r.resource_type, r.resource_name}) > 1
+                        ? cluster::kafka_result<void>(cluster::kafka_error(error_code::invalid_request,
+                                                                           "Duplicate resource in request."))
+                        : alter_resource_configs(ctx, r, req.validate_only);
+        if (!done) {
+            rr.error_code = code(done.error().code);
+            rr.error_message = done.error().message;
+        }
+        resp.responses.push_back(std::move(rr));
+    }
+    resp.encode(out, ctx.version());
+    co_return true;
+}
+
+} // namespace samsa::kafka

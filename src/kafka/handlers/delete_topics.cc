@@ -1,0 +1,68 @@
+// DeleteTopics: removes topics by name (v0-v5) or by name or id (v6), logs first, then their
+// metadata, synchronously (timeout_ms has nothing to wait for on one node).
+#include "kafka/errors.h"
+#include "kafka/handlers/handlers.h"
+#include "protocol/messages/delete_topics.h"
+
+namespace samsa::kafka {
+
+namespace {
+
+using protocol::error_code;
+using topic_result = protocol::delete_topics_response::deletable_topic_result;
+
+void set_error(topic_result& out, error_code ec, std::string msg)
+{
+    out.error_code = code(ec);
+    if (!msg.empty()) out.error_message = std::move(msg);
+}
+
+topic_result delete_by_name(request_context& ctx, const std::string& name)
+{
+    topic_result out;
+    out.name = name;
+    if (auto* t = ctx.broker.topics.find(name)) out.topic_id = t->id;
+    auto r = ctx.broker.topics.delete_topic(name);
+    if (!r) set_error(out, r.error().code, r.error().message);
+    return out;
+}
+
+/// v6: each entry names the topic or gives its id, not both.
+topic_result delete_entry(request_context& ctx, const protocol::delete_topics_request::delete_topic_state& s)
+{
+    if (s.name && !s.topic_id.is_zero()) {
+        topic_result out;
+        out.name = s.name;
+        out.topic_id = s.topic_id;
+        set_error(out, error_code::invalid_request, "You may not specify both topic name and topic id.");
+        return out;
+    }
+    if (s.name) return delete_by_name(ctx, *s.name);
+    auto* t = ctx.broker.topics.find(s.topic_id);
+    if (!t) {
+        topic_result out;
+        out.name = std::nullopt;
+        out.topic_id = s.topic_id;
+        set_error(out, error_code::unknown_topic_id, "This server does not host this topic ID.");
+        return out;
+    }
+    std::string name = t->name; // t dies with the topic
+    return delete_by_name(ctx, name);
+}
+
+} // namespace
+
+boost::asio::awaitable<bool> handle_delete_topics(request_context& ctx, protocol::writer& out)
+{
+    auto req = decode_request<protocol::delete_topics_request>(ctx);
+    protocol::delete_topics_response resp;
+    if (ctx.version() >= 6) {
+        for (auto& s : req.topics) resp.responses.push_back(delete_entry(ctx, s));
+    } else {
+        for (auto& name : req.topic_names) resp.responses.push_back(delete_by_name(ctx, name));
+    }
+    resp.encode(out, ctx.version());
+    co_return true;
+}
+
+} // namespace samsa::kafka

@@ -1,0 +1,12 @@
+#include "kafka/handlers/group_handlers.h"
+#include "kafka/handlers/group_membership.h"
+
+namespace samsa::kafka {
+
+boost::asio::awaitable<bool> handle_heartbeat(request_context& ctx, protocol::writer& out)
+{
+    co_return co_await serve_group_request<protocol::heartbeat_request, protocol::heartbeat_response>(
+        ctx, out, [](auto& gc, auto id, auto& req, int16_t v) { return gc.heartbeat(id, req, v); });
+}
+
+} // namespace samsa::kafka

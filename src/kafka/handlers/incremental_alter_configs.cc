@@ -1,0 +1,93 @@
+// IncrementalAlterConfigs: SET / DELETE / APPEND / SUBTRACT on single configs of a topic or of
+// a broker layer; the config module applies Kafka's rules, this file the resource plumbing.
+#include "config/topic_config.h"
+#include "kafka/errors.h"
+#include "kafka/handlers/handlers.h"
+#include "protocol/messages/incremental_alter_configs.h"
+
+#include <fmt/format.h>
+#include <set>
+
+namespace samsa::kafka {
+
+namespace {
+
+using protocol::error_code;
+using resource_response = protocol::incremental_alter_configs_response::alter_configs_resource_response;
+using alter_resource = protocol::incremental_alter_configs_request::alter_configs_resource;
+
+config::config_result<std::vector<config::alter_op>> to_ops(const alter_resource& r)
+{
+    std::vector<config::alter_op> ops;
+    for (auto& c : r.configs) {
+        SAMSA_CONFIG_TRY_ASSIGN(auto type, config::alter_op_from_code(c.config_operation));
+        ops.push_back({c.name, type, c.value});
+    }
+    return ops;
+}
+
+cluster::kafka_result<void> alter_topic(request_context& ctx, const std::string& topic,
+                                        const std::vector<config::alter_op>& ops, bool validate_only)
+{
+    auto* t = ctx.broker.topics.find(topic);
+    if (!t) {
+        return cluster::kafka_error(error_code::unknown_topic_or_partition,
+                                    fmt::format("Topic '{}' does not exist.", topic));
+    }
+    auto next = config::alter_topic_overrides(t->overrides, ops, ctx.broker.config.current());
+    if (!next) return to_kafka_failure(next.error());
+    return commit_topic_overrides(ctx.broker, topic, *next, validate_only);
+}
+
+cluster::kafka_result<void> alter_broker(request_context& ctx, const std::string& name,
+                                         const std::vector<config::alter_op>& ops, bool validate_only)
+{
+    auto scope = broker_scope(ctx.broker, name);
+    if (!scope) return scope.error();
+    auto next = ctx.broker.config.plan_incremental_alter(*scope, ops);
+    if (!next) return to_kafka_failure(next.error());
+    return commit_broker_overrides(ctx.broker, *scope, *next, validate_only);
+}
+
+cluster::kafka_result<void> alter_resource_configs(request_context& ctx, const alter_resource& r, bool validate_only)
+{
+    auto ops = to_ops(r);
+    if (!ops) return to_kafka_failure(ops.error());
+    switch (static_cast<config_resource_type>(r.resource_type)) {
+    case config_resource_type::topic: return alter_topic(ctx, r.resource_name, *ops, validate_only);
+    case config_resource_type::broker: return alter_broker(ctx, r.resource_name, *ops, validate_only);
+    case config_resource_type::broker_logger: break;
+    }
+    return cluster::kafka_error(
+        error_code::invalid_request,
+        fmt::format("IncrementalAlterConfigs is not supported for resource type {}", r.resource_type));
+}
+
+} // namespace
+
+boost::asio::awaitable<bool> handle_incremental_alter_configs(request_context& ctx, protocol::writer& out)
+{
+    auto req = decode_request<protocol::incremental_alter_configs_request>(ctx);
+    std::multiset<std::pair<int8_t, std::string>> seen;
+    for (auto& r : req.resources) seen.emplace(r.resource_type, r.resource_name);
+    protocol::incremental_alter_configs_response resp;
+    for (auto& r : req.resources) {
+        resource_response rr;
+        rr.resource_type = r.resource_type;
+        rr.resource_name = r.resource_name;
+        rr.error_message = std::nullopt;
+        auto done = seen.count({r.resource_type, r.resource_name}) > 1
+                        ? cluster::kafka_result<void>(cluster::kafka_error(error_code::invalid_request,
+                                                                           "Duplicate resource in request."))
+                        : alter_resource_configs(ctx, r, req.validate_only);
+        if (!done) {
+            rr.error_code = code(done.error().code);
+            rr.error_message = done.error().message;
+        }
+        resp.responses.push_back(std::move(rr));
+    }
+    resp.encode(out, ctx.version());
+    co_return true;
+}
+
+} // namespace samsa::kafka
