@@ -15,6 +15,10 @@ test_pkgs=(
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )
+# node and npm run the kafkajs interop test. A machine may already have them from another
+# source (NodeSource's nodejs bundles npm): ask apt only for the commands that are missing.
+if ! command -v node >/dev/null 2>&1; then test_pkgs+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then test_pkgs+=(npm); fi
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = "test" ]; then want+=("${test_pkgs[@]}"); fi
@@ -32,4 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The kafkajs interop test package, pinned by tests/interop/js/package-lock.json. npm ci runs
+# only when node_modules is missing or older than the lock file.
+if [ "${1:-build}" = "test" ]; then
+  js_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/interop/js"
+  if [ ! -f "$js_dir/node_modules/.package-lock.json" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in $js_dir"
+    (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi
