@@ -40,6 +40,7 @@ std::string local_hostname()
 struct broker::impl {
     config::broker_config_store config;
     std::unique_ptr<storage::log_manager> logs;
+    std::unique_ptr<storage::log_cleaner> cleaner;
     std::unique_ptr<cluster::local_metadata_store> store;
     std::unique_ptr<cluster::topic_manager> topics;
     std::unique_ptr<kafka::broker_context> context;
@@ -94,6 +95,16 @@ void broker::impl::open_storage()
     if (auto r = logs->startup(); !r) throw std::runtime_error("cannot load the logs: " + r.error().message());
     topics = std::make_unique<cluster::topic_manager>(*logs, config, *store, node_id(cfg.node_id));
     if (auto r = topics->start(); !r) throw std::runtime_error("cannot load topics: " + r.error().message());
+    storage::cleaner_config cc;
+    cc.enabled = cfg.log_cleaner_enable;
+    cc.threads = cfg.log_cleaner_threads;
+    cc.dedupe_buffer_bytes = static_cast<size_t>(cfg.log_cleaner_dedupe_buffer_size);
+    cc.io_max_bytes_per_second = cfg.log_cleaner_io_max_bytes_per_second;
+    cc.backoff_ms = cfg.log_cleaner_backoff_ms;
+    // Cleaning runs on the cleaner's threads; the final swap comes back to this thread.
+    cleaner = std::make_unique<storage::log_cleaner>(fs, system_clock::instance(), cc,
+                                                     [this](std::function<void()> f) { asio::post(io, std::move(f)); });
+    logs->set_cleaner(cleaner.get());
 }
 
 void broker::impl::start_network()
@@ -164,6 +175,8 @@ int broker::run()
     im.io.run();
     im.server->stop();
     im.server.reset();
+    im.cleaner->stop();
+    im.logs->set_cleaner(nullptr);
     if (auto r = im.logs->shutdown(); !r) {
         log.error("shutdown incomplete: {}", r.error().message());
         return 1;

@@ -8,6 +8,7 @@
 #include "base/logging.h"
 #include "config/errors.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -34,6 +35,9 @@ void usage(FILE* out)
 
 int main(int argc, char** argv)
 {
+    // A client that goes away mid-response must never kill the broker: writes to a closed
+    // socket (sendfile has no MSG_NOSIGNAL) report EPIPE instead.
+    std::signal(SIGPIPE, SIG_IGN);
     std::optional<std::string> path;
     std::vector<std::string> overrides;
     for (int i = 1; i < argc; ++i) {

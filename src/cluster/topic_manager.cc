@@ -30,6 +30,10 @@ storage::log_config to_log_config(const config::topic_config& c)
                             ? protocol::timestamp_type::log_append_time
                             : protocol::timestamp_type::create_time;
     lc.max_message_bytes = static_cast<uint32_t>(c.max_message_bytes);
+    lc.min_cleanable_dirty_ratio = c.min_cleanable_dirty_ratio;
+    lc.min_compaction_lag_ms = c.min_compaction_lag_ms;
+    lc.max_compaction_lag_ms = c.max_compaction_lag_ms;
+    lc.delete_retention_ms = c.delete_retention_ms;
     return lc;
 }
 
@@ -180,7 +184,14 @@ kafka_result<const topic_info*> topic_manager::create_topic(const create_topic_r
     }
     auto [it, inserted] = _topics.emplace(t.name, std::move(t));
     if (auto r = open_partitions(it->second); !r) {
-        log.error("topic {}: cannot create logs: {}", req.name, r.error().message());
+        log.error("topic {}: cannot create logs: {}; rolling the creation back", req.name, r.error().message());
+        for (auto& a : it->second.partitions) {
+            topic_partition tp{req.name, a.id};
+            _partitions.erase(tp);
+            if (_logs.get(tp)) (void)_logs.remove(tp);
+        }
+        (void)_store.remove_topic(req.name);
+        _topics.erase(it);
         return kafka_error(error_code::kafka_storage_error, "Cannot create the topic's logs: " + r.error().message());
     }
     log.info("created topic {} with {} partition(s), replication factor {}", it->first, it->second.partitions.size(),

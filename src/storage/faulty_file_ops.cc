@@ -23,7 +23,7 @@ public:
             if (partial && src.size() > 1) (void)_inner->pwrite(pos, src.first(src.size() / 2));
             return e;
         }
-        uint64_t fits = _ops.reserve_space(src.size());
+        uint64_t fits = _ops.reserve_space(_path, src.size());
         if (fits < src.size()) {
             if (fits > 0) (void)_inner->pwrite(pos, src.first(fits));
             return make_error_code(errc::no_space);
@@ -64,13 +64,14 @@ void faulty_file_ops::clear()
 {
     std::lock_guard g(_mu);
     _faults.clear();
-    _space_left = UINT64_MAX;
+    _space_left.clear();
 }
 
-void faulty_file_ops::set_space_limit(uint64_t bytes)
+void faulty_file_ops::set_space_limit(uint64_t bytes, std::string path_prefix)
 {
     std::lock_guard g(_mu);
-    _space_left = bytes;
+    if (bytes == UINT64_MAX) _space_left.erase(path_prefix);
+    else _space_left[path_prefix] = bytes;
 }
 
 int faulty_file_ops::calls(op o) const
@@ -98,13 +99,16 @@ std::error_code faulty_file_ops::check(op o, const std::string& path, bool* part
     return {};
 }
 
-uint64_t faulty_file_ops::reserve_space(uint64_t n)
+uint64_t faulty_file_ops::reserve_space(const std::string& path, uint64_t n)
 {
     std::lock_guard g(_mu);
-    if (_space_left == UINT64_MAX) return n;
-    uint64_t fits = std::min(n, _space_left);
-    _space_left -= fits;
-    return fits;
+    for (auto& [prefix, left] : _space_left) {
+        if (path.rfind(prefix, 0) != 0) continue;
+        uint64_t fits = std::min(n, left);
+        left -= fits;
+        return fits;
+    }
+    return n;
 }
 
 result<file_ptr> faulty_file_ops::open(const std::string& path, open_mode mode)
@@ -143,7 +147,10 @@ result<uint64_t> faulty_file_ops::available_bytes(const std::string& path)
 {
     SAMSA_TRY_ASSIGN(uint64_t real, _inner.available_bytes(path));
     std::lock_guard g(_mu);
-    return std::min(real, _space_left);
+    for (auto& [prefix, left] : _space_left) {
+        if (path.rfind(prefix, 0) == 0 || path + "/" == prefix) return std::min(real, left);
+    }
+    return real;
 }
 
 // ---- sync journal ----

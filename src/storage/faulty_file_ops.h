@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -34,9 +35,10 @@ public:
 
     void inject(fault f);
     void clear();
-    /// Writes that would take the total written from now on beyond `bytes` fail with
-    /// no_space after writing what fits. Pass UINT64_MAX to lift the limit.
-    void set_space_limit(uint64_t bytes);
+    /// Writes under `path_prefix` (every path by default) that would take the total written
+    /// there from now on beyond `bytes` fail with no_space after writing what fits, and
+    /// available_bytes() under the prefix reports what is left. UINT64_MAX lifts the limit.
+    void set_space_limit(uint64_t bytes, std::string path_prefix = {});
     /// Number of matching calls seen, per operation.
     int calls(op o) const;
 
@@ -55,14 +57,15 @@ public:
     /// `partial` when a write should land half its bytes first.
     std::error_code check(op o, const std::string& path, bool* partial = nullptr);
     /// Internal: space accounting for writes; returns how many of `n` bytes fit.
-    uint64_t reserve_space(uint64_t n);
+    uint64_t reserve_space(const std::string& path, uint64_t n);
 
 private:
     file_ops& _inner;
     mutable std::mutex _mu;
     std::vector<fault> _faults;
     int _calls[8] = {};
-    uint64_t _space_left = UINT64_MAX;
+    /// Path prefix → bytes left.
+    std::map<std::string, uint64_t> _space_left;
 };
 
 /// Wraps a real file system and journals, after every successful sync, the size each file had

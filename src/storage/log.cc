@@ -26,7 +26,7 @@ log::~log() = default;
 void log::go_offline(std::error_code ec, const char* what)
 {
     if (!_offline_error) {
-        log_.error("{}: {} failed: {}; the log is offline for writes until restart", _tp, what, ec.message());
+        log_.error("{}: {}: {}; the log is offline for writes", _tp, what, ec.message());
         _offline_error = ec;
     }
 }
@@ -54,12 +54,12 @@ result<void> log::roll()
 {
     auto& old = active();
     if (auto r = old.seal(); !r) {
-        go_offline(r.error(), "sealing a segment");
+        go_offline(r.error(), "sealing a segment failed");
         return make_error_code(errc::log_offline);
     }
     auto seg = segment::create(_fs, _dir, _log_end, seg_opts(), _clock.now_ms());
     if (!seg) {
-        go_offline(seg.error(), "creating a segment");
+        go_offline(seg.error(), "creating a segment failed");
         return make_error_code(errc::log_offline);
     }
     log_.debug("{}: rolled new segment at offset {}", _tp, _log_end);
@@ -105,7 +105,7 @@ result<append_info> log::append_checked(bytes_view data, std::vector<protocol::b
         }
     }
     if (auto r = active().append(data, headers); !r) {
-        go_offline(r.error(), "writing to a segment");
+        go_offline(r.error(), "writing to a segment failed");
         return r.error() == make_error_code(errc::no_space) ? r.error() : make_error_code(errc::log_offline);
     }
     append_info info;
@@ -214,7 +214,8 @@ flush_job log::prepare_flush(offset up_to)
 void log::complete_flush(const flush_job& job, const result<void>& outcome)
 {
     if (!outcome) {
-        go_offline(outcome.error(), "fsync");
+        _sync_failed = true;
+        go_offline(outcome.error(), "fsync failed (only a restart brings the log back)");
         return;
     }
     if (job.up_to > _recovery_point) _recovery_point = job.up_to;
@@ -247,6 +248,19 @@ result<void> log::maybe_flush_by_time()
     if (_cfg.flush_ms == std::numeric_limits<int64_t>::max() || _recovery_point >= _log_end) return ok();
     if (_clock.monotonic_ms() - _last_flush_ms < _cfg.flush_ms) return ok();
     return flush();
+}
+
+bool log::try_reopen_after_no_space()
+{
+    if (!_offline_error) return true;
+    if (_sync_failed || *_offline_error != make_error_code(errc::no_space)) return false;
+    auto& a = active();
+    auto sz = a.log_file()->size();
+    if (!sz) return false;
+    if (*sz > a.size() && !a.log_file()->truncate(a.size())) return false;
+    log_.info("{}: space is available again; accepting writes", _tp);
+    _offline_error.reset();
+    return true;
 }
 
 result<void> log::close(bool do_flush)

@@ -5,6 +5,7 @@
 #include "base/result.h"
 #include "storage/file_ops.h"
 #include "storage/leader_epoch_cache.h"
+#include "storage/log_cleaner.h"
 #include "storage/log_config.h"
 #include "storage/segment.h"
 
@@ -27,6 +28,8 @@ struct log_open_options {
     offset log_start_offset{-1};
     /// From replication-offset-checkpoint, or -1.
     offset high_watermark{-1};
+    /// From cleaner-offset-checkpoint: offsets below it were compacted already, or -1.
+    offset cleaner_checkpoint{-1};
 };
 
 /// The outcome of one append.
@@ -116,6 +119,24 @@ public:
     /// Removes everything at or after `target` (replication: a follower diverged).
     result<void> truncate_to(offset target);
 
+    /// Compaction (cleanup.policy=compact). The cleaner checkpoint: offsets below it are clean.
+    offset cleaner_checkpoint() const { return _cleaner_checkpoint; }
+    /// Fraction of the cleanable bytes (closed segments below the first uncleanable offset)
+    /// that lie at or after the cleaner checkpoint; 0 when nothing is cleanable.
+    double dirty_ratio() const;
+    /// A cleaning job for the cleanable range, or nullopt when the log is not compacted, is
+    /// already being cleaned, has nothing cleanable, or (unless `force`) is below
+    /// min.cleanable.dirty.ratio and not overdue by max.compaction.lag.ms.
+    std::optional<cleaning_task> prepare_cleaning(bool force, const cleaner_config& cfg);
+    /// Installs a job's output: for each group, `.cleaned` → `.swap`, the old segments →
+    /// `.deleted`, `.swap` → live, then the checkpoint moves up. If the log changed meanwhile
+    /// (segments deleted or truncated) the output is discarded. `stop_after_steps` (tests)
+    /// interrupts the swap after that many file operations, as a crash would.
+    result<void> complete_cleaning(const cleaning_task& task, const cleaning_result& r, int stop_after_steps = -1);
+    /// Owner thread: the running job was abandoned (cleaner stopped or failed).
+    void abort_cleaning(const cleaning_result& r);
+    bool cleaning() const { return _cleaning; }
+
     /// Records the final max timestamps and (if `flush`) syncs; the log is not usable after.
     result<void> close(bool flush);
     /// Removes the log's files and directory (topic deletion). The log is not usable after.
@@ -143,6 +164,12 @@ public:
         return m;
     }
     bool offline() const { return _offline_error.has_value(); }
+    /// Takes the log offline for writes (its directory failed).
+    void set_offline(std::error_code ec) { go_offline(ec, "its log directory is offline"); }
+    /// After a disk-full failure only (never after an fsync failure or another I/O error): cuts
+    /// any partial write off the active segment and accepts writes again. False if the log
+    /// must stay offline.
+    bool try_reopen_after_no_space();
     std::optional<std::error_code> offline_error() const { return _offline_error; }
     /// Number of segments and bytes recovery cut on open (for logs and tests).
     uint64_t recovered_truncated_bytes() const { return _recovery_truncated_bytes; }
@@ -152,6 +179,10 @@ private:
     result<void> load(const log_open_options& opts);
     result<void> recover_from(offset recovery_point, const std::vector<epoch_entry>* epochs);
     result<void> rebuild_epoch_cache();
+    result<void> finish_interrupted_swaps(std::vector<std::string>& names);
+    offset first_uncleanable_offset() const;
+    void remove_cleaned_files(const cleaning_result& r);
+    result<void> swap_in(const cleaning_task& task, const cleaning_result& r, int stop_after_steps);
     segment& active() { return *_segments.rbegin()->second; }
     segment_options seg_opts() const { return {_cfg.index_interval_bytes, _cfg.segment_index_bytes}; }
     result<void> maybe_roll(uint64_t incoming_bytes, offset last_offset, timestamp_ms incoming_max_ts);
@@ -181,7 +212,12 @@ private:
     offset _recovery_point{0};
     int64_t _last_flush_ms = 0;
     std::optional<offset> _roll_flush_pending;
+    offset _cleaner_checkpoint{0};
+    bool _cleaning = false;
     std::optional<std::error_code> _offline_error;
+    /// An fsync failed: what the page cache held is unknown, so only a restart (recovery) may
+    /// bring the log back.
+    bool _sync_failed = false;
     uint64_t _recovery_truncated_bytes = 0;
 };
 

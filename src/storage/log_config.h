@@ -23,6 +23,10 @@ struct log_config {
     bool cleanup_compact = false;                                     // cleanup.policy has "compact"
     protocol::timestamp_type timestamp_type = protocol::timestamp_type::create_time; // message.timestamp.type
     uint32_t max_message_bytes = 1048588;                             // max.message.bytes
+    double min_cleanable_dirty_ratio = 0.5;                           // min.cleanable.dirty.ratio
+    int64_t min_compaction_lag_ms = 0;                                // min.compaction.lag.ms
+    int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max(); // max.compaction.lag.ms
+    int64_t delete_retention_ms = 24ll * 3600 * 1000;                 // delete.retention.ms
 };
 
 } // namespace samsa::storage

@@ -40,6 +40,7 @@ result<std::unique_ptr<log>> log::open(file_ops& fs, std::string dir, topic_part
 result<void> log::load(const log_open_options& opts)
 {
     SAMSA_TRY_ASSIGN(auto names, _fs.list_dir(_dir));
+    SAMSA_TRY(finish_interrupted_swaps(names));
     std::vector<offset> bases;
     for (auto& n : names) {
         auto path = join_path(_dir, n);
@@ -84,6 +85,7 @@ result<void> log::load(const log_open_options& opts)
     _log_start = std::min(_log_start, _log_end);
     _recovery_point = std::min(_recovery_point, _log_end);
     _high_watermark = std::clamp(opts.high_watermark, _log_start, _log_end);
+    _cleaner_checkpoint = std::clamp(opts.cleaner_checkpoint, _log_start, _log_end);
     _last_flush_ms = _clock.monotonic_ms();
 
     if (!epochs_intact) SAMSA_TRY(rebuild_epoch_cache());

@@ -54,6 +54,7 @@ result<void> log_manager::load_dir(const std::string& dir)
     auto recovery = read_checkpoint_or_empty(_fs, join_path(dir, recovery_point_file));
     auto starts = read_checkpoint_or_empty(_fs, join_path(dir, log_start_file));
     auto hws = read_checkpoint_or_empty(_fs, join_path(dir, high_watermark_file));
+    auto cleaned = read_checkpoint_or_empty(_fs, join_path(dir, cleaner_file));
     SAMSA_TRY_ASSIGN(auto names, _fs.list_dir(dir));
     size_t loaded = 0;
     for (auto& n : names) {
@@ -79,6 +80,7 @@ result<void> log_manager::load_dir(const std::string& dir)
         o.recovery_point = lookup_or(recovery, tp, offset(0));
         o.log_start_offset = lookup_or(starts, tp, offset(-1));
         o.high_watermark = lookup_or(hws, tp, offset(-1));
+        o.cleaner_checkpoint = lookup_or(cleaned, tp, offset(-1));
         auto l = log::open(_fs, path, tp, _config_for(tp), _clock, o);
         if (!l) {
             log_.error("{}: cannot load log: {}", path, l.error().message());
@@ -109,17 +111,19 @@ result<log*> log_manager::get_or_create(const topic_partition& tp, const log_con
     std::map<std::string, size_t> counts;
     for (auto& d : _cfg.log_dirs) counts[d] = 0;
     for (auto& [t, d] : _log_dir_of) ++counts[d];
-    std::string best = _cfg.log_dirs.front();
+    std::optional<std::string> best;
     for (auto& d : _cfg.log_dirs) {
-        if (counts[d] < counts[best]) best = d;
+        if (_offline_dirs.count(d)) continue;
+        if (!best || counts[d] < counts[*best]) best = d;
     }
-    auto path = join_path(best, tp.dir_name());
+    if (!best) return make_error_code(errc::log_offline);
+    auto path = join_path(*best, tp.dir_name());
     SAMSA_TRY(_fs.create_dirs(path));
-    SAMSA_TRY(_fs.sync_dir(best));
+    SAMSA_TRY(_fs.sync_dir(*best));
     SAMSA_TRY_ASSIGN(auto l, log::open(_fs, path, tp, cfg, _clock, log_open_options{}));
     auto* raw = l.get();
     _logs.emplace(tp, std::move(l));
-    _log_dir_of[tp] = best;
+    _log_dir_of[tp] = *best;
     return raw;
 }
 
@@ -139,14 +143,60 @@ result<void> log_manager::remove(const topic_partition& tp)
     return checkpoint_dir(parent);
 }
 
+std::optional<std::error_code> log_manager::dir_offline(const std::string& dir) const
+{
+    auto it = _offline_dirs.find(dir);
+    if (it == _offline_dirs.end()) return std::nullopt;
+    return it->second;
+}
+
+void log_manager::check_dirs()
+{
+    // A log that failed takes its whole directory offline for writes (as Kafka does).
+    for (auto& [tp, l] : _logs) {
+        if (!l->offline()) continue;
+        auto& dir = _log_dir_of[tp];
+        if (_offline_dirs.count(dir)) continue;
+        auto why = l->offline_error().value_or(make_error_code(errc::io_error));
+        log_.error("log directory {} is offline for writes: {} (first failure in {}); fetches of written data continue",
+                   dir, why.message(), tp);
+        _offline_dirs[dir] = why;
+        for (auto& [tp2, l2] : _logs) {
+            if (_log_dir_of[tp2] == dir && !l2->offline()) l2->set_offline(why);
+        }
+    }
+    // A directory that only ran out of space comes back once space is free again.
+    for (auto it = _offline_dirs.begin(); it != _offline_dirs.end();) {
+        const auto& dir = it->first;
+        auto free = _fs.available_bytes(dir);
+        bool retry = it->second == make_error_code(errc::no_space) && free && *free >= min_free_bytes_to_reopen;
+        if (!retry) {
+            ++it;
+            continue;
+        }
+        bool all = true;
+        for (auto& [tp, l] : _logs) {
+            if (_log_dir_of[tp] == dir) all &= l->try_reopen_after_no_space();
+        }
+        if (!all) {
+            ++it;
+            continue;
+        }
+        log_.info("log directory {} has {} bytes free again and is back online", dir, *free);
+        it = _offline_dirs.erase(it);
+    }
+}
+
 void log_manager::tick()
 {
     int64_t now = _clock.monotonic_ms();
+    check_dirs();
     for (auto& [tp, l] : _logs) {
         if (auto r = l->flush_rolled(); !r) log_.warn("{}: flush after roll failed: {}", tp, r.error().message());
         if (auto r = l->maybe_flush_by_time(); !r) log_.warn("{}: timed flush failed: {}", tp, r.error().message());
         l->remove_deleted_files();
     }
+    if (_cleaner) _cleaner->maybe_clean(*this);
     if (now - _last_retention_ms >= _cfg.retention_check_interval_ms) {
         _last_retention_ms = now;
         for (auto& [tp, l] : _logs) {
@@ -162,13 +212,15 @@ void log_manager::tick()
 
 result<void> log_manager::checkpoint_dir(const std::string& dir)
 {
-    offset_map rp, starts, hws;
+    offset_map rp, starts, hws, cleaned;
     for (auto& [tp, l] : _logs) {
         if (_log_dir_of[tp] != dir) continue;
         rp[tp] = l->recovery_point();
         starts[tp] = l->log_start_offset();
         hws[tp] = l->high_watermark();
+        if (l->config().cleanup_compact) cleaned[tp] = l->cleaner_checkpoint();
     }
+    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, cleaner_file), cleaned));
     SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, recovery_point_file), rp));
     SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, log_start_file), starts));
     return write_offset_checkpoint(_fs, join_path(dir, high_watermark_file), hws);
@@ -178,6 +230,7 @@ result<void> log_manager::checkpoint()
 {
     std::error_code first;
     for (auto& d : _cfg.log_dirs) {
+        if (_offline_dirs.count(d)) continue;
         if (auto r = checkpoint_dir(d); !r && !first) first = r.error();
     }
     if (first) return first;
@@ -190,6 +243,7 @@ result<void> log_manager::shutdown()
     _shut_down = true;
     std::map<std::string, bool> dir_ok;
     for (auto& d : _cfg.log_dirs) dir_ok[d] = true;
+    for (auto& d : _offline_dirs) dir_ok[d.first] = false;
     for (auto& [tp, l] : _logs) {
         if (l->offline()) {
             dir_ok[_log_dir_of[tp]] = false;

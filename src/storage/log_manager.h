@@ -8,6 +8,7 @@
 #include "storage/log.h"
 
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -58,9 +59,19 @@ public:
     static constexpr const char* recovery_point_file = "recovery-point-offset-checkpoint";
     static constexpr const char* log_start_file = "log-start-offset-checkpoint";
     static constexpr const char* high_watermark_file = "replication-offset-checkpoint";
+    static constexpr const char* cleaner_file = "cleaner-offset-checkpoint";
+
+    /// The cleaner tick() drives (optional; not owned).
+    void set_cleaner(log_cleaner* c) { _cleaner = c; }
+
+    /// Whether a log directory is offline for writes, and why.
+    std::optional<std::error_code> dir_offline(const std::string& dir) const;
+    /// Free bytes a disk-full directory needs before it is tried again.
+    static constexpr uint64_t min_free_bytes_to_reopen = 1 << 20;
 
 private:
     result<void> load_dir(const std::string& dir);
+    void check_dirs();
     result<void> checkpoint_dir(const std::string& dir);
 
     file_ops& _fs;
@@ -72,6 +83,8 @@ private:
     int64_t _last_retention_ms = 0;
     int64_t _last_checkpoint_ms = 0;
     bool _shut_down = false;
+    log_cleaner* _cleaner = nullptr;
+    std::map<std::string, std::error_code> _offline_dirs;
 };
 
 } // namespace samsa::storage

@@ -86,10 +86,13 @@ TEST(faulty_file_ops, partial_write_and_space_limit)
     fs.inject({faulty_file_ops::op::write, "", 0, 1, make_error_code(errc::io_error), true});
     EXPECT_FALSE(f->pwrite(0, as_bytes("12345678")));
     EXPECT_EQ(f->size().value(), 4u);
-    fs.set_space_limit(3);
+    fs.set_space_limit(3, "/d/");
     EXPECT_EQ(f->pwrite(4, as_bytes("abcdef")).error(), make_error_code(errc::no_space));
     EXPECT_EQ(as_string_view(read_all(mem, "/d/a")), "1234abc");
     EXPECT_EQ(fs.available_bytes("/d").value(), 0u);
+    EXPECT_GT(fs.available_bytes("/").value(), 0u + 1000);
+    fs.set_space_limit(UINT64_MAX, "/d/");
+    EXPECT_TRUE(f->pwrite(4, as_bytes("abcdef")));
 }
 
 TEST(posix_file_ops, basic_operations)

@@ -428,3 +428,82 @@ TEST(log_manager, corrupt_checkpoints_fall_back_to_full_recovery)
 
 } // namespace
 } // namespace samsa::storage
+
+namespace samsa::storage {
+namespace {
+
+struct dir_failure_fixture : ::testing::Test {
+    mem_file_ops mem;
+    faulty_file_ops fs{mem};
+    manual_clock clk;
+    std::unique_ptr<log_manager> m;
+    void SetUp() override
+    {
+        log_manager_config mc;
+        mc.log_dirs = {"/a", "/b"};
+        m = std::make_unique<log_manager>(fs, clk, mc, [](const topic_partition&) { return log_config{}; });
+        ASSERT_TRUE(m->startup());
+        // Placement alternates: t-0 and t-2 in /a, t-1 in /b.
+        for (int p = 0; p < 3; ++p) ASSERT_TRUE(m->get_or_create({"t", partition_id(p)}, log_config{}));
+        ASSERT_EQ(m->get({"t", partition_id(0)})->dir().substr(0, 3), "/a/");
+        ASSERT_EQ(m->get({"t", partition_id(1)})->dir().substr(0, 3), "/b/");
+        ASSERT_EQ(m->get({"t", partition_id(2)})->dir().substr(0, 3), "/a/");
+    }
+    result<append_info> append(int p, int n)
+    {
+        auto b = test::make_batch(n);
+        return m->get({"t", partition_id(p)})->append_as_leader(b, leader_epoch(0));
+    }
+};
+
+TEST_F(dir_failure_fixture, disk_full_takes_the_directory_offline_until_space_returns)
+{
+    ASSERT_TRUE(append(0, 0));
+    fs.set_space_limit(100, "/a/"); // the batch does not fit: part of it lands, then ENOSPC
+    EXPECT_EQ(append(0, 1).error(), make_error_code(errc::no_space));
+    m->tick();
+    EXPECT_EQ(m->dir_offline("/a"), make_error_code(errc::no_space));
+    EXPECT_FALSE(m->dir_offline("/b"));
+    // Every log of the directory refuses writes; the other directory carries on.
+    EXPECT_EQ(append(2, 0).error(), make_error_code(errc::log_offline));
+    EXPECT_TRUE(append(1, 0));
+    // What was written stays readable, and nothing half-written is left behind.
+    auto* l0 = m->get({"t", partition_id(0)});
+    EXPECT_EQ(l0->log_end_offset(), offset(3));
+    EXPECT_EQ(l0->read(offset(0), 1 << 20, offset(3), true).value().size, test::make_batch(0).size());
+    // New partitions go to the healthy directory.
+    EXPECT_EQ(m->get_or_create({"u", partition_id(0)}, log_config{}).value()->dir().substr(0, 3), "/b/");
+    // Still full: it stays offline.
+    m->tick();
+    EXPECT_TRUE(m->dir_offline("/a"));
+    // Space comes back: the next tick brings the directory back online.
+    fs.set_space_limit(UINT64_MAX, "/a/");
+    m->tick();
+    EXPECT_FALSE(m->dir_offline("/a"));
+    auto again = append(0, 1);
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_EQ(again->first_offset, offset(3));
+    EXPECT_TRUE(append(2, 1));
+    EXPECT_EQ(mem.raw("/a/t-0/00000000000000000000.log")->size(), test::make_batch(0).size() + test::make_batch(1).size());
+}
+
+TEST_F(dir_failure_fixture, fsync_failure_keeps_the_directory_offline)
+{
+    ASSERT_TRUE(append(0, 0));
+    fs.inject({faulty_file_ops::op::sync, "/a/t-0", 0, 1, make_error_code(errc::no_space)});
+    EXPECT_FALSE(m->get({"t", partition_id(0)})->flush());
+    m->tick();
+    EXPECT_TRUE(m->dir_offline("/a"));
+    fs.clear();
+    m->tick();
+    // An fsync failure is never retried and ignored: only a restart (with recovery) reopens.
+    EXPECT_TRUE(m->dir_offline("/a"));
+    EXPECT_EQ(append(0, 1).error(), make_error_code(errc::log_offline));
+    EXPECT_TRUE(append(1, 0));
+    ASSERT_TRUE(m->shutdown());
+    EXPECT_FALSE(mem.exists("/a/.kafka_cleanshutdown"));
+    EXPECT_TRUE(mem.exists("/b/.kafka_cleanshutdown"));
+}
+
+} // namespace
+} // namespace samsa::storage
