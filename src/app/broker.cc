@@ -158,21 +158,22 @@ broker::~broker() = default;
 int broker::run()
 {
     auto& im = *_impl;
+    // Signals are caught from the start, so a SIGTERM during startup is a clean shutdown too.
+    asio::signal_set signals(im.io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        log.info("signal {} received: shutting down", sig);
+        if (im.server) im.server->stop();
+        im.io.stop();
+    });
     im.open_storage();
     im.start_network();
     auto& cfg = im.config.current();
     std::string dirs;
     for (auto& d : cfg.log_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
     log.info("samsa-server started: node {}, cluster {}, data in {}", cfg.node_id, im.cluster_id, dirs);
-    asio::signal_set signals(im.io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
-        log.info("signal {} received: shutting down", sig);
-        im.server->stop();
-        im.io.stop();
-    });
     asio::co_spawn(im.io, im.periodic(), asio::detached);
-    im.io.run();
+    if (!im.io.stopped()) im.io.run();
     im.server->stop();
     im.server.reset();
     im.cleaner->stop();

@@ -1,0 +1,23 @@
+#include "cli/commands.h"
+
+namespace samsa::cli {
+
+std::span<const command> all_commands()
+{
+    static const command list[] = {
+        {"topics", "Create, delete, list, describe and alter topics (kafka-topics.sh).", run_topics},
+        {"console-producer", "Produce lines read from stdin (kafka-console-producer.sh).", run_console_producer},
+        {"console-consumer", "Print consumed records to stdout (kafka-console-consumer.sh).", run_console_consumer},
+        {"consumer-groups", "List, describe, reset and delete consumer groups (kafka-consumer-groups.sh).",
+         run_consumer_groups},
+        {"configs", "Describe and alter topic and broker configs (kafka-configs.sh).", run_configs},
+        {"producer-perf-test", "Producer throughput and latency test (kafka-producer-perf-test.sh).",
+         run_producer_perf_test},
+        {"consumer-perf-test", "Consumer throughput test (kafka-consumer-perf-test.sh).", run_consumer_perf_test},
+        {"dump-log", "Print and check segment, index and time index files offline (kafka-dump-log.sh).", run_dump_log},
+        {"delete-records", "Delete records below given offsets (kafka-delete-records.sh).", run_delete_records},
+    };
+    return list;
+}
+
+} // namespace samsa::cli
