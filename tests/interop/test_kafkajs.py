@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """kafkajs (node) against samsa-server: admin createTopics, 10,000 keyed messages with headers per
-codec (none, gzip), metadata, and end offsets that add up to what was produced, before and after a
-restart. The work is done by js/produce_check.js; kafkajs is pinned in js/package-lock.json and
-installed by `scripts/setup.sh test` (npm ci). kafkajs consumes only through consumer groups,
-which the broker does not serve yet: see the note in produce_check.js.
+codec (none, gzip), metadata, end offsets that add up to what was produced, and everything read
+back through a consumer group, before and after a restart. The work is done by
+js/produce_check.js; kafkajs is pinned in js/package-lock.json and installed by
+`scripts/setup.sh test` (npm ci).
 
 Run alone: SAMSA_SERVER=build/ci/src/app/samsa-server /usr/bin/python3 tests/interop/test_kafkajs.py
 """

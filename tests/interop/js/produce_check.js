@@ -1,10 +1,11 @@
 // kafkajs against samsa-server: create topics with the admin client, produce 10,000 keyed messages
 // with headers per codec (none and gzip, the ones kafkajs has without extra packages), then check
-// metadata and that the end offsets add up to what was produced, per partition.
+// metadata and that the end offsets add up to what was produced, per partition, and read
+// everything back through a consumer group.
 //
 // Usage: node produce_check.js HOST:PORT [produce|offsets]   (run by tests/interop/test_kafkajs.py)
-//   produce  (default) create the topics, produce, check metadata and offsets
-//   offsets  only check metadata and report the offsets of the topics produced before
+//   produce  (default) create the topics, produce, check metadata and offsets, consume
+//   offsets  only check metadata, report the offsets of the topics produced before, consume
 // Prints one JSON line with what it saw; exits non-zero with a message on any mismatch.
 'use strict';
 
@@ -90,6 +91,77 @@ async function checkMetadata(admin, topics) {
   return cluster;
 }
 
+// Checks one consumed record against what message(topic, i) produced; returns i.
+function checkRecord(topic, partition, record) {
+  const value = record.value.toString();
+  const m = /^([^|]+)\|(\d{6})\|/.exec(value);
+  assert.ok(m && m[1] === topic, `${topic}/${partition}: value ${value.slice(0, 40)} is not from this topic`);
+  const i = Number(m[2]);
+  const want = message(topic, i);
+  assert.strictEqual(value, want.value, `${topic}: value of message ${i}`);
+  assert.strictEqual(record.key.toString(), want.key, `${topic}: key of message ${i}`);
+  const headers = Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, v.toString()]));
+  assert.deepStrictEqual(headers, want.headers, `${topic}: headers of message ${i}`);
+  return i;
+}
+
+// Reads both topics from the beginning through a fresh consumer group and checks every record:
+// content, each message exactly once, offsets 0..n-1 in order per partition, per-key produce order.
+// Returns the number of records per partition of each topic.
+async function consumeAll(kafka, topics, mode) {
+  const consumer = kafka.consumer({ groupId: `interop-kafkajs-${mode}-${Date.now()}`, maxWaitTimeInMs: 200,
+    heartbeatInterval: 1000 });
+  const seen = {};
+  const next = {};
+  const lastOfKey = {};
+  let total = 0;
+  let failure = null;
+  for (const t of topics) {
+    seen[t] = new Set();
+    next[t] = new Array(PARTITIONS).fill(0);
+    lastOfKey[t] = new Map();
+  }
+  let allIn;
+  const done = new Promise((resolve) => { allIn = resolve; });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message: record }) => {
+        try {
+          const offset = Number(record.offset);
+          assert.strictEqual(offset, next[topic][partition],
+            `${topic}/${partition}: offset ${offset}, expected ${next[topic][partition]}`);
+          next[topic][partition] = offset + 1;
+          const i = checkRecord(topic, partition, record);
+          assert.ok(!seen[topic].has(i), `${topic}: message ${i} consumed twice`);
+          seen[topic].add(i);
+          const key = record.key.toString();
+          const keyAt = lastOfKey[topic].get(key);
+          assert.ok(!keyAt || (keyAt.partition === partition && keyAt.i < i),
+            `${topic}: key ${key} out of produce order or in two partitions (message ${i})`);
+          lastOfKey[topic].set(key, { partition, i });
+        } catch (e) {
+          failure = failure || e;
+        }
+        total += 1;
+        if (failure || total === topics.length * MESSAGES) allIn();
+      },
+    });
+    const timeout = new Promise((_, reject) => setTimeout(
+      () => reject(new Error(`consumed ${total} of ${topics.length * MESSAGES} records in 120 s`)), 120000).unref());
+    await Promise.race([done, timeout]);
+    // A little longer: anything more would be a duplicate or a record nobody produced.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  if (failure) throw failure;
+  assert.strictEqual(total, topics.length * MESSAGES, `consumed ${total} records`);
+  for (const t of topics) assert.strictEqual(seen[t].size, MESSAGES, `${t}: ${seen[t].size} distinct messages`);
+  return Object.fromEntries(topics.map((t) => [t, next[t]]));
+}
+
 async function main() {
   const bootstrap = process.argv[2];
   const mode = process.argv[3] || 'produce';
@@ -128,11 +200,11 @@ async function main() {
     }
     const cluster = await checkMetadata(admin, topics);
     report.controller = cluster.controller;
-    // CONSUME CHECK GOES HERE. kafkajs consumes only through a consumer group (FindCoordinator,
-    // JoinGroup, SyncGroup, Heartbeat, OffsetFetch/OffsetCommit), which samsa-server does not
-    // serve yet. Once it does: run kafka.consumer({ groupId }) with fromBeginning: true on both
-    // topics, collect 2 x 10,000 messages with eachMessage, and check key, value, headers (idx,
-    // tag), offsets 0..n-1 per partition and per-key produce order, as workload.py does.
+    report.consumed = await consumeAll(kafka, topics, mode);
+    for (const t of topics) {
+      const ends = [...report.topics[t].offsets].sort((a, b) => a[0] - b[0]).map(([, , high]) => high);
+      assert.deepStrictEqual(report.consumed[t], ends, `${t}: records consumed per partition vs end offsets`);
+    }
   } finally {
     await producer.disconnect();
     await admin.disconnect();
