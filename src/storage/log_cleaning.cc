@@ -12,15 +12,6 @@ namespace samsa::storage {
 namespace {
 constexpr logger log_{"cleaner"};
 
-bool parse_stem_with(std::string_view name, std::string_view suffix, offset& out)
-{
-    if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return false;
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(name.data(), name.data() + 20, v);
-    if (ec != std::errc() || p != name.data() + 20 || v < 0) return false;
-    out = offset(v);
-    return true;
-}
 } // namespace
 
 offset log::first_uncleanable_offset() const
@@ -166,7 +157,7 @@ result<void> log::finish_interrupted_swaps(std::vector<std::string>& names)
     bool any = false;
     for (auto& n : names) {
         offset base;
-        if (!parse_stem_with(n, ".log.swap", base)) continue;
+        if (!segment::parse_file_name(n, ".log.swap", base)) continue;
         any = true;
         auto stem = join_path(_dir, segment::file_stem(base));
         SAMSA_TRY_ASSIGN(auto swap_file, _fs.open(stem + ".log.swap", open_mode::read_only));
@@ -176,7 +167,7 @@ result<void> log::finish_interrupted_swaps(std::vector<std::string>& names)
         while (auto b = scan.next()) next = b->header.next_offset();
         for (auto& other : names) {
             offset ob;
-            if (!parse_stem_with(other, ".log", ob) || ob < base || ob >= std::max(next, base + 1)) continue;
+            if (!segment::parse_file_name(other, ".log", ob) || ob < base || ob >= std::max(next, base + 1)) continue;
             for (auto ext : {".log", ".index", ".timeindex"}) {
                 auto p = join_path(_dir, segment::file_stem(ob) + ext);
                 if (_fs.exists(p)) SAMSA_TRY(_fs.remove(p));

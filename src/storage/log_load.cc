@@ -10,17 +10,6 @@ namespace {
 
 constexpr logger log_{"storage"};
 
-/// Parses a 20-digit segment file stem.
-bool parse_stem(std::string_view name, std::string_view suffix, offset& out)
-{
-    if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return false;
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(name.data(), name.data() + 20, v);
-    if (ec != std::errc() || p != name.data() + 20 || v < 0) return false;
-    out = offset(v);
-    return true;
-}
-
 bool ends_with(const std::string& s, std::string_view suf)
 {
     return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
@@ -48,14 +37,14 @@ result<void> log::load(const log_open_options& opts)
         if (ends_with(n, ".deleted") || ends_with(n, ".tmp") || ends_with(n, ".cleaned")) {
             // Leftovers of an interrupted deletion, checkpoint write or cleaning: never live.
             SAMSA_TRY(_fs.remove(path));
-        } else if (parse_stem(n, ".log", base)) {
+        } else if (segment::parse_file_name(n, ".log", base)) {
             bases.push_back(base);
         }
     }
     // Index files whose log is gone are stale.
     for (auto& n : names) {
         offset base;
-        if ((parse_stem(n, ".index", base) || parse_stem(n, ".timeindex", base)) &&
+        if ((segment::parse_file_name(n, ".index", base) || segment::parse_file_name(n, ".timeindex", base)) &&
             std::find(bases.begin(), bases.end(), base) == bases.end()) {
             SAMSA_TRY(_fs.remove(join_path(_dir, n)));
         }

@@ -5,6 +5,7 @@
 #include "storage/errc.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fmt/format.h>
 
 namespace samsa::storage {
@@ -37,6 +38,16 @@ result<bytes> file_slice::read_all() const
 }
 
 std::string segment::file_stem(offset o) { return fmt::format("{:020d}", o()); }
+
+bool segment::parse_file_name(std::string_view name, std::string_view suffix, offset& out)
+{
+    if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return false;
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(name.data(), name.data() + 20, v);
+    if (ec != std::errc() || p != name.data() + 20 || v < 0) return false;
+    out = offset(v);
+    return true;
+}
 
 segment::segment(file_ops& fs, std::string dir, offset base, const segment_options& opts, timestamp_ms now)
   : _fs(fs)

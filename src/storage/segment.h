@@ -124,6 +124,8 @@ public:
 
     /// Kafka's file name stem: the offset zero-padded to 20 digits.
     static std::string file_stem(offset o);
+    /// Parses `<20-digit offset><suffix>` (e.g. suffix ".log"); false for any other name.
+    static bool parse_file_name(std::string_view name, std::string_view suffix, offset& out);
 
 private:
     segment(file_ops& fs, std::string dir, offset base, const segment_options& opts, timestamp_ms now);
