@@ -2,6 +2,7 @@
 
 #include "bytes/varint.h"
 #include "protocol/compression.h"
+#include "protocol/record_batch_builder.h"
 
 namespace samsa::protocol {
 namespace {
@@ -191,6 +192,20 @@ result<std::optional<timestamp_offset>> find_max_timestamp(bytes_view batch, con
     }
     if (reader.error()) return reader.error();
     return best;
+}
+
+result<bytes> recompress_batch(bytes_view batch, compression_type target, const record_limits& limits)
+{
+    SAMSA_TRY_ASSIGN(auto reader, record_reader::open(batch, limits));
+    auto h = reader.header();
+    if (h.compression() == target) return bytes(batch.begin(), batch.begin() + static_cast<long>(h.size_bytes()));
+    auto plain = reader.records_bytes();
+    bytes section(plain.begin(), plain.end());
+    if (target != compression_type::none) {
+        SAMSA_TRY_ASSIGN(section, compress(target, section));
+    }
+    h.attributes = static_cast<uint16_t>((h.attributes & ~batch_attr::compression_mask) | static_cast<uint16_t>(target));
+    return assemble_batch(h, section);
 }
 
 } // namespace samsa::protocol

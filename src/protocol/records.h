@@ -128,4 +128,9 @@ result<std::optional<timestamp_offset>> find_first_at_or_after(bytes_view batch,
 /// without records. The timestamp alone is cheaper: read_header(batch)->max_timestamp.
 result<std::optional<timestamp_offset>> find_max_timestamp(bytes_view batch, const record_limits& limits = {});
 
+/// The same batch with its records section compressed with `target` instead (a topic's
+/// compression.type other than `producer`): same header fields, records, offsets and
+/// timestamps; a new length and CRC. Returns a copy when the codec already matches.
+result<bytes> recompress_batch(bytes_view batch, compression_type target, const record_limits& limits = {});
+
 } // namespace samsa::protocol

@@ -69,6 +69,22 @@ error_code check_batch(mutable_bytes_view batch, const config::topic_config& tc,
     return error_code::none;
 }
 
+/// The codec a topic's compression.type asks for, or nullopt for "producer" (keep the
+/// producer's).
+std::optional<protocol::compression_type> topic_codec(config::broker_compression c)
+{
+    using protocol::compression_type;
+    switch (c) {
+    case config::broker_compression::producer: return std::nullopt;
+    case config::broker_compression::uncompressed: return compression_type::none;
+    case config::broker_compression::gzip: return compression_type::gzip;
+    case config::broker_compression::snappy: return compression_type::snappy;
+    case config::broker_compression::lz4: return compression_type::lz4;
+    case config::broker_compression::zstd: return compression_type::zstd;
+    }
+    return std::nullopt;
+}
+
 partition_response produce_partition(request_context& ctx, const protocol::produce_request& req,
                                      const std::string& topic, protocol::produce_request::partition_produce_data& pd)
 {
@@ -108,15 +124,30 @@ partition_response produce_partition(request_context& ctx, const protocol::produ
         data = mutable_bytes_view(converted);
     }
     auto now = b.clk.now_ms();
+    auto target = topic_codec(tc.compression_type);
+    bytes recompressed;
+    bool changed = false;
     protocol::batch_iterator it(data);
     size_t pos = 0;
     while (auto h = it.next()) {
         std::string msg;
-        auto ec = check_batch(data.subspan(pos, h->size_bytes()), tc, now, msg);
+        auto batch = data.subspan(pos, h->size_bytes());
+        auto ec = check_batch(batch, tc, now, msg);
         if (ec != error_code::none) return fail(index, ec, msg);
+        if (target) {
+            // The topic's compression.type is not "producer": store batches in its codec.
+            changed |= *target != h->compression();
+            auto r = protocol::recompress_batch(batch, *target);
+            if (!r) return fail(index, to_kafka_error(r.error()), r.error().message());
+            recompressed.insert(recompressed.end(), r->begin(), r->end());
+        }
         pos += h->size_bytes();
     }
     if (it.error()) return fail(index, to_kafka_error(it.error()), it.error().message());
+    if (changed) {
+        converted = std::move(recompressed);
+        data = mutable_bytes_view(converted);
+    }
 
     auto appended = part->log().append_as_leader(data, part->epoch());
     if (!appended) {

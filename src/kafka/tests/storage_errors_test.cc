@@ -100,3 +100,38 @@ TEST(storage_errors, disk_full_refuses_writes_keeps_reads_and_recovers)
 
 } // namespace
 } // namespace samsa::kafka::test
+
+namespace samsa::kafka::test {
+namespace {
+
+TEST(topic_compression, broker_recompresses_to_the_topic_codec)
+{
+    broker_fixture f;
+    f.create_topic("z", 1, {{"compression.type", "zstd"}});
+    f.create_topic("p", 1);
+    for (auto codec : {protocol::compression_type::none, protocol::compression_type::gzip,
+                       protocol::compression_type::lz4}) {
+        protocol::batch_builder::options o;
+        o.compression = codec;
+        protocol::batch_builder b(o);
+        for (int i = 0; i < 5; ++i) b.add("k" + std::to_string(i), std::string(100, 'v'), timestamp_ms(1000 + i));
+        auto batch = b.build();
+        ASSERT_EQ(f.produce("z", 0, batch).error_code, 0);
+        ASSERT_EQ(f.produce("p", 0, batch).error_code, 0);
+    }
+    auto stored_codecs = [&](const std::string& topic) {
+        std::vector<protocol::compression_type> out;
+        auto resp = f.call(broker_fixture::fetch_request(topic, 0, 0, 1 << 20), 12);
+        auto data = resp.responses.at(0).partitions.at(0).records.to_bytes();
+        protocol::batch_iterator it(data);
+        while (auto h = it.next()) out.push_back(h->compression());
+        EXPECT_EQ(decode_records(data).size(), 15u);
+        return out;
+    };
+    using ct = protocol::compression_type;
+    EXPECT_EQ(stored_codecs("z"), (std::vector<ct>{ct::zstd, ct::zstd, ct::zstd}));
+    EXPECT_EQ(stored_codecs("p"), (std::vector<ct>{ct::none, ct::gzip, ct::lz4}));
+}
+
+} // namespace
+} // namespace samsa::kafka::test
