@@ -3,6 +3,7 @@
 # already present are not touched and apt-get runs only when something is missing.
 #   scripts/setup.sh build   # compiler, CMake, libraries
 #   scripts/setup.sh test    # build + real clients and tools the tests drive
+#   scripts/setup.sh bench   # build + the tools bench/run.sh measures with and against
 set -euo pipefail
 
 build_pkgs=(
@@ -15,6 +16,11 @@ test_pkgs=(
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )
+# bench/run.sh: iperf3 (loopback bandwidth), Redis 7 with redis-benchmark (the peer); dd, stat
+# and /usr/bin/python3 come with coreutils and python3.
+bench_pkgs=(
+  iperf3 redis-server redis-tools coreutils
+)
 # node and npm run the kafkajs interop test. A machine may already have them from another
 # source (NodeSource's nodejs bundles npm): ask apt only for the commands that are missing.
 if ! command -v node >/dev/null 2>&1; then test_pkgs+=(nodejs); fi
@@ -22,6 +28,7 @@ if ! command -v npm >/dev/null 2>&1; then test_pkgs+=(npm); fi
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = "test" ]; then want+=("${test_pkgs[@]}"); fi
+if [ "${1:-build}" = "bench" ]; then want+=("${bench_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -1,0 +1,143 @@
+// Producer throughput: one librdkafka producer tuned for throughput sends fixed-size records as
+// fast as the client, the connection and the broker allow, round-robin over the partitions
+// (record i goes to partition i % N), and prints one JSON line with the delivered rate.
+//
+// Against --brokers the topic must exist with at least --partitions partitions. With --mock the
+// producer runs against librdkafka's built-in mock cluster (test.mock.num.brokers=1): no
+// broker process and no disk, the client's own ceiling.
+#include "bench_common.h"
+
+#include <librdkafka/rdkafka_mock.h>
+
+#include <string>
+
+using namespace samsa::bench;
+
+namespace {
+
+constexpr const char* usage =
+    "usage: produce_bench (--brokers HOST:PORT | --mock) --topic NAME [--partitions N] [--size BYTES]\n"
+    "                     (--count N | --duration SECONDS) [--acks 1|all] [--linger-ms MS]\n"
+    "                     [--batch-bytes BYTES] [--set key=value]...\n"
+    "Produces records of --size value bytes (no key, compression none) round-robin over the\n"
+    "partitions and prints {records, bytes, seconds, records_per_s, mb_per_s, ...} as JSON.\n";
+
+struct delivery_stats {
+    int64_t delivered = 0;
+    int64_t failed = 0;
+    int64_t bytes = 0;
+    std::string first_error;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque)
+{
+    auto* st = static_cast<delivery_stats*>(opaque);
+    if (m->err) {
+        if (st->failed++ == 0) st->first_error = rd_kafka_err2str(m->err);
+    } else {
+        ++st->delivered;
+        st->bytes += static_cast<int64_t>(m->len);
+    }
+}
+
+properties producer_properties(const options& o)
+{
+    properties p = {
+        {"acks", o.str("acks", "1")},
+        {"linger.ms", o.str("linger-ms", "5")},
+        {"batch.size", o.str("batch-bytes", "1000000")},
+        {"batch.num.messages", "1000000"},
+        {"queue.buffering.max.messages", "2000000"},
+        // 256 MiB: deep enough to keep batches full, shallow enough that the drain after a
+        // --duration run is short.
+        {"queue.buffering.max.kbytes", "262144"},
+        {"compression.type", "none"},
+        {"enable.idempotence", "false"},
+        {"message.timeout.ms", "120000"},
+    };
+    if (o.flag("mock")) {
+        p.emplace_back("test.mock.num.brokers", "1");
+    } else {
+        p.emplace_back("bootstrap.servers", o.required("brokers"));
+    }
+    return p;
+}
+
+/// Produces one record to `partition`, waiting for queue space when the local queue is full.
+void produce_one(rd_kafka_t* rk, rd_kafka_topic_t* t, int32_t partition, const std::vector<char>& payload)
+{
+    // Flags 0: librdkafka neither copies nor frees the payload; it is one buffer that outlives
+    // every message.
+    while (rd_kafka_produce(t, partition, 0, const_cast<char*>(payload.data()), payload.size(), nullptr, 0,
+                            nullptr) == -1) {
+        auto e = rd_kafka_last_error();
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce failed: {}", rd_kafka_err2str(e));
+        rd_kafka_poll(rk, 1);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    options o(argc, argv, {"brokers", "topic", "partitions", "size", "count", "duration", "acks", "linger-ms",
+                           "batch-bytes"},
+              {"mock"}, usage);
+    if (o.flag("mock") == o.has("brokers")) die("give exactly one of --brokers and --mock\n{}", usage);
+    if (o.has("count") == o.has("duration")) die("give exactly one of --count and --duration\n{}", usage);
+    auto topic = o.required("topic");
+    int partitions = static_cast<int>(o.integer("partitions", 1));
+    int64_t size = o.integer("size", 100);
+    int64_t count = o.integer("count", 0);
+    double duration = o.number("duration", 0);
+    if (partitions < 1 || size < 1 || count < 0 || duration < 0) die("bad sizes\n{}", usage);
+
+    delivery_stats st;
+    rd_kafka_conf_t* conf = make_conf(producer_properties(o), o);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, &st);
+    rd_kafka_t* rk = make_client(RD_KAFKA_PRODUCER, conf);
+    if (o.flag("mock")) {
+        auto* mc = rd_kafka_handle_mock_cluster(rk);
+        if (!mc) die("librdkafka did not create a mock cluster");
+        if (auto e = rd_kafka_mock_topic_create(mc, topic.c_str(), partitions, 1)) {
+            die("mock topic: {}", rd_kafka_err2str(e));
+        }
+    }
+    await_topic(rk, topic, partitions, 30000);
+    rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    auto payload = make_payload(static_cast<size_t>(size));
+
+    auto start = steady::now();
+    auto end_at = start + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(duration));
+    int64_t sent = 0;
+    for (;; ++sent) {
+        if (count > 0 ? sent >= count : ((sent & 1023) == 0 && steady::now() >= end_at)) break;
+        produce_one(rk, t, static_cast<int32_t>(sent % partitions), payload);
+        if ((sent & 4095) == 0) rd_kafka_poll(rk, 0);
+    }
+    auto sent_done = steady::now();
+    if (auto e = rd_kafka_flush(rk, 180000)) die("flush: {} ({} not delivered)", rd_kafka_err2str(e), rd_kafka_outq_len(rk));
+    auto done = steady::now();
+    double s = seconds_between(start, done);
+
+    json_line j;
+    j.add("mode", o.flag("mock") ? std::string("mock") : std::string("broker"))
+        .add("topic", topic)
+        .add("partitions", int64_t(partitions))
+        .add("size", size)
+        .add("acks", o.str("acks", "1"))
+        .add("sent", sent)
+        .add("records", st.delivered)
+        .add("failed", st.failed)
+        .add("first_error", st.first_error)
+        .add("bytes", st.bytes)
+        .add("seconds", s)
+        .add("send_seconds", seconds_between(start, sent_done))
+        .add("records_per_s", double(st.delivered) / s)
+        .add("mb_per_s", double(st.bytes) / s / 1e6);
+    j.print();
+    rd_kafka_topic_destroy(t);
+    rd_kafka_destroy(rk);
+    return st.failed == 0 && st.delivered == sent ? 0 : 1;
+}

@@ -1,0 +1,104 @@
+"""The one Kafka request the suite sends itself: Metadata v1 for all topics, to time how long a
+broker takes from process start until it serves clients (a client's first request after
+ApiVersions). Written from the protocol description: a size-prefixed request header v1
+(api_key, api_version, correlation_id, client_id) and a v1 body whose topic array is null."""
+
+import socket
+import struct
+import time
+
+METADATA = 3
+CLIENT_ID = b"samsa-bench"
+
+
+class wire_error(Exception):
+    pass
+
+
+def metadata_request(correlation_id):
+    header = struct.pack(">hhih", METADATA, 1, correlation_id, len(CLIENT_ID)) + CLIENT_ID
+    body = struct.pack(">i", -1)  # null array: every topic
+    msg = header + body
+    return struct.pack(">i", len(msg)) + msg
+
+
+class _reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return v[0] if len(v) == 1 else v
+
+    def string(self):
+        n = self.take(">h")
+        if n < 0:
+            return None
+        s = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return s.decode("utf-8", "replace")
+
+    def int32_array(self):
+        n = self.take(">i")
+        return [self.take(">i") for _ in range(max(n, 0))]
+
+
+def parse_metadata_v1(body):
+    """{brokers, topics, partitions} of a Metadata v1 response body (after the correlation id)."""
+    r = _reader(body)
+    brokers = r.take(">i")
+    for _ in range(brokers):
+        r.take(">i")
+        r.string()
+        r.take(">i")
+        r.string()
+    r.take(">i")  # controller id
+    topics = r.take(">i")
+    partitions = 0
+    for _ in range(topics):
+        r.take(">h")
+        r.string()
+        r.take(">b")
+        n = r.take(">i")
+        for _ in range(n):
+            r.take(">hii")
+            r.int32_array()
+            r.int32_array()
+        partitions += n
+    return {"brokers": brokers, "topics": topics, "partitions": partitions}
+
+
+def _recv_exact(sock, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise wire_error("connection closed mid-response")
+        buf += chunk
+    return bytes(buf)
+
+
+def metadata(host, port, timeout=10.0, correlation_id=1):
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(metadata_request(correlation_id))
+        size = struct.unpack(">i", _recv_exact(s, 4))[0]
+        resp = _recv_exact(s, size)
+    cid = struct.unpack_from(">i", resp)[0]
+    if cid != correlation_id:
+        raise wire_error(f"correlation id {cid}, expected {correlation_id}")
+    return parse_metadata_v1(resp[4:])
+
+
+def wait_for_metadata(host, port, deadline, alive=lambda: None, poll_interval=0.002):
+    """Retries connecting every few milliseconds until a Metadata request is answered; `alive`
+    raises if the server died meanwhile."""
+    last = None
+    while time.monotonic() < deadline:
+        alive()
+        try:
+            return metadata(host, port, timeout=max(1.0, deadline - time.monotonic()))
+        except (OSError, wire_error, struct.error) as e:
+            last = e
+            time.sleep(poll_interval)
+    raise TimeoutError(f"{host}:{port} did not answer Metadata in time (last error: {last})")

@@ -1,0 +1,265 @@
+"""Turns the raw results into rows (figure, value, limit, ratio, target, met), prints them as a
+table and returns them for bench.json. Units: MB = 10^6 bytes, KiB = 1024 bytes."""
+
+from .kafka_phases import LATENCY_RATES, SIZES, run_key
+
+TARGETS = {
+    "produce_100B": "100 B acks=1, one producer >= 1.5M records/s",
+    "consume": "fetch from page cache >= 70% of loopback bandwidth",
+    "sustained": "1 KiB sustained 60 s >= 90% of sequential disk write",
+    "latency_20k": "end-to-end p99 <= 1 ms at 20k msg/s of 1 KiB",
+    "redis": ">= 2x Redis Streams records/s at equal record size",
+    "idle_rss": "idle RSS <= 30 MB",
+    "per_partition": "<= 20 KiB per idle partition",
+    "recovery": "recovery scan >= 500 MB/s",
+}
+
+
+def rate_str(v):
+    if v >= 1e6:
+        return f"{v / 1e6:.2f}M rec/s"
+    if v >= 1e3:
+        return f"{v / 1e3:.0f}k rec/s"
+    return f"{v:.0f} rec/s"
+
+
+def mbps_str(v):
+    return f"{v:,.0f} MB/s" if v >= 10 else f"{v:.1f} MB/s"
+
+
+def size_str(size):
+    return "1 KiB" if size == 1024 else f"{size} B"
+
+
+class rows:
+    def __init__(self):
+        self.items = []
+        self.section = ""
+
+    def start(self, section):
+        self.section = section
+
+    def add(self, rid, label, value, unit, display, limit=None, limit_label=None, ratio_kind="percent",
+            target=None, met=None, target_ratio=None):
+        """limit: the figure's limit in the same unit (ratio = value / limit). target: a key of
+        TARGETS; met: whether it is met; target_ratio: value / target, for rows without a limit."""
+        ratio = value / limit if (value is not None and limit) else None
+        self.items.append({
+            "section": self.section, "id": rid, "label": label, "value": value, "unit": unit, "display": display,
+            "limit": limit, "limit_label": limit_label, "ratio": ratio, "ratio_kind": ratio_kind,
+            "target": TARGETS.get(target), "target_id": target, "met": met, "target_ratio": target_ratio,
+        })
+
+    def missing(self, rid, label, target=None):
+        self.add(rid, label, None, None, "not measured", target=target, met=None)
+
+
+def _get(d, *path):
+    for p in path:
+        if not isinstance(d, dict) or d.get(p) is None:
+            return None
+        d = d[p]
+    return d
+
+
+def build(res):
+    r = rows()
+    loop = _get(res, "limits", "loopback", "mb_per_s")
+    disk = _get(res, "limits", "disk", "mb_per_s")
+    _limit_rows(r, res, loop, disk)
+    _produce_rows(r, res, loop)
+    _consume_rows(r, res, loop)
+    _latency_rows(r, res)
+    _memory_rows(r, res)
+    _peer_rows(r, res)
+    return r.items
+
+
+def _limit_rows(r, res, loop, disk):
+    r.start("Limits")
+    if loop:
+        r.add("loopback_mb_per_s", "loopback TCP bandwidth (iperf3)", loop, "MB/s", mbps_str(loop))
+    else:
+        r.missing("loopback_mb_per_s", "loopback TCP bandwidth (iperf3)")
+    if disk:
+        r.add("disk_write_mb_per_s", "disk seq. write + fdatasync (dd)", disk, "MB/s", mbps_str(disk))
+    else:
+        r.missing("disk_write_mb_per_s", "disk seq. write + fdatasync (dd)")
+    for size in SIZES:
+        m = _get(res, "limits", f"mock_{size}")
+        label = f"producer ceiling, mock cluster, {size_str(size)}"
+        if m:
+            r.add(f"mock_{size}_records_per_s", label, m["records_per_s"], "records/s",
+                  f"{rate_str(m['records_per_s'])} {mbps_str(m['mb_per_s'])}")
+        else:
+            r.missing(f"mock_{size}_records_per_s", label)
+
+
+def _produce_rows(r, res, loop):
+    r.start("Produce (one librdkafka producer)")
+    for size in SIZES:
+        mock = _get(res, "limits", f"mock_{size}", "records_per_s")
+        for acks in ("1", "all"):
+            for parts in (1, 16):
+                key = run_key(size, acks, parts)
+                p = _get(res, "throughput", "produce", key)
+                label = f"{size_str(size)} acks={acks} {parts} partition{'s' if parts > 1 else ''}"
+                target = "produce_100B" if size == 100 and acks == "1" else None
+                if not p:
+                    r.missing(f"produce_{key}", label, target)
+                    continue
+                v = p["records_per_s"]
+                r.add(f"produce_{key}", label, v, "records/s", f"{rate_str(v)} {mbps_str(p['mb_per_s'])}",
+                      limit=mock, limit_label=f"mock {size_str(size)}", target=target,
+                      met=(v >= 1.5e6) if target else None)
+    s = _get(res, "sustained")
+    disk = _get(res, "limits", "disk", "mb_per_s")
+    label = "1 KiB acks=1 16 partitions, sustained"
+    if s:
+        secs = s.get("send_seconds", 0)
+        r.add("sustained_mb_per_s", f"{label} {secs:.0f} s", s["mb_per_s"], "MB/s",
+              f"{mbps_str(s['mb_per_s'])} {rate_str(s['records_per_s'])}", limit=disk, limit_label="disk write",
+              target="sustained", met=(s["mb_per_s"] >= 0.9 * disk) if disk else None)
+    else:
+        r.missing("sustained_mb_per_s", label, "sustained")
+
+
+def _consume_rows(r, res, loop):
+    r.start("Consume from page cache (one librdkafka consumer)")
+    for size in SIZES:
+        for parts in (1, 16):
+            key = run_key(size, "1", parts)
+            c = _get(res, "throughput", "consume", key)
+            label = f"{size_str(size)} records, {parts} partition{'s' if parts > 1 else ''}"
+            if not c:
+                r.missing(f"consume_{key}", label, "consume")
+                continue
+            r.add(f"consume_{key}", label, c["mb_per_s"], "MB/s", f"{mbps_str(c['mb_per_s'])} {rate_str(c['records_per_s'])}",
+                  limit=loop, limit_label="loopback", target="consume",
+                  met=(c["mb_per_s"] >= 0.7 * loop) if loop else None)
+
+
+def _latency_rows(r, res):
+    r.start("End-to-end latency, 1 KiB, acks=1, linger.ms=0 (p50 / p99 / p99.9)")
+    for rate in LATENCY_RATES:
+        lat = _get(res, "latency", "broker", str(rate))
+        echo = _get(res, "latency", "echo", str(rate))
+        label = f"{rate // 1000}k msg/s"
+        target = "latency_20k" if rate == 20000 else None
+        if echo:
+            r.add(f"latency_floor_{rate}_p99_us", f"{label} floor: loopback echo", echo["p99_us"], "us",
+                  _percentiles(echo))
+        if not lat:
+            r.missing(f"latency_{rate}_p99_us", label, target)
+            continue
+        note = " (records lost!)" if lat.get("incomplete") else ""
+        r.add(f"latency_{rate}_p99_us", f"{label}{note}", lat["p99_us"], "us", _percentiles(lat),
+              limit=echo["p99_us"] if echo else None, limit_label="echo p99", ratio_kind="times", target=target,
+              met=(lat["p99_us"] <= 1000 and not lat.get("incomplete")) if target else None)
+
+
+def _percentiles(lat):
+    return " / ".join(f"{lat[k] / 1000:.2f}" for k in ("p50_us", "p99_us", "p999_us")) + " ms"
+
+
+def _memory_rows(r, res):
+    r.start("Broker memory and startup")
+    m = _get(res, "memory") or {}
+    idle = m.get("idle_rss_kib")
+    if idle is not None:
+        mb = idle * 1024 / 1e6
+        r.add("idle_rss_mb", "RSS idle after start", mb, "MB", f"{mb:.1f} MB", target="idle_rss", met=mb <= 30,
+              target_ratio=mb / 30)
+    else:
+        r.missing("idle_rss_mb", "RSS idle after start", "idle_rss")
+    for st in m.get("stages", []):
+        mb = st["rss_kib"] * 1024 / 1e6
+        r.add(f"rss_{st['partitions']}_mb", f"RSS with {st['partitions']:,} partitions", mb, "MB", f"{mb:.1f} MB")
+    per = m.get("per_partition_kib")
+    if per is not None:
+        r.add("per_partition_kib", f"RSS per partition (@{m['partitions']:,} - idle)", per, "KiB", f"{per:.1f} KiB",
+              target="per_partition", met=per <= 20, target_ratio=per / 20)
+    else:
+        r.missing("per_partition_kib", "RSS per partition", "per_partition")
+    if m.get("startup_s") is not None:
+        r.add("startup_s", f"startup with {m['partitions_at_restart']:,} partitions", m["startup_s"], "s",
+              f"{m['startup_s']:.2f} s", limit=m.get("startup_empty_s"), limit_label="empty start",
+              ratio_kind="times")
+    else:
+        r.missing("startup_s", "startup with many partitions")
+    rec = _get(res, "recovery")
+    if rec:
+        r.add("recovery_s", f"recovery after SIGKILL, {rec['log_bytes'] / 1e6:,.0f} MB unflushed", rec["seconds"], "s",
+              f"{rec['seconds']:.2f} s")
+        v = rec["scan_mb_per_s"]
+        r.add("recovery_scan_mb_per_s", "recovery scan rate", v, "MB/s", mbps_str(v), target="recovery",
+              met=v >= 500, target_ratio=v / 500)
+    else:
+        r.missing("recovery_scan_mb_per_s", "recovery scan rate", "recovery")
+
+
+def _peer_rows(r, res):
+    r.start("Peer: Redis Streams XADD (AOF everysec, pipeline 64, 50 clients)")
+    red = _get(res, "redis")
+    for size in SIZES:
+        x = _get(red, str(size))
+        label = f"Redis XADD {size_str(size)}"
+        if x:
+            r.add(f"redis_{size}_records_per_s", label, x["records_per_s"], "records/s",
+                  f"{rate_str(x['records_per_s'])} {mbps_str(x['mb_per_s'])}")
+        else:
+            r.missing(f"redis_{size}_records_per_s", label)
+        p = _get(res, "throughput", "produce", run_key(size, "1", 1))
+        rlabel = f"samsa / Redis, {size_str(size)} (acks=1, 1 partition)"
+        if x and p:
+            ratio = p["records_per_s"] / x["records_per_s"]
+            r.add(f"samsa_vs_redis_{size}", rlabel, ratio, "x", f"{ratio:.2f}x", target="redis", met=ratio >= 2,
+                  target_ratio=ratio / 2)
+        else:
+            r.missing(f"samsa_vs_redis_{size}", rlabel, "redis")
+
+
+def ratio_str(row):
+    if row["ratio"] is not None:
+        if row["ratio_kind"] == "times":
+            return f"{row['ratio']:.1f}x {row['limit_label']}"
+        return f"{row['ratio'] * 100:.0f}% of {row['limit_label']}"
+    if row["target_ratio"] is not None:
+        return f"{row['target_ratio'] * 100:.0f}% of target"
+    return ""
+
+
+def status_str(row):
+    if row["target"] is None:
+        return ""
+    return {True: "met", False: "NOT MET", None: "n/a"}[row["met"]]
+
+
+def summary(items):
+    targets = [i for i in items if i["target"]]
+    met = sum(1 for i in targets if i["met"] is True)
+    missed = sum(1 for i in targets if i["met"] is False)
+    return {"rows_with_target": len(targets), "met": met, "not_met": missed, "not_measured": len(targets) - met - missed}
+
+
+def table(items, header):
+    lines = [header, ""]
+    w = (48, 28, 22, 9)
+    lines.append(f"{'figure':<{w[0]}} {'value':>{w[1]}}  {'vs limit':<{w[2]}} {'target':<{w[3]}}")
+    section = None
+    for i in items:
+        if i["section"] != section:
+            section = i["section"]
+            lines.append(f"-- {section}")
+        lines.append(f"  {i['label']:<{w[0] - 2}} {i['display']:>{w[1]}}  {ratio_str(i):<{w[2]}} {status_str(i):<{w[3]}}")
+    s = summary(items)
+    lines += ["", "Targets (on this machine, client and broker sharing it):"]
+    for tid, text in TARGETS.items():
+        rs = [i for i in items if i["target_id"] == tid]
+        states = {i["met"] for i in rs}
+        verdict = "n/a" if not rs or states == {None} else ("met" if states == {True} else "NOT MET")
+        if False not in states and None in states and True in states:
+            verdict = "met (partly measured)"
+        lines.append(f"  {verdict:<22} {text}")
+    lines.append(f"rows with a target: {s['met']} met, {s['not_met']} not met, {s['not_measured']} not measured")
+    return "\n".join(lines)
