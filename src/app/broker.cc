@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace samsa::app {
@@ -28,6 +29,17 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr logger log{"server"};
+
+/// Raises the soft limit on open files to the hard limit: a broker keeps one descriptor per
+/// segment (and per connection), far more than the usual soft limit of 1024.
+void raise_file_limit()
+{
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+    auto before = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) == 0) log.info("open file limit raised from {} to {}", before, lim.rlim_cur);
+}
 
 std::string local_hostname()
 {
@@ -40,12 +52,14 @@ std::string local_hostname()
 struct broker::impl {
     config::broker_config_store config;
     std::unique_ptr<storage::log_manager> logs;
-    std::unique_ptr<storage::log_cleaner> cleaner;
     std::unique_ptr<cluster::local_metadata_store> store;
     std::unique_ptr<cluster::topic_manager> topics;
     std::unique_ptr<kafka::broker_context> context;
     std::unique_ptr<kafka::group_service> groups;
     asio::io_context io{1};
+    // After io: destroyed first, so their threads never post to a destroyed io_context.
+    std::unique_ptr<storage::log_cleaner> cleaner;
+    std::unique_ptr<storage::background> pool;
     std::unique_ptr<net::server> server;
     std::string cluster_id;
 
@@ -58,6 +72,7 @@ struct broker::impl {
 
 void broker::impl::open_storage()
 {
+    raise_file_limit();
     auto& cfg = config.current();
     for (auto& w : config.warnings()) log.warn("{}", w);
     if (cfg.zookeeper_connect) {
@@ -105,6 +120,9 @@ void broker::impl::open_storage()
     cleaner = std::make_unique<storage::log_cleaner>(fs, system_clock::instance(), cc,
                                                      [this](std::function<void()> f) { asio::post(io, std::move(f)); });
     logs->set_cleaner(cleaner.get());
+    // fsyncs of rolled segments and checkpoint writes leave the network thread.
+    pool = std::make_unique<storage::background>(2, [this](std::function<void()> f) { asio::post(io, std::move(f)); });
+    logs->set_background(pool.get());
 }
 
 void broker::impl::start_network()
@@ -178,6 +196,8 @@ int broker::run()
     im.server.reset();
     im.cleaner->stop();
     im.logs->set_cleaner(nullptr);
+    im.pool->stop();
+    im.logs->set_background(nullptr);
     if (auto r = im.logs->shutdown(); !r) {
         log.error("shutdown incomplete: {}", r.error().message());
         return 1;

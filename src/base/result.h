@@ -38,7 +38,8 @@ inline failure fail(std::error_code ec) { return failure{ec}; }
 #define SAMSA_CONCAT_IMPL(a, b) a##b
 #define SAMSA_CONCAT(a, b) SAMSA_CONCAT_IMPL(a, b)
 
-/// `SAMSA_TRY_ASSIGN(auto x, expr);` binds the value of `expr` or returns its error.
+/// `SAMSA_TRY_ASSIGN(auto x, expr);` binds the value of `expr` or returns its error. It expands
+/// to several statements: inside an `if`, use braces.
 #define SAMSA_TRY_ASSIGN(decl, expr) SAMSA_TRY_ASSIGN_IMPL(SAMSA_CONCAT(_samsa_r_, __LINE__), decl, expr)
 #define SAMSA_TRY_ASSIGN_IMPL(tmp, decl, expr)                                                     \
     auto tmp = (expr);                                                                             \

@@ -23,6 +23,7 @@ error_code from_storage(storage::errc e)
     case storage::errc::invalid_offset: return error_code::invalid_record;
     case storage::errc::batch_too_large: return error_code::record_list_too_large;
     case storage::errc::invalid_argument: return error_code::invalid_request;
+    case storage::errc::too_many_open_files: return error_code::kafka_storage_error;
     }
     return error_code::unknown_server_error;
 }

@@ -30,6 +30,11 @@ constexpr auto use_tuple = asio::as_tuple(use_awaitable);
 
 namespace {
 constexpr logger log{"net"};
+/// File regions up to this size are read into memory and written with the rest of the
+/// response in one call; larger ones go out with sendfile.
+constexpr size_t max_inline_region_bytes = 128 * 1024;
+/// Ready responses are gathered into one write up to about this many bytes.
+constexpr size_t max_gather_bytes = 1 << 20;
 
 int64_t now_ms()
 {
@@ -154,15 +159,95 @@ private:
                 co_await _writer_wake.async_wait(use_tuple);
                 continue;
             }
-            auto s = _queue.front();
-            _queue.pop_front();
-            _reader_wake.cancel();
-            if (s->failed) break;
-            if (!s->response) continue;
-            if (!co_await write_response(*s->response)) break;
+            // Every response ready at the front goes out together: small ones (file regions
+            // read into memory) in one gathered write, a large file region with sendfile.
+            bool ok = true;
+            gather g;
+            while (ok && !_queue.empty() && _queue.front()->done) {
+                auto s = _queue.front();
+                _queue.pop_front();
+                _reader_wake.cancel();
+                if (s->failed) {
+                    ok = false;
+                    break;
+                }
+                if (!s->response) continue;
+                if (spliced_bytes(*s->response) > max_inline_region_bytes) {
+                    ok = co_await g.flush(_sock) && co_await write_with_sendfile(*s->response);
+                } else {
+                    ok = g.add(*s->response, s);
+                }
+                if (g.size() > max_gather_bytes) ok = ok && co_await g.flush(_sock);
+            }
+            ok = ok && co_await g.flush(_sock);
+            if (!ok) break;
             _last_activity = now_ms();
         }
         close();
+    }
+
+    static size_t spliced_bytes(const protocol::encoded_message& m)
+    {
+        size_t n = 0;
+        for (auto& sp : m.splices) n += static_cast<size_t>(sp.region.len);
+        return n;
+    }
+
+    /// Responses collected for one gathered write (writev): size prefixes, encoded bytes and
+    /// the contents of small file regions, read with pread.
+    class gather {
+    public:
+        /// `keep` holds the memory `m` lives in until the write is done.
+        bool add(const protocol::encoded_message& m, std::shared_ptr<const void> keep)
+        {
+            auto& prefix = _owned.emplace_back(4);
+            be::store<int32_t>(prefix.data(), static_cast<int32_t>(m.total_size()));
+            _bufs.push_back(asio::buffer(prefix));
+            size_t pos = 0;
+            for (auto& sp : m.splices) {
+                _bufs.push_back(asio::buffer(m.data.data() + pos, sp.after - pos));
+                pos = sp.after;
+                auto& region = _owned.emplace_back();
+                try {
+                    protocol::read_file_region(sp.region, region);
+                } catch (const std::exception& e) {
+                    log.error("cannot read a file region for a response: {}", e.what());
+                    return false;
+                }
+                _bufs.push_back(asio::buffer(region));
+            }
+            _bufs.push_back(asio::buffer(m.data.data() + pos, m.data.size() - pos));
+            _keep.push_back(std::move(keep));
+            _bytes += m.total_size() + 4;
+            return true;
+        }
+        size_t size() const { return _bytes; }
+        awaitable<bool> flush(tcp::socket& sock)
+        {
+            if (_bufs.empty()) co_return true;
+            auto [ec, n] = co_await asio::async_write(sock, _bufs, use_tuple);
+            _bufs.clear();
+            _owned.clear();
+            _keep.clear();
+            _bytes = 0;
+            co_return !ec;
+        }
+
+    private:
+        std::vector<asio::const_buffer> _bufs;
+        std::deque<samsa::bytes> _owned; // stable addresses while the write runs
+        std::vector<std::shared_ptr<const void>> _keep;
+        size_t _bytes = 0;
+    };
+
+    awaitable<bool> write_with_sendfile(const protocol::encoded_message& m)
+    {
+        // Corked, so the size prefix, headers and file data leave in full segments.
+        int one = 1, zero = 0;
+        ::setsockopt(_sock.native_handle(), IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+        bool ok = co_await write_response(m);
+        ::setsockopt(_sock.native_handle(), IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+        co_return ok;
     }
 
     awaitable<bool> write_response(const protocol::encoded_message& m)

@@ -22,6 +22,7 @@ public:
         case errc::invalid_offset: return "batch offsets are not increasing";
         case errc::batch_too_large: return "batch larger than a segment";
         case errc::invalid_argument: return "invalid argument";
+        case errc::too_many_open_files: return "too many open files (raise the file descriptor limit, ulimit -n)";
         }
         return "unknown storage error";
     }
@@ -43,6 +44,8 @@ errc errc_from_errno(int e)
     case ENOENT: return errc::not_found;
     case EEXIST: return errc::already_exists;
     case EINVAL: return errc::invalid_argument;
+    case EMFILE:
+    case ENFILE: return errc::too_many_open_files;
     default: return errc::io_error;
     }
 }

@@ -18,6 +18,7 @@ enum class errc {
     invalid_offset,      // offsets of appended batches go backwards
     batch_too_large,     // a batch larger than the segment can hold
     invalid_argument,    // a caller error (negative sizes, bad names)
+    too_many_open_files, // EMFILE / ENFILE: the process or system file descriptor limit
 };
 
 const std::error_category& storage_category();

@@ -3,6 +3,8 @@
 #include "base/logging.h"
 #include "storage/errc.h"
 
+#include <atomic>
+
 namespace samsa::storage {
 namespace {
 constexpr logger log_{"storage"};
@@ -11,13 +13,15 @@ constexpr logger log_{"storage"};
 result<void> flush_job::run() const
 {
     for (auto& f : files) SAMSA_TRY(f->sync());
-    if (sync_dir && fs) SAMSA_TRY(fs->sync_dir(dir));
+    for (auto& d : dirs) SAMSA_TRY(fs->sync_dir(d));
     return ok();
 }
 
 log::log(file_ops& fs, std::string dir, topic_partition tp, log_config cfg, const clock& clk)
   : _fs(fs), _dir(std::move(dir)), _tp(std::move(tp)), _cfg(cfg), _clock(clk)
 {
+    static std::atomic<uint64_t> next_incarnation{1};
+    _incarnation = next_incarnation++;
     _epochs = std::make_unique<leader_epoch_cache>(fs, join_path(_dir, "leader-epoch-checkpoint"));
 }
 
@@ -121,17 +125,23 @@ result<append_info> log::append_checked(bytes_view data, std::vector<protocol::b
     return info;
 }
 
-result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epoch epoch)
+result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked)
 {
     if (_offline_error) return make_error_code(errc::log_offline);
     std::vector<protocol::batch_header> headers;
-    protocol::batch_iterator it(batches);
     offset next = _log_end;
     timestamp_ms now = _clock.now_ms();
     bool append_time = _cfg.timestamp_type == protocol::timestamp_type::log_append_time;
     size_t pos = 0;
-    while (auto h = it.next()) {
-        auto batch = batches.subspan(pos, h->size_bytes());
+    while (pos < batches.size()) {
+        auto rest = batches.subspan(pos);
+        auto h = crc_checked ? protocol::read_header(rest) : protocol::validate_batch(rest);
+        if (!h || h->batch_length < static_cast<int32_t>(protocol::batch_layout::header_size -
+                                                          protocol::batch_layout::log_overhead) ||
+            h->size_bytes() > rest.size()) {
+            return make_error_code(errc::invalid_batch);
+        }
+        auto batch = rest.first(h->size_bytes());
         protocol::set_base_offset(batch, next);
         protocol::set_partition_leader_epoch(batch, epoch);
         if (append_time) protocol::set_log_append_time(batch, now);
@@ -145,7 +155,7 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
         pos += h->size_bytes();
         headers.push_back(*h);
     }
-    if (it.error() || headers.empty()) return make_error_code(errc::invalid_batch);
+    if (headers.empty()) return make_error_code(errc::invalid_batch);
     SAMSA_TRY_ASSIGN(auto info, append_checked(batches, std::move(headers)));
     if (append_time) info.log_append_time = now;
     return info;
@@ -202,8 +212,8 @@ flush_job log::prepare_flush(offset up_to)
     flush_job job;
     job.up_to = std::min(up_to, _log_end);
     job.fs = &_fs;
-    job.dir = _dir;
-    job.sync_dir = true;
+    job.dirs.push_back(_dir);
+    if (!_dir_entry_synced) job.dirs.push_back(parent_dir(_dir));
     if (job.up_to <= _recovery_point) return job;
     auto it = _segments.upper_bound(_recovery_point);
     if (it != _segments.begin()) --it;
@@ -219,6 +229,7 @@ void log::complete_flush(const flush_job& job, const result<void>& outcome)
         return;
     }
     if (job.up_to > _recovery_point) _recovery_point = job.up_to;
+    if (job.dirs.size() > 1) _dir_entry_synced = true;
     _last_flush_ms = _clock.monotonic_ms();
 }
 
@@ -241,6 +252,21 @@ result<void> log::flush_rolled()
     complete_flush(job, r);
     if (!r) return make_error_code(errc::log_offline);
     return ok();
+}
+
+std::optional<flush_job> log::take_due_flush()
+{
+    if (_offline_error) return std::nullopt;
+    std::optional<offset> up_to = _roll_flush_pending;
+    bool timed = _cfg.flush_ms != std::numeric_limits<int64_t>::max() && _recovery_point < _log_end &&
+                 _clock.monotonic_ms() - _last_flush_ms >= _cfg.flush_ms;
+    if (timed) {
+        up_to = _log_end;
+        _last_flush_ms = _clock.monotonic_ms();
+    }
+    _roll_flush_pending.reset();
+    if (!up_to || *up_to <= _recovery_point) return std::nullopt;
+    return prepare_flush(*up_to);
 }
 
 result<void> log::maybe_flush_by_time()
@@ -268,6 +294,8 @@ result<void> log::close(bool do_flush)
     if (!_segments.empty() && !_offline_error) SAMSA_TRY(active().seal());
     if (do_flush && !_offline_error) {
         for (auto& [b, s] : _segments) SAMSA_TRY(s->sync());
+        SAMSA_TRY(_fs.sync_dir(_dir));
+        SAMSA_TRY(_fs.sync_dir(parent_dir(_dir)));
         _recovery_point = _log_end;
     }
     remove_deleted_files(true);

@@ -57,8 +57,9 @@ struct timestamp_lookup {
 struct flush_job {
     std::vector<file_ptr> files;
     offset up_to{0};
-    bool sync_dir = false;
-    std::string dir;
+    /// Directories whose entries must be durable too (the partition directory; its parent
+    /// until the partition directory's own entry has been synced once).
+    std::vector<std::string> dirs;
     file_ops* fs = nullptr;
     result<void> run() const;
 };
@@ -80,9 +81,10 @@ public:
     ~log();
 
     /// Appends batches from a producer: `batches` holds v2 batches back to back. Each batch's
-    /// framing and CRC are checked; base offsets and the leader epoch are written in place (and
+    /// framing and CRC are checked (the CRC only when `crc_checked` is false: the produce path
+    /// has just verified it); base offsets and the leader epoch are written in place (and
     /// LogAppendTime when the config says so). All or nothing: an invalid batch rejects the lot.
-    result<append_info> append_as_leader(mutable_bytes_view batches, leader_epoch epoch);
+    result<append_info> append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked = false);
     /// Appends batches that already carry their offsets (replication): offsets must start at
     /// or after the log end offset and increase.
     result<append_info> append_with_offsets(bytes_view batches);
@@ -105,6 +107,12 @@ public:
     /// Syncs segments finished by a roll since the last call (Kafka flushes them right after
     /// rolling, which bounds recovery to the active segment).
     result<void> flush_rolled();
+    /// The flush that is due now — of segments finished by a roll, or everything when flush.ms
+    /// has passed — as a job for another thread (complete it with complete_flush), or nothing.
+    std::optional<flush_job> take_due_flush();
+    /// A number no other log object of this process has: tells a recreated log from the one a
+    /// background job was started for.
+    uint64_t incarnation() const { return _incarnation; }
     bool roll_flush_pending() const { return _roll_flush_pending.has_value(); }
 
     /// Deletes whole segments (never the active one, never above the high watermark) that are
@@ -213,6 +221,9 @@ private:
     int64_t _last_flush_ms = 0;
     std::optional<offset> _roll_flush_pending;
     offset _cleaner_checkpoint{0};
+    uint64_t _incarnation;
+    /// Whether the parent directory's entry for this log's directory is known durable.
+    bool _dir_entry_synced = false;
     bool _cleaning = false;
     std::optional<std::error_code> _offline_error;
     /// An fsync failed: what the page cache held is unknown, so only a restart (recovery) may

@@ -119,7 +119,8 @@ result<log*> log_manager::get_or_create(const topic_partition& tp, const log_con
     if (!best) return make_error_code(errc::log_offline);
     auto path = join_path(*best, tp.dir_name());
     SAMSA_TRY(_fs.create_dirs(path));
-    SAMSA_TRY(_fs.sync_dir(*best));
+    // Durable with the log's first flush (see flush_job): a partition lost in a crash before
+    // that is recreated empty from the topic's metadata.
     SAMSA_TRY_ASSIGN(auto l, log::open(_fs, path, tp, cfg, _clock, log_open_options{}));
     auto* raw = l.get();
     _logs.emplace(tp, std::move(l));
@@ -191,11 +192,8 @@ void log_manager::tick()
 {
     int64_t now = _clock.monotonic_ms();
     check_dirs();
-    for (auto& [tp, l] : _logs) {
-        if (auto r = l->flush_rolled(); !r) log_.warn("{}: flush after roll failed: {}", tp, r.error().message());
-        if (auto r = l->maybe_flush_by_time(); !r) log_.warn("{}: timed flush failed: {}", tp, r.error().message());
-        l->remove_deleted_files();
-    }
+    run_due_flushes();
+    for (auto& [tp, l] : _logs) l->remove_deleted_files();
     if (_cleaner) _cleaner->maybe_clean(*this);
     if (now - _last_retention_ms >= _cfg.retention_check_interval_ms) {
         _last_retention_ms = now;
@@ -204,26 +202,76 @@ void log_manager::tick()
         }
     }
     int64_t ckpt = std::min(_cfg.recovery_point_checkpoint_interval_ms, _cfg.log_start_checkpoint_interval_ms);
-    if (now - _last_checkpoint_ms >= ckpt) {
+    if (now - _last_checkpoint_ms >= ckpt && !_checkpoint_in_flight) {
         _last_checkpoint_ms = now;
-        if (auto r = checkpoint(); !r) log_.warn("writing checkpoints failed: {}", r.error().message());
+        if (!_background) {
+            if (auto r = checkpoint(); !r) log_.warn("writing checkpoints failed: {}", r.error().message());
+        } else {
+            // Snapshot here, write (and fsync) on the pool.
+            auto snaps = std::make_shared<std::vector<dir_checkpoints>>();
+            for (auto& d : _cfg.log_dirs) {
+                if (!_offline_dirs.count(d)) snaps->push_back(snapshot_checkpoints(d));
+            }
+            _checkpoint_in_flight = true;
+            _background->run(
+                [this, snaps] {
+                    for (auto& c : *snaps) {
+                        if (auto r = write_checkpoints(c); !r) {
+                            log_.warn("{}: writing checkpoints failed: {}", c.dir, r.error().message());
+                        }
+                    }
+                },
+                [this] { _checkpoint_in_flight = false; });
+        }
     }
 }
 
-result<void> log_manager::checkpoint_dir(const std::string& dir)
+log_manager::dir_checkpoints log_manager::snapshot_checkpoints(const std::string& dir)
 {
-    offset_map rp, starts, hws, cleaned;
+    dir_checkpoints c;
+    c.dir = dir;
+    c.generation = ++_checkpoint_generation;
     for (auto& [tp, l] : _logs) {
         if (_log_dir_of[tp] != dir) continue;
-        rp[tp] = l->recovery_point();
-        starts[tp] = l->log_start_offset();
-        hws[tp] = l->high_watermark();
-        if (l->config().cleanup_compact) cleaned[tp] = l->cleaner_checkpoint();
+        c.recovery[tp] = l->recovery_point();
+        c.starts[tp] = l->log_start_offset();
+        c.hws[tp] = l->high_watermark();
+        if (l->config().cleanup_compact) c.cleaned[tp] = l->cleaner_checkpoint();
     }
-    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, cleaner_file), cleaned));
-    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, recovery_point_file), rp));
-    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(dir, log_start_file), starts));
-    return write_offset_checkpoint(_fs, join_path(dir, high_watermark_file), hws);
+    return c;
+}
+
+result<void> log_manager::write_checkpoints(const dir_checkpoints& c)
+{
+    std::lock_guard g(_checkpoint_mu);
+    auto& written = _written_generation[c.dir];
+    if (written >= c.generation) return ok(); // a newer snapshot is on disk already
+    written = c.generation;
+    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(c.dir, cleaner_file), c.cleaned));
+    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(c.dir, recovery_point_file), c.recovery));
+    SAMSA_TRY(write_offset_checkpoint(_fs, join_path(c.dir, log_start_file), c.starts));
+    return write_offset_checkpoint(_fs, join_path(c.dir, high_watermark_file), c.hws);
+}
+
+result<void> log_manager::checkpoint_dir(const std::string& dir) { return write_checkpoints(snapshot_checkpoints(dir)); }
+
+void log_manager::run_due_flushes()
+{
+    for (auto& [tp, l] : _logs) {
+        auto job = l->take_due_flush();
+        if (!job) continue;
+        if (!_background) {
+            auto r = job->run();
+            l->complete_flush(*job, r);
+            continue;
+        }
+        auto outcome = std::make_shared<result<void>>(ok());
+        _background->run([job = *job, outcome] { *outcome = job.run(); },
+                         [this, tp = tp, id = l->incarnation(), job = *job, outcome] {
+                             // The log may have been deleted (or recreated) meanwhile.
+                             if (auto* cur = get(tp); cur && cur->incarnation() == id) cur->complete_flush(job, *outcome);
+                         });
+    }
 }
 
 result<void> log_manager::checkpoint()

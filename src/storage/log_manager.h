@@ -3,11 +3,13 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/result.h"
+#include "storage/background.h"
 #include "storage/checkpoint_file.h"
 #include "storage/file_ops.h"
 #include "storage/log.h"
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <map>
 #include <memory>
@@ -63,6 +65,9 @@ public:
 
     /// The cleaner tick() drives (optional; not owned).
     void set_cleaner(log_cleaner* c) { _cleaner = c; }
+    /// Where tick() sends fsyncs and checkpoint writes (optional; not owned). Without one they
+    /// run on the caller.
+    void set_background(background* b) { _background = b; }
 
     /// Whether a log directory is offline for writes, and why.
     std::optional<std::error_code> dir_offline(const std::string& dir) const;
@@ -73,6 +78,16 @@ private:
     result<void> load_dir(const std::string& dir);
     void check_dirs();
     result<void> checkpoint_dir(const std::string& dir);
+    /// The checkpoint files of one directory as of one moment; `generation` orders snapshots
+    /// so an older one (written late by the pool) never replaces a newer one.
+    struct dir_checkpoints {
+        std::string dir;
+        uint64_t generation = 0;
+        offset_map recovery, starts, hws, cleaned;
+    };
+    dir_checkpoints snapshot_checkpoints(const std::string& dir);
+    result<void> write_checkpoints(const dir_checkpoints& c);
+    void run_due_flushes();
 
     file_ops& _fs;
     const clock& _clock;
@@ -84,6 +99,11 @@ private:
     int64_t _last_checkpoint_ms = 0;
     bool _shut_down = false;
     log_cleaner* _cleaner = nullptr;
+    background* _background = nullptr;
+    bool _checkpoint_in_flight = false;
+    uint64_t _checkpoint_generation = 0;
+    std::mutex _checkpoint_mu; // checkpoint files are written from the owner and the pool
+    std::map<std::string, uint64_t> _written_generation;
     std::map<std::string, std::error_code> _offline_dirs;
 };
 

@@ -8,22 +8,15 @@
 namespace samsa::storage {
 
 offset_index::offset_index(file_ops& fs, std::string path, offset base, size_t max_bytes)
-  : _fs(fs), _path(std::move(path)), _base(base), _max_bytes(max_bytes)
+  : _file(fs, std::move(path)), _base(base), _max_bytes(max_bytes)
 {}
 
-result<void> offset_index::open()
-{
-    SAMSA_TRY_ASSIGN(_file, _fs.open(_path, open_mode::create));
-    return ok();
-}
+result<void> offset_index::open() { return ok(); }
 
 result<void> offset_index::ensure_loaded()
 {
     if (_loaded) return ok();
-    SAMSA_TRY_ASSIGN(uint64_t sz, _file->size());
-    bytes raw(sz - sz % entry_size);
-    SAMSA_TRY_ASSIGN(size_t n, _file->pread(0, raw));
-    raw.resize(n - n % entry_size);
+    SAMSA_TRY_ASSIGN(auto raw, _file.read_entries(entry_size));
     _entries.clear();
     _entries.reserve(raw.size() / entry_size);
     for (size_t i = 0; i < raw.size(); i += entry_size) {
@@ -38,7 +31,7 @@ result<void> offset_index::ensure_loaded()
 result<void> offset_index::load_and_check(uint64_t log_size)
 {
     _loaded = false;
-    SAMSA_TRY_ASSIGN(uint64_t sz, _file->size());
+    SAMSA_TRY_ASSIGN(uint64_t sz, _file.size());
     if (sz % entry_size != 0) return make_error_code(errc::corrupt);
     SAMSA_TRY(ensure_loaded());
     for (size_t i = 0; i < _entries.size(); ++i) {
@@ -68,7 +61,7 @@ result<void> offset_index::append(offset off, uint32_t position)
     uint8_t buf[entry_size];
     be::store<uint32_t>(buf, static_cast<uint32_t>(off - _base));
     be::store<uint32_t>(buf + 4, position);
-    SAMSA_TRY(_file->pwrite(_entries.size() * entry_size, bytes_view(buf, entry_size)));
+    SAMSA_TRY(_file.write_at(_entries.size() * entry_size, bytes_view(buf, entry_size)));
     _entries.push_back({off, position});
     return ok();
 }
@@ -79,7 +72,7 @@ result<void> offset_index::truncate_to(offset target)
     auto it = std::lower_bound(_entries.begin(), _entries.end(), target,
                                [](const entry& e, offset t) { return e.off < t; });
     _entries.erase(it, _entries.end());
-    return _file->truncate(_entries.size() * entry_size);
+    return _file.truncate(_entries.size() * entry_size);
 }
 
 result<void> offset_index::reset(std::vector<entry> entries)
@@ -90,14 +83,20 @@ result<void> offset_index::reset(std::vector<entry> entries)
         be::store<uint32_t>(raw.data() + i * entry_size, static_cast<uint32_t>(entries[i].off - _base));
         be::store<uint32_t>(raw.data() + i * entry_size + 4, entries[i].position);
     }
-    SAMSA_TRY(_file->truncate(0));
-    SAMSA_TRY(_file->pwrite(0, raw));
+    SAMSA_TRY(_file.rewrite(raw));
     _entries = std::move(entries);
     _loaded = true;
     return ok();
 }
 
-result<void> offset_index::sync() { return _file->sync(); }
+result<void> offset_index::clear()
+{
+    _entries.clear();
+    _loaded = true;
+    return _file.clear();
+}
+
+result<void> offset_index::sync() { return _file.sync(); }
 result<void> offset_index::close() { return ok(); }
 
 std::optional<offset_index::entry> offset_index::last_entry() const

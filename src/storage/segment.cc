@@ -78,10 +78,11 @@ result<std::unique_ptr<segment>> segment::create(file_ops& fs, const std::string
     SAMSA_TRY(s->open_files(open_mode::create));
     // A leftover file from an earlier incarnation at this offset must not leak into the new one.
     SAMSA_TRY(s->_log->truncate(0));
-    SAMSA_TRY(s->_index.reset({}));
-    SAMSA_TRY(s->_tindex.reset({}));
+    SAMSA_TRY(s->_index.clear());
+    SAMSA_TRY(s->_tindex.clear());
     s->_size = 0;
-    SAMSA_TRY(fs.sync_dir(dir));
+    // No directory sync here: the log syncs its directory with the first flush that covers
+    // this segment's data (flush_job), which is when the entry has to be durable.
     return s;
 }
 
@@ -296,6 +297,7 @@ result<recovery_outcome> segment::recover(const recovery_rules& rules)
     }
     SAMSA_TRY(_index.reset(std::move(idx)));
     SAMSA_TRY(_tindex.reset(std::move(tidx)));
+    release_index_files();
     return out;
 }
 
@@ -349,6 +351,7 @@ result<bool> segment::load()
             if (h && h->max_timestamp() >= 0) _first_batch_ts = h->max_timestamp;
         }
     }
+    release_index_files();
     return rebuilt;
 }
 
@@ -376,7 +379,14 @@ result<void> segment::sync()
 result<void> segment::seal()
 {
     if (_max_ts() >= 0) SAMSA_TRY(_tindex.maybe_append(_max_ts, _offset_of_max_ts));
+    release_index_files();
     return ok();
+}
+
+void segment::release_index_files()
+{
+    _index.release();
+    _tindex.release();
 }
 
 result<void> segment::rename_files(const std::string& suffix)

@@ -102,6 +102,8 @@ public:
     result<void> sync();
     /// Called when the segment stops being the active one: records its final max timestamp.
     result<void> seal();
+    /// Closes the index files until they are needed again.
+    void release_index_files();
     /// Renames the three files with `suffix` appended (e.g. ".deleted").
     result<void> rename_files(const std::string& suffix);
     /// Unlinks the three files (under their current names).

@@ -8,22 +8,15 @@
 namespace samsa::storage {
 
 time_index::time_index(file_ops& fs, std::string path, offset base, size_t max_bytes)
-  : _fs(fs), _path(std::move(path)), _base(base), _max_bytes(max_bytes)
+  : _file(fs, std::move(path)), _base(base), _max_bytes(max_bytes)
 {}
 
-result<void> time_index::open()
-{
-    SAMSA_TRY_ASSIGN(_file, _fs.open(_path, open_mode::create));
-    return ok();
-}
+result<void> time_index::open() { return ok(); }
 
 result<void> time_index::ensure_loaded()
 {
     if (_loaded) return ok();
-    SAMSA_TRY_ASSIGN(uint64_t sz, _file->size());
-    bytes raw(sz - sz % entry_size);
-    SAMSA_TRY_ASSIGN(size_t n, _file->pread(0, raw));
-    raw.resize(n - n % entry_size);
+    SAMSA_TRY_ASSIGN(auto raw, _file.read_entries(entry_size));
     _entries.clear();
     for (size_t i = 0; i < raw.size(); i += entry_size) {
         _entries.push_back({timestamp_ms(be::load<int64_t>(raw.data() + i)),
@@ -36,7 +29,7 @@ result<void> time_index::ensure_loaded()
 result<void> time_index::load_and_check(offset next_offset)
 {
     _loaded = false;
-    SAMSA_TRY_ASSIGN(uint64_t sz, _file->size());
+    SAMSA_TRY_ASSIGN(uint64_t sz, _file.size());
     if (sz % entry_size != 0) return make_error_code(errc::corrupt);
     SAMSA_TRY(ensure_loaded());
     for (size_t i = 0; i < _entries.size(); ++i) {
@@ -68,7 +61,7 @@ result<void> time_index::maybe_append(timestamp_ms ts, offset off)
     uint8_t buf[entry_size];
     be::store<int64_t>(buf, ts());
     be::store<uint32_t>(buf + 8, static_cast<uint32_t>(off - _base));
-    SAMSA_TRY(_file->pwrite(_entries.size() * entry_size, bytes_view(buf, entry_size)));
+    SAMSA_TRY(_file.write_at(_entries.size() * entry_size, bytes_view(buf, entry_size)));
     _entries.push_back({ts, off});
     return ok();
 }
@@ -79,7 +72,7 @@ result<void> time_index::truncate_to(offset target)
     auto it = std::lower_bound(_entries.begin(), _entries.end(), target,
                                [](const entry& e, offset t) { return e.off < t; });
     _entries.erase(it, _entries.end());
-    return _file->truncate(_entries.size() * entry_size);
+    return _file.truncate(_entries.size() * entry_size);
 }
 
 result<void> time_index::reset(std::vector<entry> entries)
@@ -90,14 +83,20 @@ result<void> time_index::reset(std::vector<entry> entries)
         be::store<int64_t>(raw.data() + i * entry_size, entries[i].ts());
         be::store<uint32_t>(raw.data() + i * entry_size + 8, static_cast<uint32_t>(entries[i].off - _base));
     }
-    SAMSA_TRY(_file->truncate(0));
-    SAMSA_TRY(_file->pwrite(0, raw));
+    SAMSA_TRY(_file.rewrite(raw));
     _entries = std::move(entries);
     _loaded = true;
     return ok();
 }
 
-result<void> time_index::sync() { return _file->sync(); }
+result<void> time_index::clear()
+{
+    _entries.clear();
+    _loaded = true;
+    return _file.clear();
+}
+
+result<void> time_index::sync() { return _file.sync(); }
 
 std::optional<time_index::entry> time_index::last_entry()
 {

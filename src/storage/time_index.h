@@ -3,6 +3,7 @@
 #include "base/ids.h"
 #include "base/result.h"
 #include "storage/file_ops.h"
+#include "storage/index_file.h"
 
 #include <cstdint>
 #include <optional>
@@ -43,23 +44,25 @@ public:
     result<void> maybe_append(timestamp_ms ts, offset off);
     result<void> truncate_to(offset target);
     result<void> reset(std::vector<entry> entries);
+    /// Empties the index (a leftover file is truncated; none is created).
+    result<void> clear();
     result<void> sync();
 
     bool full() const { return _entries.size() >= max_entries(); }
     size_t max_entries() const { return std::max<size_t>(1, _max_bytes / entry_size); }
     std::optional<entry> last_entry();
     size_t entry_count() const { return _entries.size(); }
-    const std::string& path() const { return _path; }
-    void set_path(std::string p) { _path = std::move(p); }
+    const std::string& path() const { return _file.path(); }
+    void set_path(std::string p) { _file.set_path(std::move(p)); }
+    /// Closes the file until it is needed again (the entries stay in memory).
+    void release() { _file.release(); }
 
 private:
     result<void> ensure_loaded();
 
-    file_ops& _fs;
-    std::string _path;
+    index_file _file;
     offset _base;
     size_t _max_bytes;
-    file_ptr _file;
     bool _loaded = false;
     std::vector<entry> _entries;
 };

@@ -33,7 +33,8 @@ partition_response fail(int32_t index, error_code ec, std::string msg = {})
 /// Checks one v2 batch of a producer. Returns NONE or the error to answer with.
 error_code check_batch(mutable_bytes_view batch, const config::topic_config& tc, timestamp_ms now, std::string& msg)
 {
-    auto h = protocol::validate_batch(batch);
+    // Framing and CRC are checked once, by validate_records below.
+    auto h = protocol::read_header(batch);
     if (!h) {
         msg = h.error().message();
         return to_kafka_error(h.error());
@@ -127,11 +128,17 @@ partition_response produce_partition(request_context& ctx, const protocol::produ
     auto target = topic_codec(tc.compression_type);
     bytes recompressed;
     bool changed = false;
-    protocol::batch_iterator it(data);
+    // Walk the batches by their headers; check_batch verifies each one's CRC and records.
     size_t pos = 0;
-    while (auto h = it.next()) {
+    while (pos < data.size()) {
+        auto rest = data.subspan(pos);
+        auto h = protocol::read_header(rest);
+        constexpr auto min_length = protocol::batch_layout::header_size - protocol::batch_layout::log_overhead;
+        if (!h || h->batch_length < static_cast<int32_t>(min_length) || h->size_bytes() > rest.size()) {
+            return fail(index, error_code::corrupt_message, "A record batch is truncated or has an invalid length.");
+        }
         std::string msg;
-        auto batch = data.subspan(pos, h->size_bytes());
+        auto batch = rest.first(h->size_bytes());
         auto ec = check_batch(batch, tc, now, msg);
         if (ec != error_code::none) return fail(index, ec, msg);
         if (target) {
@@ -143,13 +150,12 @@ partition_response produce_partition(request_context& ctx, const protocol::produ
         }
         pos += h->size_bytes();
     }
-    if (it.error()) return fail(index, to_kafka_error(it.error()), it.error().message());
     if (changed) {
         converted = std::move(recompressed);
         data = mutable_bytes_view(converted);
     }
 
-    auto appended = part->log().append_as_leader(data, part->epoch());
+    auto appended = part->log().append_as_leader(data, part->epoch(), /*crc_checked=*/true);
     if (!appended) {
         auto ec = to_kafka_error(appended.error());
         log.warn("produce to {}-{} failed: {}", topic, index, appended.error().message());

@@ -1,4 +1,5 @@
 #include "storage/errc.h"
+#include "storage/background.h"
 #include "storage/faulty_file_ops.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
@@ -503,6 +504,65 @@ TEST_F(dir_failure_fixture, fsync_failure_keeps_the_directory_offline)
     ASSERT_TRUE(m->shutdown());
     EXPECT_FALSE(mem.exists("/a/.kafka_cleanshutdown"));
     EXPECT_TRUE(mem.exists("/b/.kafka_cleanshutdown"));
+}
+
+} // namespace
+} // namespace samsa::storage
+
+namespace samsa::storage {
+namespace {
+
+TEST(log_manager, fsyncs_of_rolled_segments_run_on_the_background_pool)
+{
+    mem_file_ops fs;
+    manual_clock clk;
+    std::mutex mu;
+    std::vector<std::function<void()>> posted;
+    background bg(1, [&](std::function<void()> f) {
+        std::lock_guard g(mu);
+        posted.push_back(std::move(f));
+    });
+    log_manager_config mc;
+    mc.log_dirs = {"/d"};
+    log_config cfg;
+    cfg.segment_bytes = 1024;
+    log_manager m(fs, clk, mc, [&](const topic_partition&) { return cfg; });
+    ASSERT_TRUE(m.startup());
+    m.set_background(&bg);
+    auto* l = m.get_or_create({"t", partition_id(0)}, cfg).value();
+    for (int i = 0; i < 20; ++i) {
+        auto b = test::make_batch(i, 3, 100);
+        ASSERT_TRUE(l->append_as_leader(b, leader_epoch(0)));
+    }
+    ASSERT_TRUE(l->roll_flush_pending());
+    m.tick();
+    bg.drain(); // the fsync has run on the pool...
+    EXPECT_EQ(l->recovery_point(), offset(0)); // ...but its completion waits for the owner
+    std::vector<std::function<void()>> todo;
+    {
+        std::lock_guard g(mu);
+        todo.swap(posted);
+    }
+    ASSERT_FALSE(todo.empty());
+    for (auto& f : todo) f();
+    EXPECT_EQ(l->recovery_point(), l->segment_base_offsets().back());
+
+    // A completion for a log deleted meanwhile is dropped.
+    for (int i = 20; i < 40; ++i) {
+        auto b = test::make_batch(i, 3, 100);
+        ASSERT_TRUE(l->append_as_leader(b, leader_epoch(0)));
+    }
+    m.tick();
+    bg.drain();
+    ASSERT_TRUE(m.remove({"t", partition_id(0)}));
+    auto* again = m.get_or_create({"t", partition_id(0)}, cfg).value();
+    {
+        std::lock_guard g(mu);
+        todo.swap(posted);
+    }
+    for (auto& f : todo) f();
+    EXPECT_EQ(again->recovery_point(), offset(0));
+    bg.stop();
 }
 
 } // namespace
