@@ -78,11 +78,12 @@ result<offset_map> read_offset_checkpoint(file_ops& fs, const std::string& path)
     return out;
 }
 
-result<void> write_epoch_checkpoint(file_ops& fs, const std::string& path, const std::vector<epoch_entry>& entries)
+result<void> write_epoch_checkpoint(file_ops& fs, const std::string& path, const std::vector<epoch_entry>& entries,
+                                    bool durable)
 {
     std::string out = fmt::format("{}\n{}\n", checkpoint_version, entries.size());
     for (auto& e : entries) out += fmt::format("{} {}\n", e.epoch(), e.start_offset());
-    return fs.write_file_atomic(path, as_bytes(out));
+    return fs.write_file_atomic(path, as_bytes(out), durable);
 }
 
 result<std::vector<epoch_entry>> read_epoch_checkpoint(file_ops& fs, const std::string& path)

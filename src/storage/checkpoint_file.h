@@ -30,7 +30,10 @@ struct epoch_entry {
     bool operator==(const epoch_entry&) const = default;
 };
 
-result<void> write_epoch_checkpoint(file_ops& fs, const std::string& path, const std::vector<epoch_entry>& entries);
+/// With `durable` false the file is switched atomically but not synced (the log syncs it ahead
+/// of the data it describes, in its next flush).
+result<void> write_epoch_checkpoint(file_ops& fs, const std::string& path, const std::vector<epoch_entry>& entries,
+                                    bool durable = true);
 result<std::vector<epoch_entry>> read_epoch_checkpoint(file_ops& fs, const std::string& path);
 
 /// Parses `<topic>-<partition>` (a partition directory name). False if it is not one.

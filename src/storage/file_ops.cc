@@ -23,16 +23,17 @@ result<bytes> file_ops::read_file(const std::string& path)
     return data;
 }
 
-result<void> file_ops::write_file_atomic(const std::string& path, bytes_view data)
+result<void> file_ops::write_file_atomic(const std::string& path, bytes_view data, bool durable)
 {
     std::string tmp = path + ".tmp";
     {
         SAMSA_TRY_ASSIGN(auto f, open(tmp, open_mode::create));
         SAMSA_TRY(f->truncate(0));
         SAMSA_TRY(f->pwrite(0, data));
-        SAMSA_TRY(f->sync());
+        if (durable) SAMSA_TRY(f->sync());
     }
     SAMSA_TRY(rename(tmp, path));
+    if (!durable) return ok();
     return sync_dir(parent_dir(path));
 }
 

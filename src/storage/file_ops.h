@@ -63,8 +63,9 @@ public:
     /// Reads a whole file.
     result<bytes> read_file(const std::string& path);
     /// Writes `data` to `path` crash-safely: write `path.tmp`, sync it, rename over `path`,
-    /// sync the directory. Readers see the old or the new content, never a mix.
-    result<void> write_file_atomic(const std::string& path, bytes_view data);
+    /// sync the directory. Readers see the old or the new content, never a mix. With `durable`
+    /// false the syncs are left to the caller (the rename still makes the switch atomic).
+    result<void> write_file_atomic(const std::string& path, bytes_view data, bool durable = true);
     /// Removes a directory and everything under it.
     result<void> remove_all(const std::string& path);
 };

@@ -15,7 +15,12 @@ bool leader_epoch_cache::load()
     return true;
 }
 
-result<void> leader_epoch_cache::persist() { return write_epoch_checkpoint(_fs, _path, _entries); }
+result<void> leader_epoch_cache::persist()
+{
+    // Not synced here (that would put an fsync on the append path): the log's next flush syncs
+    // this file before the data it describes (flush_job::sync_paths).
+    return write_epoch_checkpoint(_fs, _path, _entries, /*durable=*/false);
+}
 
 result<void> leader_epoch_cache::assign(leader_epoch epoch, offset start)
 {

@@ -36,6 +36,7 @@ public:
     /// of the next larger epoch (or log_end if none). {-1, -1} if requested precedes history.
     epoch_entry end_offset_for(leader_epoch requested, offset log_end) const;
     const std::vector<epoch_entry>& entries() const { return _entries; }
+    const std::string& path() const { return _path; }
 
 private:
     result<void> persist();

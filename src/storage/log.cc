@@ -12,6 +12,11 @@ constexpr logger log_{"storage"};
 
 result<void> flush_job::run() const
 {
+    for (auto& p : sync_paths) {
+        if (!fs->exists(p)) continue;
+        SAMSA_TRY_ASSIGN(auto f, fs->open(p, open_mode::read_only));
+        SAMSA_TRY(f->sync());
+    }
     for (auto& f : files) SAMSA_TRY(f->sync());
     for (auto& d : dirs) SAMSA_TRY(fs->sync_dir(d));
     return ok();
@@ -212,6 +217,7 @@ flush_job log::prepare_flush(offset up_to)
     flush_job job;
     job.up_to = std::min(up_to, _log_end);
     job.fs = &_fs;
+    job.sync_paths.push_back(_epochs->path());
     job.dirs.push_back(_dir);
     if (!_dir_entry_synced) job.dirs.push_back(parent_dir(_dir));
     if (job.up_to <= _recovery_point) return job;
@@ -293,6 +299,10 @@ result<void> log::close(bool do_flush)
 {
     if (!_segments.empty() && !_offline_error) SAMSA_TRY(active().seal());
     if (do_flush && !_offline_error) {
+        if (_fs.exists(_epochs->path())) {
+            SAMSA_TRY_ASSIGN(auto ef, _fs.open(_epochs->path(), open_mode::read_only));
+            SAMSA_TRY(ef->sync());
+        }
         for (auto& [b, s] : _segments) SAMSA_TRY(s->sync());
         SAMSA_TRY(_fs.sync_dir(_dir));
         SAMSA_TRY(_fs.sync_dir(parent_dir(_dir)));

@@ -55,6 +55,9 @@ struct timestamp_lookup {
 /// Fsyncs the files of a flush so the syscalls can run off the log's thread (see
 /// log::prepare_flush). run() is safe on any thread; complete on the owner's.
 struct flush_job {
+    /// Files synced first, by path: the leader-epoch checkpoint, which must be durable before
+    /// the batches it describes.
+    std::vector<std::string> sync_paths;
     std::vector<file_ptr> files;
     offset up_to{0};
     /// Directories whose entries must be durable too (the partition directory; its parent
