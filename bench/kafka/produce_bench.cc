@@ -18,8 +18,9 @@ namespace {
 constexpr const char* usage =
     "usage: produce_bench (--brokers HOST:PORT | --mock) --topic NAME [--partitions N] [--size BYTES]\n"
     "                     (--count N | --duration SECONDS) [--acks 1|all] [--linger-ms MS]\n"
-    "                     [--batch-bytes BYTES] [--set key=value]...\n"
-    "Produces records of --size value bytes (no key, compression none) round-robin over the\n"
+    "                     [--batch-bytes BYTES] [--keys N] [--set key=value]...\n"
+    "Produces records of --size value bytes (compression none; no key, or with --keys N the keys\n"
+    "key-0 .. key-(N-1) in turn) round-robin over the\n"
     "partitions and prints {records, bytes, seconds, records_per_s, mb_per_s, ...} as JSON.\n";
 
 struct delivery_stats {
@@ -64,12 +65,13 @@ properties producer_properties(const options& o)
 }
 
 /// Produces one record to `partition`, waiting for queue space when the local queue is full.
-void produce_one(rd_kafka_t* rk, rd_kafka_topic_t* t, int32_t partition, const std::vector<char>& payload)
+void produce_one(rd_kafka_t* rk, rd_kafka_topic_t* t, int32_t partition, const std::vector<char>& payload,
+                 const std::string* key = nullptr)
 {
     // Flags 0: librdkafka neither copies nor frees the payload; it is one buffer that outlives
-    // every message.
-    while (rd_kafka_produce(t, partition, 0, const_cast<char*>(payload.data()), payload.size(), nullptr, 0,
-                            nullptr) == -1) {
+    // every message. (It always copies the key.)
+    while (rd_kafka_produce(t, partition, 0, const_cast<char*>(payload.data()), payload.size(),
+                            key ? key->data() : nullptr, key ? key->size() : 0, nullptr) == -1) {
         auto e = rd_kafka_last_error();
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce failed: {}", rd_kafka_err2str(e));
         rd_kafka_poll(rk, 1);
@@ -81,7 +83,7 @@ void produce_one(rd_kafka_t* rk, rd_kafka_topic_t* t, int32_t partition, const s
 int main(int argc, char** argv)
 {
     options o(argc, argv, {"brokers", "topic", "partitions", "size", "count", "duration", "acks", "linger-ms",
-                           "batch-bytes"},
+                           "batch-bytes", "keys"},
               {"mock"}, usage);
     if (o.flag("mock") == o.has("brokers")) die("give exactly one of --brokers and --mock\n{}", usage);
     if (o.has("count") == o.has("duration")) die("give exactly one of --count and --duration\n{}", usage);
@@ -111,9 +113,16 @@ int main(int argc, char** argv)
     auto start = steady::now();
     auto end_at = start + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(duration));
     int64_t sent = 0;
+    int64_t keys = o.integer("keys", 0);
+    std::string key;
     for (;; ++sent) {
         if (count > 0 ? sent >= count : ((sent & 1023) == 0 && steady::now() >= end_at)) break;
-        produce_one(rk, t, static_cast<int32_t>(sent % partitions), payload);
+        if (keys > 0) {
+            key = "key-" + std::to_string(sent % keys);
+            produce_one(rk, t, static_cast<int32_t>(sent % partitions), payload, &key);
+        } else {
+            produce_one(rk, t, static_cast<int32_t>(sent % partitions), payload);
+        }
         if ((sent & 4095) == 0) rd_kafka_poll(rk, 0);
     }
     auto sent_done = steady::now();
