@@ -165,7 +165,8 @@ class PollingMember(Member):
         raise NotImplementedError
 
     def _poll(self):
-        """Returns [(partition, offset, value)]; raises on a fatal client error."""
+        """Yields (partition, offset, value) per record, each before polling for the next (so
+        rebalance callbacks journal in delivery order); raises on a fatal client error."""
         raise NotImplementedError
 
     def _commit(self, offsets):

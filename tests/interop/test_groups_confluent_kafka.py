@@ -51,15 +51,18 @@ class LibrdkafkaMember(gc.PollingMember):
         # poll(), not consume(): librdkafka 2.0's batch consume can drop messages of a batch that a
         # cooperative rebalance (pause/resume of the kept partitions) outdates after it advanced the
         # position past them (a client bug, listed in librdkafka 2.0.0's known issues).
-        out = []
+        # A generator: each message is journaled before the next poll() can run a rebalance
+        # callback, so the journal never shows a message delivered before a revoke as after it.
         m = self.consumer.poll(0.1)
-        while m is not None and len(out) < 500:
+        for n in range(1, 501):
+            if m is None:
+                return
             if m.error() is not None:
                 self.log.record("error", self.name, detail=m.error())
             else:
-                out.append((m.partition(), m.offset(), m.value()))
-            m = self.consumer.poll(0)
-        return out
+                yield m.partition(), m.offset(), m.value()
+            if n < 500:
+                m = self.consumer.poll(0)
 
     def _commit(self, offsets):
         done = self.consumer.commit(offsets=[TopicPartition(self.topic, p, o) for p, o in offsets.items()],
