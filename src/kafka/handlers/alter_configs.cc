@@ -9,7 +9,6 @@
 
 #include <charconv>
 #include <fmt/format.h>
-#include <set>
 
 namespace samsa::kafka {
 
@@ -17,7 +16,6 @@ namespace {
 
 constexpr logger log{"kafka"};
 using protocol::error_code;
-using resource_response = protocol::alter_configs_response::alter_configs_resource_response;
 using alter_resource = protocol::alter_configs_request::alter_configs_resource;
 
 /// The request's entries as an override map. Kafka rejects null values and names given twice.
@@ -117,24 +115,8 @@ cluster::kafka_result<void> commit_topic_overrides(broker_context& b, const std:
 boost::asio::awaitable<bool> handle_alter_configs(request_context& ctx, protocol::writer& out)
 {
     auto req = decode_request<protocol::alter_configs_request>(ctx);
-    std::multiset<std::pair<int8_t, std::string>> seen;
-    for (auto& r : req.resources) seen.emplace(r.resource_type, r.resource_name);
-    protocol::alter_configs_response resp;
-    for (auto& r : req.resources) {
-        resource_response rr;
-        rr.resource_type = r.resource_type;
-        rr.resource_name = r.resource_name;
-        rr.error_message = std::nullopt;
-        auto done = seen.count({r.resource_type, r.resource_name}) > 1
-                        ? cluster::kafka_result<void>(cluster::kafka_error(error_code::invalid_request,
-                                                                           "Duplicate resource in request."))
-                        : alter_resource_configs(ctx, r, req.validate_only);
-        if (!done) {
-            rr.error_code = code(done.error().code);
-            rr.error_message = done.error().message;
-        }
-        resp.responses.push_back(std::move(rr));
-    }
+    auto resp = alter_each_resource<protocol::alter_configs_response>(
+        req, [&](auto& r, bool validate_only) { return alter_resource_configs(ctx, r, validate_only); });
     resp.encode(out, ctx.version());
     co_return true;
 }

@@ -1,6 +1,11 @@
 #pragma once
 
+#include "kafka/errors.h"
 #include "kafka/handler.h"
+
+#include <set>
+#include <string>
+#include <utility>
 
 namespace samsa::kafka {
 
@@ -42,5 +47,31 @@ cluster::kafka_result<void> commit_broker_overrides(broker_context& b, config::d
 /// UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist.
 cluster::kafka_result<void> commit_topic_overrides(broker_context& b, const std::string& topic,
                                                    const config::property_map& overrides, bool validate_only);
+
+/// The body of AlterConfigs and IncrementalAlterConfigs: `alter(resource, validate_only)` for each
+/// resource of `req`, one response entry each, in order. A resource named twice in one request
+/// gets INVALID_REQUEST for every occurrence, as Kafka answers.
+template <typename Response, typename Request, typename Alter>
+Response alter_each_resource(const Request& req, Alter&& alter)
+{
+    std::multiset<std::pair<int8_t, std::string>> seen;
+    for (auto& r : req.resources) seen.emplace(r.resource_type, r.resource_name);
+    Response resp;
+    for (auto& r : req.resources) {
+        auto& rr = resp.responses.emplace_back();
+        rr.resource_type = r.resource_type;
+        rr.resource_name = r.resource_name;
+        rr.error_message = std::nullopt;
+        auto done = seen.count({r.resource_type, r.resource_name}) > 1
+                        ? cluster::kafka_result<void>(cluster::kafka_error(protocol::error_code::invalid_request,
+                                                                           "Duplicate resource in request."))
+                        : alter(r, req.validate_only);
+        if (!done) {
+            rr.error_code = code(done.error().code);
+            rr.error_message = done.error().message;
+        }
+    }
+    return resp;
+}
 
 } // namespace samsa::kafka

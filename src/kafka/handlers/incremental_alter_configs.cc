@@ -6,14 +6,12 @@
 #include "protocol/messages/incremental_alter_configs.h"
 
 #include <fmt/format.h>
-#include <set>
 
 namespace samsa::kafka {
 
 namespace {
 
 using protocol::error_code;
-using resource_response = protocol::incremental_alter_configs_response::alter_configs_resource_response;
 using alter_resource = protocol::incremental_alter_configs_request::alter_configs_resource;
 
 config::config_result<std::vector<config::alter_op>> to_ops(const alter_resource& r)
@@ -68,24 +66,8 @@ cluster::kafka_result<void> alter_resource_configs(request_context& ctx, const a
 boost::asio::awaitable<bool> handle_incremental_alter_configs(request_context& ctx, protocol::writer& out)
 {
     auto req = decode_request<protocol::incremental_alter_configs_request>(ctx);
-    std::multiset<std::pair<int8_t, std::string>> seen;
-    for (auto& r : req.resources) seen.emplace(r.resource_type, r.resource_name);
-    protocol::incremental_alter_configs_response resp;
-    for (auto& r : req.resources) {
-        resource_response rr;
-        rr.resource_type = r.resource_type;
-        rr.resource_name = r.resource_name;
-        rr.error_message = std::nullopt;
-        auto done = seen.count({r.resource_type, r.resource_name}) > 1
-                        ? cluster::kafka_result<void>(cluster::kafka_error(error_code::invalid_request,
-                                                                           "Duplicate resource in request."))
-                        : alter_resource_configs(ctx, r, req.validate_only);
-        if (!done) {
-            rr.error_code = code(done.error().code);
-            rr.error_message = done.error().message;
-        }
-        resp.responses.push_back(std::move(rr));
-    }
+    auto resp = alter_each_resource<protocol::incremental_alter_configs_response>(
+        req, [&](auto& r, bool validate_only) { return alter_resource_configs(ctx, r, validate_only); });
     resp.encode(out, ctx.version());
     co_return true;
 }

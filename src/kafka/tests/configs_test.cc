@@ -366,6 +366,31 @@ TEST(incremental_alter_configs, validate_only_and_errors)
     EXPECT_EQ(incremental(f, incremental_req(99, "t", {{"retention.ms", 0, "1"}}), 1).error_code, 42);
 }
 
+TEST(alter_configs, a_resource_named_twice_is_rejected_in_both_apis)
+{
+    broker_fixture f;
+    f.create_topic("t");
+    f.create_topic("u");
+    auto plain = alter_req(topic_type, "t", {{"retention.ms", "1000"}});
+    plain.resources.push_back(plain.resources[0]);
+    plain.resources.push_back(alter_req(topic_type, "u", {{"retention.ms", "1000"}}).resources[0]);
+    auto resp = f.call(plain, 1);
+    ASSERT_EQ(resp.responses.size(), 3u);
+    EXPECT_EQ(resp.responses[0].error_code, 42);
+    EXPECT_EQ(resp.responses[1].error_code, 42);
+    EXPECT_EQ(resp.responses[2].error_code, 0);
+    EXPECT_EQ(resp.responses[2].resource_name, "u");
+
+    auto inc = incremental_req(topic_type, "t", {{"retention.ms", 0, "2000"}});
+    inc.resources.push_back(inc.resources[0]);
+    auto iresp = f.call(inc, 1);
+    ASSERT_EQ(iresp.responses.size(), 2u);
+    EXPECT_EQ(iresp.responses[0].error_code, 42);
+    EXPECT_EQ(iresp.responses[1].error_code, 42);
+    EXPECT_TRUE(f.topics().find("t")->overrides.empty());
+    EXPECT_EQ(f.topics().find("u")->overrides.at("retention.ms"), "1000");
+}
+
 TEST(incremental_alter_configs, cluster_default_broker_layer)
 {
     broker_fixture f;
