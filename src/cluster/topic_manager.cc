@@ -42,14 +42,23 @@ topic_manager::topic_manager(storage::log_manager& logs, config::broker_config_s
   : _logs(logs), _broker(broker), _store(store), _self(self)
 {}
 
-config::topic_config topic_manager::effective_config(const topic_info& t) const
+std::shared_ptr<const config::topic_config> topic_manager::effective_config(const topic_info& t) const
 {
-    return config::resolve_topic_config(t.overrides, _broker.current());
+    // Resolving parses every override and looks up every key: too slow for each produce request.
+    // The entry is keyed by what it was resolved from, so a stale one is never returned.
+    auto it = _resolved.find(t.name);
+    if (it != _resolved.end() && it->second.broker_generation == _broker.generation() &&
+        it->second.overrides == t.overrides) {
+        return it->second.config;
+    }
+    auto cfg = std::make_shared<const config::topic_config>(config::resolve_topic_config(t.overrides, _broker.current()));
+    _resolved.insert_or_assign(t.name, resolved_config{_broker.generation(), t.overrides, cfg});
+    return cfg;
 }
 
 storage::log_config topic_manager::log_config_for(const topic_info& t) const
 {
-    return to_log_config(effective_config(t));
+    return to_log_config(*effective_config(t));
 }
 
 result<void> topic_manager::start()
@@ -222,6 +231,7 @@ kafka_result<void> topic_manager::delete_topic(const std::string& name)
         return kafka_error(error_code::kafka_storage_error, r.error().message());
     }
     _topics.erase(it);
+    _resolved.erase(name);
     log.info("deleted topic {}", name);
     return {};
 }

@@ -67,7 +67,9 @@ public:
         return get(topic_partition{topic, partition_id(p)});
     }
 
-    config::topic_config effective_config(const topic_info& t) const;
+    /// The topic's overrides resolved over the broker's current settings; cached per topic until
+    /// its overrides or the broker's dynamic config change.
+    std::shared_ptr<const config::topic_config> effective_config(const topic_info& t) const;
     storage::log_config log_config_for(const topic_info& t) const;
     /// Live brokers (this node alone until the cluster milestone).
     std::vector<node_id> live_brokers() const { return {_self}; }
@@ -87,6 +89,12 @@ private:
     /// The last validate_only result per name (what CreateTopics answers with; never live).
     std::map<std::string, topic_info> _validated;
     std::map<topic_partition, std::shared_ptr<partition>> _partitions;
+    struct resolved_config {
+        uint64_t broker_generation;
+        config::property_map overrides;
+        std::shared_ptr<const config::topic_config> config;
+    };
+    mutable std::map<std::string, resolved_config, std::less<>> _resolved;
 };
 
 /// Maps Kafka's typed topic configuration onto the storage engine's settings.

@@ -196,6 +196,7 @@ config_result<void> broker_config_store::replace_dynamic(dynamic_scope scope, pr
     SAMSA_CONFIG_TRY_ASSIGN(auto built, build_with(scope, overrides));
     layer(scope) = std::move(overrides);
     _current = std::move(built);
+    ++_generation;
     return {};
 }
 

@@ -33,6 +33,8 @@ public:
     explicit broker_config_store(const property_map& static_props);
 
     const broker_config& current() const { return _current; }
+    /// Bumped whenever current() changes, so values derived from it can be cached.
+    uint64_t generation() const { return _generation; }
     /// "The configuration 'x' was supplied but isn't a known config." per unknown key.
     const std::vector<std::string>& warnings() const { return _warnings; }
 
@@ -82,6 +84,7 @@ private:
     property_map _dynamic_default;
     property_map _dynamic_broker;
     broker_config _current;
+    uint64_t _generation = 0;
     std::vector<std::string> _warnings;
 };
 

@@ -66,8 +66,7 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
     }
     if (slice->empty()) return;
     if (v <= 3) {
-        auto tc = b.topics.effective_config(*b.topics.find(topic));
-        if (!tc.message_downconversion_enable) {
+        if (!b.topics.effective_config(*b.topics.find(topic))->message_downconversion_enable) {
             pd.error_code = code(error_code::unsupported_version);
             st.any_error = true;
             return;

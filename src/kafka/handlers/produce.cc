@@ -95,7 +95,8 @@ partition_response produce_partition(request_context& ctx, const protocol::produ
     auto part = b.topics.get(topic, index);
     if (!part) return fail(index, error_code::unknown_topic_or_partition);
     const auto* info = b.topics.find(topic);
-    auto tc = b.topics.effective_config(*info);
+    auto resolved = b.topics.effective_config(*info);
+    const auto& tc = *resolved;
     if (req.acks == -1 && static_cast<size_t>(tc.min_insync_replicas) > part->assignment().isr.size()) {
         return fail(index, error_code::not_enough_replicas,
                     fmt::format("The size of the current ISR {} is insufficient to satisfy the min.isr requirement "

@@ -136,6 +136,24 @@ TEST(produce, message_too_large)
     EXPECT_EQ(f.produce("t", 0, batch_of({"small"}), 8).error_code, 0);
 }
 
+TEST(produce, config_changes_apply_to_the_next_request)
+{
+    broker_fixture f;
+    f.create_topic("t");
+    auto big = std::string(500, 'x');
+    EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 0);
+    // A topic override, then its removal, then a dynamic broker default under it.
+    ASSERT_TRUE(f.topics().set_topic_overrides("t", {{"max.message.bytes", "200"}}));
+    EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 10);
+    ASSERT_TRUE(f.topics().set_topic_overrides("t", {}));
+    EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 0);
+    ASSERT_TRUE(f.config().replace_dynamic(config::dynamic_scope::cluster_default, {{"message.max.bytes", "300"}}));
+    f.topics().broker_config_changed();
+    EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 10);
+    ASSERT_TRUE(f.config().replace_dynamic(config::dynamic_scope::cluster_default, {}));
+    EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 0);
+}
+
 TEST(produce, bad_crc_is_corrupt_message)
 {
     broker_fixture f;
