@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <netinet/tcp.h>
@@ -35,6 +36,9 @@ constexpr logger log{"net"};
 constexpr size_t max_inline_region_bytes = 128 * 1024;
 /// Ready responses are gathered into one write up to about this many bytes.
 constexpr size_t max_gather_bytes = 1 << 20;
+/// Per-connection read buffer: room for a few small requests, small enough for many idle
+/// connections.
+constexpr size_t read_buffer_bytes = 8 * 1024;
 
 int64_t now_ms()
 {
@@ -105,16 +109,33 @@ private:
         std::optional<protocol::encoded_message> response;
     };
 
+    /// Reads frames through a small buffer: one recv usually brings a whole request (or
+    /// several pipelined ones), instead of one for the size and one for the body. A frame
+    /// longer than what is buffered is completed by reading straight into it.
     awaitable<void> read_loop()
     {
         auto self = shared_from_this();
         const auto& cfg = _srv->cfg;
+        std::vector<uint8_t> buf(read_buffer_bytes);
+        size_t begin = 0, end = 0; // the unconsumed bytes are buf[begin, end)
+        auto fill = [&](size_t need) -> awaitable<bool> {
+            if (buf.size() - begin < need) {
+                std::memmove(buf.data(), buf.data() + begin, end - begin);
+                end -= begin;
+                begin = 0;
+            }
+            while (end - begin < need) {
+                auto [ec, n] = co_await _sock.async_read_some(asio::buffer(buf.data() + end, buf.size() - end), use_tuple);
+                if (ec) co_return false;
+                end += n;
+                _last_activity = now_ms();
+            }
+            co_return true;
+        };
         while (!_closing) {
-            uint8_t hdr[4];
-            auto [ec, n] = co_await asio::async_read(_sock, asio::buffer(hdr), use_tuple);
-            if (ec) break;
-            _last_activity = now_ms();
-            int32_t size = be::load<int32_t>(hdr);
+            if (!co_await fill(4)) break;
+            int32_t size = be::load<int32_t>(buf.data() + begin);
+            begin += 4;
             if (size < 0 || size > cfg.max_request_bytes) {
                 log.warn("closing connection {} from {}: declared request size {} is outside 0..{} "
                          "(socket.request.max.bytes)",
@@ -122,9 +143,16 @@ private:
                 break;
             }
             bytes frame(static_cast<size_t>(size));
-            auto [ec2, n2] = co_await asio::async_read(_sock, asio::buffer(frame), use_tuple);
-            if (ec2) break;
-            _last_activity = now_ms();
+            size_t have = std::min(frame.size(), end - begin);
+            if (have > 0) std::memcpy(frame.data(), buf.data() + begin, have);
+            begin += have;
+            if (have < frame.size()) {
+                auto [ec, n] = co_await asio::async_read(_sock, asio::buffer(frame.data() + have, frame.size() - have),
+                                                         use_tuple);
+                if (ec) break;
+                _last_activity = now_ms();
+            }
+            if (begin == end) begin = end = 0;
             while (!_closing && _queue.size() >= cfg.max_in_flight_per_connection) {
                 co_await _reader_wake.async_wait(use_tuple);
             }
@@ -161,14 +189,16 @@ private:
             }
             // Every response ready at the front goes out together: small ones (file regions
             // read into memory) in one gathered write, a large file region with sendfile.
-            bool ok = true;
+            // A failed request closes the connection, after the responses to the requests
+            // before it.
+            bool ok = true, failed = false;
             gather g;
             while (ok && !_queue.empty() && _queue.front()->done) {
                 auto s = _queue.front();
                 _queue.pop_front();
                 _reader_wake.cancel();
                 if (s->failed) {
-                    ok = false;
+                    failed = true;
                     break;
                 }
                 if (!s->response) continue;
@@ -180,7 +210,7 @@ private:
                 if (g.size() > max_gather_bytes) ok = ok && co_await g.flush(_sock);
             }
             ok = ok && co_await g.flush(_sock);
-            if (!ok) break;
+            if (!ok || failed) break;
             _last_activity = now_ms();
         }
         close();
