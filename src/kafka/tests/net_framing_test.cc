@@ -111,6 +111,17 @@ bytes frame_of(const bytes& body)
     return f;
 }
 
+/// The frames of `bodies`, back to back: what a client pipelining them writes.
+bytes frames_of(const std::vector<bytes>& bodies)
+{
+    bytes all;
+    for (auto& b : bodies) {
+        auto f = frame_of(b);
+        all.insert(all.end(), f.begin(), f.end());
+    }
+    return all;
+}
+
 std::vector<bytes> bodies(std::vector<size_t> sizes)
 {
     std::mt19937 rng(7);
@@ -138,11 +149,7 @@ TEST(net_framing, many_frames_in_one_write_including_empty_and_larger_than_the_b
     echo_server srv;
     int fd = connect_to(srv.port);
     auto sent = bodies({1, 0, 100, 4096, 8188, 8192, 8200, 200'000, 3, 65'536, 17});
-    bytes all;
-    for (auto& b : sent) {
-        auto f = frame_of(b);
-        all.insert(all.end(), f.begin(), f.end());
-    }
+    auto all = frames_of(sent);
     send_all(fd, all.data(), all.size());
     expect_echoes(fd, sent);
     ::close(fd);
@@ -202,16 +209,11 @@ TEST(net_framing, requests_before_a_rejected_one_are_answered_then_the_connectio
     echo_server srv;
     int fd = connect_to(srv.port);
     auto sent = bodies({10, 2000, 30});
-    bytes all;
-    for (auto& b : sent) {
-        auto f = frame_of(b);
-        all.insert(all.end(), f.begin(), f.end());
-    }
-    auto bad = frame_of(bytes{0xff, 0x00});
-    auto after = frame_of(bytes{0x01});
-    all.insert(all.end(), bad.begin(), bad.end());
-    all.insert(all.end(), after.begin(), after.end());
-    send_all(fd, all.data(), all.size()); // one segment: the reader sees all five at once
+    auto all = sent;
+    all.push_back(bytes{0xff, 0x00}); // rejected
+    all.push_back(bytes{0x01});       // never answered
+    auto wire = frames_of(all);
+    send_all(fd, wire.data(), wire.size()); // one segment: the reader sees all five at once
     expect_echoes(fd, sent);
     uint8_t c;
     EXPECT_EQ(::recv(fd, &c, 1, 0), 0) << "nothing after the rejected request, then the close";
