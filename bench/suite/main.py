@@ -116,7 +116,10 @@ def machine_info(data_root):
                 break
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
-    fs = subprocess.run(["stat", "-f", "-c", "%T", data_root], capture_output=True, text=True).stdout.strip()
+    # findmnt names ext4 as such; stat -f reports the superblock magic ext2, ext3 and ext4 share.
+    fs = (subprocess.run(["findmnt", "-no", "FSTYPE", "--target", data_root], capture_output=True,
+                         text=True).stdout.strip()
+          or subprocess.run(["stat", "-f", "-c", "%T", data_root], capture_output=True, text=True).stdout.strip())
     return {"nproc": os.cpu_count(), "cpu_model": cpu, "kernel": platform.release(),
             "memory_gib": round(mem_kib / (1 << 20), 1), "data_dir": data_root, "data_dir_fs": fs,
             "hostname": platform.node()}
