@@ -179,6 +179,14 @@ TEST_F(consumer_groups_test, active_members_share_partitions_and_block_resets)
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.err, HasSubstr("can only be reset if the group 'lb' is inactive, but the current state is Stable"));
 
+    // Stop them only once they have read everything: a member may still be fetching its first
+    // records just after the group turned Stable.
+    bool all_read = eventually([&] {
+        a.wait_for_output("\x01", std::chrono::milliseconds(50)); // pumps the pipes
+        b.wait_for_output("\x01", std::chrono::milliseconds(50));
+        return lines_of(a.out()).size() + lines_of(b.out()).size() >= 4;
+    });
+    EXPECT_TRUE(all_read) << a.out() << "|" << b.out();
     a.send_signal(SIGINT);
     b.send_signal(SIGINT);
     auto ra = a.wait(std::chrono::seconds(30));
