@@ -71,6 +71,17 @@ result<batch_header> read_header(bytes_view d)
     return h;
 }
 
+result<batch_header> read_framed_header(bytes_view d)
+{
+    auto h = read_header(d);
+    if (!h) return h.error();
+    if (h->batch_length < static_cast<int32_t>(L::header_size - L::log_overhead)) {
+        return make_error_code(batch_errc::invalid_length);
+    }
+    if (h->size_bytes() > d.size()) return make_error_code(batch_errc::truncated);
+    return h;
+}
+
 uint32_t compute_crc(bytes_view batch)
 {
     return crc32c(batch.data() + L::attributes, batch.size() - L::attributes);

@@ -112,6 +112,11 @@ inline std::error_code make_error_code(batch_errc e) { return {static_cast<int>(
 /// CRC checks). `data` starts at the batch's first byte.
 result<batch_header> read_header(bytes_view data);
 
+/// Reads the header and checks only that the batch is framed: its declared length covers at
+/// least the header and the whole batch is present (no magic, CRC or record checks; for
+/// batches whose CRC was verified already).
+result<batch_header> read_framed_header(bytes_view data);
+
 /// Reads the header and checks the framing of the batch that starts at `data`: the length is
 /// at least the header, the whole batch is present, the magic is 2, the record count is
 /// non-negative and the CRC matches. Does not look inside the records. `max_batch_bytes`

@@ -140,12 +140,8 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
     size_t pos = 0;
     while (pos < batches.size()) {
         auto rest = batches.subspan(pos);
-        auto h = crc_checked ? protocol::read_header(rest) : protocol::validate_batch(rest);
-        if (!h || h->batch_length < static_cast<int32_t>(protocol::batch_layout::header_size -
-                                                          protocol::batch_layout::log_overhead) ||
-            h->size_bytes() > rest.size()) {
-            return make_error_code(errc::invalid_batch);
-        }
+        auto h = crc_checked ? protocol::read_framed_header(rest) : protocol::validate_batch(rest);
+        if (!h) return make_error_code(errc::invalid_batch);
         auto batch = rest.first(h->size_bytes());
         protocol::set_base_offset(batch, next);
         protocol::set_partition_leader_epoch(batch, epoch);

@@ -133,9 +133,8 @@ partition_response produce_partition(request_context& ctx, const protocol::produ
     size_t pos = 0;
     while (pos < data.size()) {
         auto rest = data.subspan(pos);
-        auto h = protocol::read_header(rest);
-        constexpr auto min_length = protocol::batch_layout::header_size - protocol::batch_layout::log_overhead;
-        if (!h || h->batch_length < static_cast<int32_t>(min_length) || h->size_bytes() > rest.size()) {
+        auto h = protocol::read_framed_header(rest);
+        if (!h) {
             return fail(index, error_code::corrupt_message, "A record batch is truncated or has an invalid length.");
         }
         std::string msg;

@@ -83,6 +83,27 @@ TEST(record_batch, bad_magic_and_length)
     EXPECT_EQ(validate_batch(b, 10).error(), make_error_code(batch_errc::invalid_length));
 }
 
+TEST(record_batch, framed_header_checks_length_and_presence_only)
+{
+    auto b = sample_batch();
+    auto h = read_framed_header(b);
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->size_bytes(), b.size());
+    auto c = b;
+    c[batch_layout::crc] ^= 0xff; // not its business: the caller checked the CRC
+    EXPECT_TRUE(read_framed_header(c));
+    EXPECT_EQ(read_framed_header(bytes_view(b).first(b.size() - 1)).error(), make_error_code(batch_errc::truncated));
+    EXPECT_EQ(read_framed_header(bytes_view(b).first(20)).error(), make_error_code(batch_errc::truncated));
+    c = b;
+    c[batch_layout::batch_length] = 0;
+    c[batch_layout::batch_length + 1] = 0;
+    c[batch_layout::batch_length + 2] = 0;
+    c[batch_layout::batch_length + 3] = 3; // length 3 < header
+    EXPECT_EQ(read_framed_header(c).error(), make_error_code(batch_errc::invalid_length));
+    c[batch_layout::batch_length] = 0x80; // negative
+    EXPECT_EQ(read_framed_header(c).error(), make_error_code(batch_errc::invalid_length));
+}
+
 TEST(record_batch, iterator_walks_concatenated_batches_and_stops_at_garbage)
 {
     bytes all;
