@@ -18,8 +18,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -39,6 +43,49 @@ void raise_file_limit()
     auto before = lim.rlim_cur;
     lim.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &lim) == 0) log.info("open file limit raised from {} to {}", before, lim.rlim_cur);
+}
+
+/// Kafka's per-directory lock: an exclusive flock on `<dir>/.lock`, held (descriptor open) for
+/// the life of the process, so a second broker on the same directory refuses to start instead
+/// of writing the same partitions. The file holds the holder's pid, for the error message.
+int lock_log_dir(const std::string& dir)
+{
+    auto path = dir + "/.lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw std::runtime_error(fmt::format("cannot open lock file {}: {}", path, std::strerror(errno)));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char buf[32] = {};
+        auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+        ::close(fd);
+        std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        if (err == EWOULDBLOCK) {
+            throw std::runtime_error(fmt::format("Failed to acquire lock on file .lock in {}: another broker{} is "
+                                                 "using this log directory",
+                                                 dir, holder.empty() ? "" : " (pid " + holder + ")"));
+        }
+        throw std::runtime_error(fmt::format("cannot lock {}: {}", path, std::strerror(err)));
+    }
+    auto pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+        log.warn("{}: cannot record the pid in the lock file: {}", path, std::strerror(errno));
+    }
+    return fd;
+}
+
+/// Only PLAINTEXT is served until the security milestone: a listener asking for SSL or SASL is
+/// refused, never served as plaintext.
+void check_listener_protocols(const config::broker_config& cfg)
+{
+    for (auto& l : cfg.listeners) {
+        if (l.security_protocol.empty() || l.security_protocol == "PLAINTEXT") continue;
+        throw std::runtime_error(fmt::format("listener {}://{}:{} uses security protocol {}, which this version of "
+                                             "samsa-server does not implement yet (only PLAINTEXT is served)",
+                                             l.name, l.host, l.port, l.security_protocol));
+    }
 }
 
 std::string local_hostname()
@@ -62,8 +109,13 @@ struct broker::impl {
     std::unique_ptr<storage::background> pool;
     std::unique_ptr<net::server> server;
     std::string cluster_id;
+    std::vector<int> dir_locks; // one flock'd .lock descriptor per log directory
 
     explicit impl(const config::property_map& props) : config(props) {}
+    ~impl()
+    {
+        for (int fd : dir_locks) ::close(fd);
+    }
 
     void open_storage();
     void start_network();
@@ -80,11 +132,13 @@ void broker::impl::open_storage()
                                              "implemented yet; remove it to run a single node",
                                              *cfg.zookeeper_connect));
     }
+    check_listener_protocols(cfg);
     auto& fs = storage::posix_file_ops();
     for (auto& d : cfg.log_dirs) {
         if (auto r = fs.create_dirs(d); !r) {
             throw std::runtime_error(fmt::format("cannot create log directory {}: {}", d, r.error().message()));
         }
+        dir_locks.push_back(lock_log_dir(d));
         cluster_id = ensure_meta_properties(d, cfg.node_id, cluster_id);
     }
     storage::log_manager_config mc;

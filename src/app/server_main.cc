@@ -27,6 +27,7 @@ void usage(FILE* out)
                "\n"
                "  --override key=value   set a property (repeatable; wins over the file)\n"
                "  --log-level LEVEL      trace, debug, info (default), warn, error\n"
+               "  --version              print the version\n"
                "  --help                 this text\n",
                out);
 }
@@ -44,6 +45,10 @@ int main(int argc, char** argv)
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             usage(stdout);
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf("samsa-server %s\n", SAMSA_VERSION);
             return 0;
         }
         if ((a == "--override" || a == "--log-level") && i + 1 >= argc) {

@@ -35,6 +35,19 @@ std::vector<node_id> parse_nodes(std::string_view s, bool& ok)
     return out;
 }
 
+/// The file holding a topic: `<topic>.properties`, or for names too long for that plus the
+/// atomic write's `.tmp` within the 255-byte file-name limit (Kafka allows 249 characters), a
+/// 200-character prefix, `~` and a 64-bit FNV-1a hash of the whole name. Loading reads the name
+/// from the file, so the file name only has to be a function of it.
+std::string topic_file_name(const std::string& name)
+{
+    constexpr size_t max_name = 255 - 4; // room for ".tmp"
+    if (name.size() + suffix.size() <= max_name) return name + std::string(suffix);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+    return fmt::format("{}~{:016x}{}", name.substr(0, 200), h, suffix);
+}
+
 std::string join_nodes(const std::vector<node_id>& v)
 {
     std::string out;
@@ -127,13 +140,13 @@ result<void> local_metadata_store::save_topic(const topic_info& t)
     auto dir = storage::join_path(_dir, "topics");
     SAMSA_TRY(_fs.create_dirs(dir));
     auto text = encode_topic(t);
-    return _fs.write_file_atomic(storage::join_path(dir, t.name + std::string(suffix)), as_bytes(text));
+    return _fs.write_file_atomic(storage::join_path(dir, topic_file_name(t.name)), as_bytes(text));
 }
 
 result<void> local_metadata_store::remove_topic(const std::string& name)
 {
     auto dir = storage::join_path(_dir, "topics");
-    auto path = storage::join_path(dir, name + std::string(suffix));
+    auto path = storage::join_path(dir, topic_file_name(name));
     if (_fs.exists(path)) SAMSA_TRY(_fs.remove(path));
     return _fs.sync_dir(dir);
 }

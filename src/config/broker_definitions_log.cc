@@ -98,6 +98,10 @@ void define_log_configs(config_def& d)
         "Largest gap allowed between a CreateTime timestamp and the broker's clock.");
     add(d, "log.message.downconversion.enable", boolean, "true", none, low, cluster_wide,
         "Convert batches to older formats for old consumers.");
+    // Deprecated in Kafka 3.0 and ignored there (batches are stored as the producer sent them);
+    // accepted so that configurations and tools written for older brokers keep working.
+    add(d, "log.message.format.version", string, "3.0-IV1", none, low, read_only,
+        "Deprecated and ignored: batches are stored in the format the producer sent.");
     add(d, "compression.type", string, "producer",
         validator::one_of({"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}), high, cluster_wide,
         "Codec of stored batches; producer keeps whatever the producer used.");

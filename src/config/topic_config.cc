@@ -57,6 +57,7 @@ const topic_binding bindings[] = {
     {"max.compaction.lag.ms", [](bc b) -> config_value { return b.log_cleaner_max_compaction_lag_ms; }},
     {"max.message.bytes", [](bc b) -> config_value { return b.message_max_bytes; }},
     {"message.downconversion.enable", [](bc b) -> config_value { return b.log_message_downconversion_enable; }},
+    {"message.format.version", [](bc) -> config_value { return std::string("3.0-IV1"); }},
     {"message.timestamp.difference.max.ms", [](bc b) -> config_value { return b.log_message_timestamp_difference_max_ms; }},
     {"message.timestamp.type", [](bc b) -> config_value { return timestamp_name(b.log_message_timestamp_type); }},
     {"min.cleanable.dirty.ratio", [](bc b) -> config_value { return b.log_cleaner_min_cleanable_ratio; }},
@@ -110,6 +111,8 @@ config_def build_topic_definitions()
     add(d, "max.message.bytes", int32, at_least(0), "message.max.bytes", "Largest record batch this topic accepts.");
     add(d, "message.downconversion.enable", boolean, none, "log.message.downconversion.enable",
         "Convert batches to older formats for old consumers.");
+    add(d, "message.format.version", string, none, "log.message.format.version",
+        "Deprecated and ignored (as in Kafka 3.x): batches are stored in the format the producer sent.");
     add(d, "message.timestamp.difference.max.ms", int64, at_least(0), "log.message.timestamp.difference.max.ms",
         "Largest gap allowed between a CreateTime timestamp and the broker's clock.");
     add(d, "message.timestamp.type", string, validator::one_of({"CreateTime", "LogAppendTime"}),

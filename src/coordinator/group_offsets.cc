@@ -1,6 +1,7 @@
 // Committed offsets and group administration: OffsetCommit, OffsetFetch, ListGroups,
 // DescribeGroups, DeleteGroups, OffsetDelete, offset expiry (KIP-211).
 #include "base/logging.h"
+#include "base/saturating.h"
 #include "protocol/error_code.h"
 #include "coordinator/group_coordinator.h"
 
@@ -74,7 +75,7 @@ outcome group_coordinator::commit_offsets(request_id id, const protocol::offset_
                 c.metadata = meta;
                 c.commit_timestamp_ms = (version == 1 && p.commit_timestamp >= 0) ? p.commit_timestamp : t;
                 if (version >= 2 && version <= 4 && req.retention_time_ms >= 0) {
-                    c.expire_timestamp_ms = c.commit_timestamp_ms + req.retention_time_ms;
+                    c.expire_timestamp_ms = saturating_add(c.commit_timestamp_ms, req.retention_time_ms);
                 }
                 g.pending_offsets[tp] = c;
                 token.partitions.push_back(tp);
@@ -290,9 +291,9 @@ void group_coordinator::expire_offsets(group& g, outcome& out, int64_t t)
             // KIP-211: a consumer group's offsets expire together, retention after it emptied;
             // a standalone group's (no protocol) each by its own commit time.
             int64_t base = consumer_group ? g.state_timestamp_ms : c.commit_timestamp_ms;
-            gone = t >= base + retention;
+            gone = t >= saturating_add(base, retention);
         } else if (g.state == group_state::stable && g.protocol_type == "consumer" && !subscribed.count(tp.topic)) {
-            gone = t >= c.commit_timestamp_ms + retention;
+            gone = t >= saturating_add(c.commit_timestamp_ms, retention);
         }
         if (gone) expired.push_back(tp);
     }

@@ -137,7 +137,10 @@ result<void> log_manager::remove(const topic_partition& tp)
     _logs.erase(it);
     _log_dir_of.erase(tp);
     // Rename first so a crash mid-deletion never leaves a half-deleted live log.
-    auto doomed = fmt::format("{}.{:016x}-delete", dir, std::random_device{}() * 0x9e3779b97f4a7c15ull);
+    // `<dir name>.<16 hex>-delete`, the name cut so the whole stays within 255 bytes (a topic
+    // name may have 249 characters; Kafka shortens it the same way).
+    auto base = tp.dir_name().substr(0, 255 - 24);
+    auto doomed = join_path(parent, fmt::format("{}.{:016x}-delete", base, std::random_device{}() * 0x9e3779b97f4a7c15ull));
     SAMSA_TRY(_fs.rename(dir, doomed));
     SAMSA_TRY(_fs.sync_dir(parent));
     SAMSA_TRY(_fs.remove_all(doomed));

@@ -213,6 +213,32 @@ class ConfluentKafkaTest(harness.BrokerTestCase):
         self.assertEqual(ends_again, ends)
         self.assertEqual(again, stored)
 
+    def test_4_topic_names_up_to_249_characters(self):
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        names = ["n" * 240, "x" * 241, "y" * 248, "z" * 249]
+        for name in names:
+            with self.subTest(length=len(name)):
+                create_topic(self.broker.bootstrap, name, 2)
+                msgs = [(i, f"k{i}".encode(), f"v{i}".encode(), None) for i in range(20)]
+                produce(self.broker.bootstrap, name, msgs, "none")
+                records = consume(self.broker.bootstrap, name, 2, len(msgs))
+                self.assertEqual(len(records), len(msgs))
+        fut = admin.create_topics([NewTopic("w" * 250, num_partitions=1, replication_factor=1)],
+                                  request_timeout=20)["w" * 250]
+        with self.assertRaises(ck.KafkaException) as cm:
+            fut.result(timeout=30)
+        self.assertEqual(cm.exception.args[0].code(), ck.KafkaError.TOPIC_EXCEPTION)
+        # They survive a restart, and can be deleted (the deletion rename fits the name limit).
+        self.restart_clean()
+        self.assertEqual(len(read_everything(self.broker.bootstrap, "z" * 249, 2)[0]), 20)
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        for name, fut in admin.delete_topics(names, operation_timeout=20, request_timeout=20).items():
+            fut.result(timeout=30)
+        self.restart_clean()
+        md = AdminClient({"bootstrap.servers": self.broker.bootstrap}).list_topics(timeout=10)
+        for name in names:
+            self.assertNotIn(name, md.topics)
+
 
 if __name__ == "__main__":
     harness.main()

@@ -115,6 +115,46 @@ class Startup(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("zookeeper.connect", out.stderr)
 
+    def test_second_broker_on_the_same_log_dir_is_refused(self):
+        data = os.path.join(self.tmp, "shared")
+        proc, lines = self.start(["--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override",
+                                  f"log.dirs={data}"], cwd=self.tmp)
+        try:
+            out = run(["--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", f"log.dirs={data}"],
+                      cwd=self.tmp)
+            self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+            err = out.stderr.strip().splitlines()
+            self.assertEqual(len(err), 1, out.stderr)
+            self.assertIn("Failed to acquire lock", err[0])
+            self.assertIn(data, err[0])
+            self.assertIn(f"pid {proc.pid}", err[0])
+            self.assertNotIn("samsa-server started", out.stdout)
+        finally:
+            text = self.stop(proc, lines)
+        self.assertIn("shut down cleanly", text)
+        # Once the holder is gone the directory can be used again.
+        proc, lines = self.start(["--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override",
+                                  f"log.dirs={data}"], cwd=self.tmp)
+        self.stop(proc, lines)
+
+    def test_unimplemented_security_protocols_are_refused(self):
+        for listeners, extra in [("SSL://127.0.0.1:0", []),
+                                 ("SASL_PLAINTEXT://127.0.0.1:0", []),
+                                 ("INTERNAL://127.0.0.1:0",
+                                  ["--override", "listener.security.protocol.map=INTERNAL:SASL_SSL"])]:
+            out = run(["--override", f"listeners={listeners}", "--override", f"log.dirs={self.tmp}/sec"] + extra,
+                      cwd=self.tmp)
+            self.assertEqual(out.returncode, 1, listeners + ": " + out.stdout + out.stderr)
+            err = out.stderr.strip().splitlines()
+            self.assertEqual(len(err), 1, out.stderr)
+            self.assertIn("only PLAINTEXT", err[0])
+            self.assertNotIn("listening on", out.stdout)
+
+    def test_version(self):
+        out = run(["--version"], cwd=self.tmp)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout.strip(), r"^samsa-server \d+\.\d+\.\d+$")
+
     def test_sigkill_then_restart_recovers(self):
         b = Broker(name="startup-kill")
         try:

@@ -92,6 +92,18 @@ TEST(topic_config, validation_errors)
     EXPECT_EQ(error_of(validate_topic_overrides({{"segment.ms", "0"}})).code, make_error_code(errc::invalid_value));
 }
 
+TEST(topic_config, deprecated_message_format_version_is_accepted_and_ignored)
+{
+    // Kafka 3.x accepts it (deprecated, without effect); clients and tools still send it.
+    EXPECT_TRUE(validate_topic_overrides({{"message.format.version", "0.10.2"}}));
+    broker_config_store b({});
+    auto d = describe_topic_config({}, b, {"message.format.version"}, {true, false});
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(d[0].value, "3.0-IV1");
+    ASSERT_FALSE(d[0].synonyms.empty());
+    EXPECT_EQ(d[0].synonyms[0].name, "log.message.format.version");
+}
+
 TEST(topic_config, compaction_lags_must_be_ordered)
 {
     auto err = error_of(validate_topic_overrides({{"min.compaction.lag.ms", "100"}, {"max.compaction.lag.ms", "10"}}));

@@ -1,6 +1,8 @@
 #include "coordinator/tests/coordinator_fixture.h"
 #include "protocol/messages/consumer_protocol_subscription.h"
 
+#include <limits>
+
 namespace samsa::coordinator::test {
 namespace {
 
@@ -242,6 +244,31 @@ TEST_F(offsets_fx, offsets_of_empty_groups_expire_after_retention)
     EXPECT_EQ(fetched("cg", "t", 0), 1);
     advance(2'000);
     EXPECT_EQ(fetched("cg", "t", 0), -1);
+}
+
+TEST_F(offsets_fx, extreme_client_times_saturate)
+{
+    // A v2 commit asking for retention near INT64_MAX, and a v1 commit timestamp near INT64_MAX,
+    // must not overflow (UBSan aborts on signed overflow): the offsets simply never expire.
+    cfg.offsets_retention_ms = std::numeric_limits<int64_t>::max();
+    reset_coordinator();
+    for (int16_t version : {int16_t(1), int16_t(2)}) {
+        protocol::offset_commit_request r;
+        r.group_id = "far-future";
+        r.retention_time_ms = std::numeric_limits<int64_t>::max() - 1;
+        protocol::offset_commit_request::offset_commit_request_partition p;
+        p.partition_index = version;
+        p.committed_offset = 5;
+        p.commit_timestamp = std::numeric_limits<int64_t>::max() - 1;
+        r.topics.push_back({"t", {p}});
+        auto id = next_id++;
+        absorb(gc->commit_offsets(id, r, version, [](const topic_partition&) { return true; }));
+        auto resp = std::get<protocol::offset_commit_response>(answered.at(id));
+        EXPECT_EQ(resp.topics.at(0).partitions.at(0).error_code, 0);
+    }
+    advance(1'000'000);
+    EXPECT_EQ(fetched("far-future", "t", 1), 5);
+    EXPECT_EQ(fetched("far-future", "t", 2), 5);
 }
 
 TEST(offsets_records, java_hash_and_partitioning)
