@@ -23,7 +23,11 @@ error_code from_storage(storage::errc e)
     case storage::errc::invalid_offset: return error_code::invalid_record;
     case storage::errc::batch_too_large: return error_code::record_list_too_large;
     case storage::errc::invalid_argument: return error_code::invalid_request;
-    case storage::errc::too_many_open_files: return error_code::kafka_storage_error;
+    case storage::errc::too_many_open_files:
+    case storage::errc::permission_denied:
+    case storage::errc::read_only:
+    case storage::errc::name_too_long:
+    case storage::errc::not_a_directory: return error_code::kafka_storage_error;
     }
     return error_code::unknown_server_error;
 }

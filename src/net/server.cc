@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <map>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
@@ -391,14 +393,20 @@ server::~server() { stop(); }
 void server::start()
 {
     for (auto& l : _impl->cfg.listeners) {
-        auto addr = l.host.empty() ? asio::ip::address(asio::ip::address_v4::any())
-                                   : asio::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host);
-        tcp::endpoint ep(addr, l.port);
         auto acc = std::make_unique<tcp::acceptor>(_impl->io);
-        acc->open(ep.protocol());
-        acc->set_option(asio::socket_base::reuse_address(true));
-        acc->bind(ep);
-        acc->listen(asio::socket_base::max_listen_connections);
+        try {
+            auto addr = l.host.empty() ? asio::ip::address(asio::ip::address_v4::any())
+                                       : asio::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host);
+            tcp::endpoint ep(addr, l.port);
+            acc->open(ep.protocol());
+            acc->set_option(asio::socket_base::reuse_address(true));
+            acc->bind(ep);
+            acc->listen(asio::socket_base::max_listen_connections);
+        } catch (const boost::system::system_error& e) {
+            // The reason and the address, without Boost's source location.
+            throw std::runtime_error(fmt::format("cannot listen on {}://{}:{}: {}", l.name,
+                                                 l.host.empty() ? "0.0.0.0" : l.host, l.port, e.code().message()));
+        }
         auto local = acc->local_endpoint();
         _impl->bounds.push_back({l.name, local.address().to_string(), local.port()});
         asio::co_spawn(_impl->io, _impl->accept_loop(*acc, l.name), asio::detached);

@@ -23,6 +23,10 @@ public:
         case errc::batch_too_large: return "batch larger than a segment";
         case errc::invalid_argument: return "invalid argument";
         case errc::too_many_open_files: return "too many open files (raise the file descriptor limit, ulimit -n)";
+        case errc::permission_denied: return "Permission denied";
+        case errc::read_only: return "Read-only file system";
+        case errc::name_too_long: return "File name too long";
+        case errc::not_a_directory: return "Not a directory";
         }
         return "unknown storage error";
     }
@@ -46,6 +50,11 @@ errc errc_from_errno(int e)
     case EINVAL: return errc::invalid_argument;
     case EMFILE:
     case ENFILE: return errc::too_many_open_files;
+    case EACCES:
+    case EPERM: return errc::permission_denied;
+    case EROFS: return errc::read_only;
+    case ENAMETOOLONG: return errc::name_too_long;
+    case ENOTDIR: return errc::not_a_directory;
     default: return errc::io_error;
     }
 }

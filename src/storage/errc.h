@@ -19,6 +19,10 @@ enum class errc {
     batch_too_large,     // a batch larger than the segment can hold
     invalid_argument,    // a caller error (negative sizes, bad names)
     too_many_open_files, // EMFILE / ENFILE: the process or system file descriptor limit
+    permission_denied,   // EACCES / EPERM
+    read_only,           // EROFS
+    name_too_long,       // ENAMETOOLONG
+    not_a_directory,     // ENOTDIR: a path component is a file
 };
 
 const std::error_category& storage_category();

@@ -9,17 +9,20 @@ constexpr logger log_{"storage"};
 
 size_t log::retention_deletable_prefix(bool& by_start, bool& by_time, bool& by_size)
 {
-    // Only segments wholly below the high watermark and never the active one. Deletion is of a
-    // prefix: the first segment that must stay stops it, as in Kafka.
+    // Only segments wholly below the high watermark. Deletion is of a prefix: the first segment
+    // that must stay stops it, as in Kafka. The active segment counts too when it is not empty
+    // and all of it is below the high watermark: apply_retention() rolls it first, so
+    // "retention.ms=1000 purges a topic" works as in Kafka.
     int64_t now = _clock.now_ms()();
     uint64_t total = size_bytes();
     size_t n = 0;
     for (auto it = _segments.begin(); it != _segments.end(); ++it) {
         auto next = std::next(it);
-        if (next == _segments.end()) break;
+        bool last = next == _segments.end();
         auto& seg = *it->second;
-        if (next->first > _high_watermark) break;
-        bool below_start = next->first <= _log_start;
+        if (last && (seg.empty() || _log_end > _high_watermark)) break;
+        if (!last && next->first > _high_watermark) break;
+        bool below_start = !last && next->first <= _log_start;
         bool expired = _cfg.cleanup_delete && _cfg.retention_ms >= 0 && seg.max_timestamp()() >= 0 &&
                        now - seg.max_timestamp()() > _cfg.retention_ms;
         bool oversize = _cfg.cleanup_delete && _cfg.retention_bytes >= 0 &&
@@ -39,6 +42,8 @@ result<size_t> log::apply_retention()
     bool by_start = false, by_time = false, by_size = false;
     size_t n = retention_deletable_prefix(by_start, by_time, by_size);
     if (n == 0) return size_t(0);
+    // The active segment itself is due: roll, so an empty active segment stays behind.
+    if (n == _segments.size()) SAMSA_TRY(roll());
     log_.info("{}: deleting {} segment(s) by {}{}{}", _tp, n, by_start ? "log start offset " : "",
               by_time ? "retention.ms " : "", by_size ? "retention.bytes" : "");
     SAMSA_TRY(delete_segments(n));

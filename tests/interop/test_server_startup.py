@@ -150,6 +150,38 @@ class Startup(unittest.TestCase):
             self.assertIn("only PLAINTEXT", err[0])
             self.assertNotIn("listening on", out.stdout)
 
+    def test_startup_errors_carry_the_reason_and_the_place(self):
+        # A log directory that cannot be created: the path and the system's reason.
+        blocker = os.path.join(self.tmp, "a-file")
+        with open(blocker, "w") as f:
+            f.write("x")
+        out = run(["--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override",
+                   f"log.dirs={blocker}/data"], cwd=self.tmp)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        err = out.stderr.strip().splitlines()
+        self.assertEqual(len(err), 1, out.stderr)
+        self.assertIn(f"{blocker}/data", err[0])
+        self.assertIn("Not a directory", err[0])
+        self.assertNotIn("I/O error", err[0])
+        # A port in use: the address and "Address already in use", no library source location.
+        import socket
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        try:
+            out = run(["--override", f"listeners=PLAINTEXT://127.0.0.1:{port}", "--override",
+                       f"log.dirs={self.tmp}/busy"], cwd=self.tmp)
+        finally:
+            busy.close()
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        # Storage is opened (and logged) before the listeners: the error is the last line.
+        last = out.stderr.strip().splitlines()[-1]
+        self.assertTrue(last.startswith("samsa-server: "), out.stderr)
+        self.assertIn(f"127.0.0.1:{port}", last)
+        self.assertIn("Address already in use", last)
+        self.assertNotIn(".hpp", out.stderr)
+
     def test_version(self):
         out = run(["--version"], cwd=self.tmp)
         self.assertEqual(out.returncode, 0, out.stderr)

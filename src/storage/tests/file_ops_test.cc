@@ -142,5 +142,21 @@ TEST(sync_journal_file_ops, drops_what_was_not_synced)
     EXPECT_EQ(as_string_view(read_all(real, root + "/ck")), "checkpoint");
 }
 
+TEST(posix_file_ops, errors_keep_the_system_reason)
+{
+    // Not "I/O error": the operator needs to know the directory is a file, or unwritable.
+    samsa::test::temp_dir tmp;
+    auto& fs = posix_file_ops();
+    auto file = tmp.path() + "/plain";
+    ASSERT_TRUE(fs.write_file_atomic(file, as_bytes(std::string_view("x"))));
+    auto r = fs.create_dirs(file + "/sub");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), make_error_code(errc::not_a_directory));
+    EXPECT_EQ(r.error().message(), "Not a directory");
+    EXPECT_EQ(make_error_code(errc_from_errno(EACCES)).message(), "Permission denied");
+    EXPECT_EQ(make_error_code(errc_from_errno(EROFS)).message(), "Read-only file system");
+    EXPECT_EQ(make_error_code(errc_from_errno(ENAMETOOLONG)).message(), "File name too long");
+}
+
 } // namespace
 } // namespace samsa::storage

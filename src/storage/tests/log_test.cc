@@ -153,16 +153,17 @@ TEST_F(log_fixture, rolls_on_segment_ms_and_full_index)
     expect_all_readable(8);
 }
 
-TEST_F(log_fixture, retention_by_time_never_deletes_active_segment)
+TEST_F(log_fixture, retention_by_time_rolls_and_deletes_an_expired_active_segment)
 {
     cfg.segment_bytes = 1024;
     cfg.retention_ms = 60'000;
     cfg.file_delete_delay_ms = 1000;
     open();
     for (int i = 0; i < 40; ++i) append(3, 100);
-    l->set_high_watermark(l->log_end_offset());
     auto segs = l->segment_count();
     ASSERT_GT(segs, 3u);
+    // The active segment is kept while part of it is above the high watermark.
+    l->set_high_watermark(l->segment_base_offsets().back());
     // Batch timestamps are 1.7e12 + n; move the clock 2 minutes past them.
     clk.set(1'700'000'000'000 + 120'000);
     auto deleted = l->apply_retention().value();
@@ -176,6 +177,19 @@ TEST_F(log_fixture, retention_by_time_never_deletes_active_segment)
     names = fs.list_dir("/data/t-0").value();
     EXPECT_FALSE(std::any_of(names.begin(), names.end(), [](auto& n) { return n.ends_with(".deleted"); }));
     EXPECT_EQ(l->read(offset(0), 100, l->log_end_offset(), true).error(), make_error_code(errc::offset_out_of_range));
+    // Once all of it is committed, the expired active segment goes too, as in Kafka: the log
+    // rolls an empty segment at the log end and deletes the old one.
+    auto end = l->log_end_offset();
+    l->set_high_watermark(end);
+    EXPECT_EQ(l->apply_retention().value(), 1u);
+    EXPECT_EQ(l->segment_count(), 1u);
+    EXPECT_EQ(l->log_start_offset(), end);
+    EXPECT_EQ(l->log_end_offset(), end);
+    EXPECT_EQ(l->segment_base_offsets().front(), end);
+    // An empty active segment is never rolled again, and new appends land after the old end.
+    EXPECT_EQ(l->apply_retention().value(), 0u);
+    append(3, 100);
+    EXPECT_EQ(l->log_end_offset(), offset(end() + 3));
 }
 
 TEST_F(log_fixture, retention_by_size_and_high_watermark)
