@@ -144,6 +144,10 @@ std::vector<config_entry> broker_config_store::describe(const std::vector<std::s
         e.name = k->name;
         auto raw = raw_value(k->name);
         e.value = hide_if_sensitive(*k, raw ? normalise(*k, *raw) : std::nullopt);
+        // Unset ids describe as the id the broker runs with (as Kafka shows broker.id), not -1.
+        if ((k->name == "broker.id" || k->name == "node.id") && e.value == "-1") {
+            e.value = std::to_string(current().node_id);
+        }
         e.source = source(k->name);
         e.read_only = k->mode == update_mode::read_only;
         e.sensitive = k->sensitive();

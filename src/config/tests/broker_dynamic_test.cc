@@ -28,6 +28,17 @@ TEST(broker_dynamic, set_per_broker_updates_snapshot_and_source)
                                            {"log.retention.hours", "168", config_source::default_config}}));
 }
 
+TEST(broker_dynamic, unset_ids_describe_as_the_effective_node_id)
+{
+    broker_config_store unset(property_map{});
+    for (auto& e : unset.describe({"broker.id", "node.id"}, {})) EXPECT_EQ(e.value, "0") << e.name;
+    broker_config_store set(property_map{{"broker.id", "7"}});
+    auto d = set.describe({"broker.id", "node.id"}, {});
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d[0].value, "7");
+    EXPECT_EQ(d[1].value, "7");
+}
+
 TEST(broker_dynamic, per_broker_wins_over_cluster_default_over_static)
 {
     broker_config_store store(property_map{{"message.max.bytes", "1000"}});
