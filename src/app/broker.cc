@@ -96,7 +96,21 @@ std::string local_hostname()
 }
 } // namespace
 
+/// The .lock descriptors of the log directories. The first member of broker::impl, so the
+/// locks are released only after every other part (background threads included) is gone.
+struct dir_locks {
+    std::vector<int> fds;
+    dir_locks() = default;
+    dir_locks(const dir_locks&) = delete;
+    dir_locks& operator=(const dir_locks&) = delete;
+    ~dir_locks()
+    {
+        for (int fd : fds) ::close(fd);
+    }
+};
+
 struct broker::impl {
+    dir_locks locks; // first: destroyed last
     config::broker_config_store config;
     std::unique_ptr<storage::log_manager> logs;
     std::unique_ptr<cluster::local_metadata_store> store;
@@ -109,13 +123,8 @@ struct broker::impl {
     std::unique_ptr<storage::background> pool;
     std::unique_ptr<net::server> server;
     std::string cluster_id;
-    std::vector<int> dir_locks; // one flock'd .lock descriptor per log directory
 
     explicit impl(const config::property_map& props) : config(props) {}
-    ~impl()
-    {
-        for (int fd : dir_locks) ::close(fd);
-    }
 
     void open_storage();
     void start_network();
@@ -138,7 +147,7 @@ void broker::impl::open_storage()
         if (auto r = fs.create_dirs(d); !r) {
             throw std::runtime_error(fmt::format("cannot create log directory {}: {}", d, r.error().message()));
         }
-        dir_locks.push_back(lock_log_dir(d));
+        locks.fds.push_back(lock_log_dir(d));
         cluster_id = ensure_meta_properties(d, cfg.node_id, cluster_id);
     }
     storage::log_manager_config mc;

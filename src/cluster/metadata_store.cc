@@ -41,7 +41,7 @@ std::vector<node_id> parse_nodes(std::string_view s, bool& ok)
 /// from the file, so the file name only has to be a function of it.
 std::string topic_file_name(const std::string& name)
 {
-    constexpr size_t max_name = 255 - 4; // room for ".tmp"
+    constexpr size_t max_name = storage::max_file_name_bytes - storage::atomic_write_suffix.size();
     if (name.size() + suffix.size() <= max_name) return name + std::string(suffix);
     uint64_t h = 0xcbf29ce484222325ull;
     for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;

@@ -7,6 +7,10 @@
 
 namespace samsa::config {
 
+/// What `log.message.format.version` and the topic's `message.format.version` describe as:
+/// deprecated in Kafka 3.0 and ignored (batches are stored as the producer sent them).
+inline constexpr std::string_view ignored_message_format_version = "3.0-IV1";
+
 /// Every broker config Samsa knows, with Kafka's names, types, defaults, validators and
 /// dynamic update modes (read_only / per_broker / cluster_wide as Kafka classifies them).
 /// Built once, immutable afterwards.

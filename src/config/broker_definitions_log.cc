@@ -100,7 +100,7 @@ void define_log_configs(config_def& d)
         "Convert batches to older formats for old consumers.");
     // Deprecated in Kafka 3.0 and ignored there (batches are stored as the producer sent them);
     // accepted so that configurations and tools written for older brokers keep working.
-    add(d, "log.message.format.version", string, "3.0-IV1", none, low, read_only,
+    add(d, "log.message.format.version", string, std::string(ignored_message_format_version), none, low, read_only,
         "Deprecated and ignored: batches are stored in the format the producer sent.");
     add(d, "compression.type", string, "producer",
         validator::one_of({"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}), high, cluster_wide,

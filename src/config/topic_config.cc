@@ -1,6 +1,7 @@
 #include "config/topic_config.h"
 
 #include "base/assert.h"
+#include "config/broker_definitions.h"
 
 #include <fmt/format.h>
 
@@ -57,7 +58,7 @@ const topic_binding bindings[] = {
     {"max.compaction.lag.ms", [](bc b) -> config_value { return b.log_cleaner_max_compaction_lag_ms; }},
     {"max.message.bytes", [](bc b) -> config_value { return b.message_max_bytes; }},
     {"message.downconversion.enable", [](bc b) -> config_value { return b.log_message_downconversion_enable; }},
-    {"message.format.version", [](bc) -> config_value { return std::string("3.0-IV1"); }},
+    {"message.format.version", [](bc) -> config_value { return std::string(ignored_message_format_version); }},
     {"message.timestamp.difference.max.ms", [](bc b) -> config_value { return b.log_message_timestamp_difference_max_ms; }},
     {"message.timestamp.type", [](bc b) -> config_value { return timestamp_name(b.log_message_timestamp_type); }},
     {"min.cleanable.dirty.ratio", [](bc b) -> config_value { return b.log_cleaner_min_cleanable_ratio; }},

@@ -25,7 +25,7 @@ result<bytes> file_ops::read_file(const std::string& path)
 
 result<void> file_ops::write_file_atomic(const std::string& path, bytes_view data, bool durable)
 {
-    std::string tmp = path + ".tmp";
+    std::string tmp = path + std::string(atomic_write_suffix);
     {
         SAMSA_TRY_ASSIGN(auto f, open(tmp, open_mode::create));
         SAMSA_TRY(f->truncate(0));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace samsa::storage {
@@ -75,6 +76,11 @@ file_ops& posix_file_ops();
 
 /// Path helpers.
 std::string join_path(const std::string& dir, const std::string& name);
+
+/// The longest file name (one path component) the file systems we run on allow, in bytes.
+inline constexpr size_t max_file_name_bytes = 255;
+/// What write_file_atomic() appends to the target's name for its temporary file.
+inline constexpr std::string_view atomic_write_suffix = ".tmp";
 std::string parent_dir(const std::string& path);
 std::string base_name(const std::string& path);
 

@@ -139,8 +139,8 @@ result<void> log_manager::remove(const topic_partition& tp)
     // Rename first so a crash mid-deletion never leaves a half-deleted live log.
     // `<dir name>.<16 hex>-delete`, the name cut so the whole stays within 255 bytes (a topic
     // name may have 249 characters; Kafka shortens it the same way).
-    auto base = tp.dir_name().substr(0, 255 - 24);
-    auto doomed = join_path(parent, fmt::format("{}.{:016x}-delete", base, std::random_device{}() * 0x9e3779b97f4a7c15ull));
+    auto unique = fmt::format(".{:016x}-delete", std::random_device{}() * 0x9e3779b97f4a7c15ull);
+    auto doomed = join_path(parent, tp.dir_name().substr(0, max_file_name_bytes - unique.size()) + unique);
     SAMSA_TRY(_fs.rename(dir, doomed));
     SAMSA_TRY(_fs.sync_dir(parent));
     SAMSA_TRY(_fs.remove_all(doomed));

@@ -20,9 +20,9 @@ size_t log::retention_deletable_prefix(bool& by_start, bool& by_time, bool& by_s
         auto next = std::next(it);
         bool last = next == _segments.end();
         auto& seg = *it->second;
-        if (last && (seg.empty() || _log_end > _high_watermark)) break;
-        if (!last && next->first > _high_watermark) break;
-        bool below_start = !last && next->first <= _log_start;
+        offset upper = last ? _log_end : next->first; // the offset after the segment's last
+        if (upper > _high_watermark || (last && seg.empty())) break;
+        bool below_start = !last && upper <= _log_start;
         bool expired = _cfg.cleanup_delete && _cfg.retention_ms >= 0 && seg.max_timestamp()() >= 0 &&
                        now - seg.max_timestamp()() > _cfg.retention_ms;
         bool oversize = _cfg.cleanup_delete && _cfg.retention_bytes >= 0 &&

@@ -3,6 +3,7 @@ values, unknown keys, ZooKeeper mode not yet available, and a clean SIGTERM shut
 
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -164,7 +165,6 @@ class Startup(unittest.TestCase):
         self.assertIn("Not a directory", err[0])
         self.assertNotIn("I/O error", err[0])
         # A port in use: the address and "Address already in use", no library source location.
-        import socket
         busy = socket.socket()
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
