@@ -1,5 +1,7 @@
 #include "app/broker.h"
 
+#include "base/file_limits.h"
+
 #include "base/logging.h"
 #include "cluster/metadata_store.h"
 #include "cluster/topic_manager.h"
@@ -36,13 +38,17 @@ constexpr logger log{"server"};
 
 /// Raises the soft limit on open files to the hard limit: a broker keeps one descriptor per
 /// segment (and per connection), far more than the usual soft limit of 1024.
+/// A broker holds a few descriptors per partition: raise the soft limit to the hard one, and
+/// say what it is either way (a topic creation beyond it is refused; see cluster::file_budget).
 void raise_file_limit()
 {
-    rlimit lim{};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
-    auto before = lim.rlim_cur;
-    lim.rlim_cur = lim.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &lim) == 0) log.info("open file limit raised from {} to {}", before, lim.rlim_cur);
+    auto before = raise_open_file_limit();
+    auto now = open_file_limit();
+    if (now.soft > before.soft) {
+        log.info("open file limit: soft {} (raised from {}), hard {}", now.soft, before.soft, now.hard);
+    } else {
+        log.info("open file limit: soft {}, hard {}", now.soft, now.hard);
+    }
 }
 
 /// Kafka's per-directory lock: an exclusive flock on `<dir>/.lock`, held (descriptor open) for
@@ -126,14 +132,30 @@ struct broker::impl {
 
     explicit impl(const config::property_map& props) : config(props) {}
 
+    bool reconcile_posted = false;
+
     void open_storage();
     void start_network();
+    /// Runs the topic manager's queued log work in turns of a few milliseconds, other handlers
+    /// (requests) served between turns, until none remains.
+    void schedule_reconcile()
+    {
+        if (reconcile_posted) return;
+        reconcile_posted = true;
+        asio::post(io, [this] {
+            reconcile_posted = false;
+            // A few milliseconds per turn, so a request waits at most that long behind it.
+            auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4);
+            bool more = true;
+            while (more && std::chrono::steady_clock::now() < until) more = topics->reconcile(8);
+            if (more) schedule_reconcile();
+        });
+    }
     asio::awaitable<void> periodic();
 };
 
 void broker::impl::open_storage()
 {
-    raise_file_limit();
     auto& cfg = config.current();
     for (auto& w : config.warnings()) log.warn("{}", w);
     if (cfg.zookeeper_connect) {
@@ -150,6 +172,8 @@ void broker::impl::open_storage()
         locks.fds.push_back(lock_log_dir(d));
         cluster_id = ensure_meta_properties(d, cfg.node_id, cluster_id);
     }
+    // Once the checks that end in a one-line startup error have passed; before the logs open.
+    raise_file_limit();
     storage::log_manager_config mc;
     mc.log_dirs = cfg.log_dirs;
     mc.retention_check_interval_ms = cfg.log_retention_check_interval_ms;
@@ -172,7 +196,13 @@ void broker::impl::open_storage()
     });
     if (auto r = logs->startup(); !r) throw std::runtime_error("cannot load the logs: " + r.error().message());
     topics = std::make_unique<cluster::topic_manager>(*logs, config, *store, node_id(cfg.node_id));
+    cluster::file_budget budget;
+    budget.limit = open_file_limit().soft;
+    budget.in_use = [] { return open_files_in_use(); };
+    topics->set_file_budget(std::move(budget));
     if (auto r = topics->start(); !r) throw std::runtime_error("cannot load topics: " + r.error().message());
+    // From here on large topic operations run in steps, other work served in between.
+    topics->set_scheduler([this] { schedule_reconcile(); });
     storage::cleaner_config cc;
     cc.enabled = cfg.log_cleaner_enable;
     cc.threads = cfg.log_cleaner_threads;

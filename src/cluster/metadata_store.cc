@@ -67,6 +67,7 @@ std::string local_metadata_store::encode_topic(const topic_info& t)
     m["replication.factor"] = std::to_string(t.replication_factor);
     m["internal"] = t.internal ? "true" : "false";
     m["partitions"] = std::to_string(t.partitions.size());
+    if (t.deleting) m["deleting"] = "true";
     for (auto& p : t.partitions) {
         auto k = fmt::format("partition.{}.", p.id());
         m[k + "replicas"] = join_nodes(p.replicas);
@@ -93,6 +94,7 @@ result<topic_info> local_metadata_store::decode_topic(std::string_view text)
     if (!id) return corrupt();
     t.id = *id;
     t.internal = m["internal"] == "true";
+    t.deleting = m.count("deleting") && m["deleting"] == "true";
     for (int32_t i = 0; i < count; ++i) {
         auto k = fmt::format("partition.{}.", i);
         partition_assignment p;

@@ -63,13 +63,19 @@ storage::log_config topic_manager::log_config_for(const topic_info& t) const
 
 result<void> topic_manager::start()
 {
-    SAMSA_TRY_ASSIGN(_topics, _store.load_topics());
-    for (auto& [name, t] : _topics) {
+    SAMSA_TRY_ASSIGN(auto loaded, _store.load_topics());
+    for (auto& [name, t] : loaded) {
+        if (t.deleting) {
+            log.info("topic {}: finishing its deletion, interrupted by a restart", name);
+            queue_deletion(std::move(t));
+            continue;
+        }
         if (!config::validate_topic_overrides(t.overrides)) {
             log.warn("topic {}: stored config overrides are no longer valid; ignoring them", name);
             t.overrides.clear();
         }
-        SAMSA_TRY(open_partitions(t));
+        auto [it, inserted] = _topics.emplace(name, std::move(t));
+        SAMSA_TRY(open_partitions(it->second));
     }
     for (auto& [tp, l] : _logs.logs()) {
         auto it = _topics.find(tp.topic);
@@ -93,6 +99,142 @@ result<void> topic_manager::open_partitions(const topic_info& t)
         _partitions.emplace(tp, std::make_shared<partition>(tp, *l, a));
     }
     return ok();
+}
+
+kafka_result<void> topic_manager::check_file_budget(int64_t count) const
+{
+    if (_budget.limit == 0 || count <= 0) return {};
+    auto in_use = static_cast<int64_t>(_budget.in_use ? _budget.in_use() : 0);
+    auto limit = static_cast<int64_t>(_budget.limit);
+    auto reserve = static_cast<int64_t>(_budget.reserve);
+    int64_t need = count * static_cast<int64_t>(file_budget::per_partition);
+    int64_t free = std::max<int64_t>(0, limit - in_use - reserve);
+    if (need <= free) return {};
+    return kafka_error(error_code::invalid_partitions,
+                       fmt::format("Creating {} partition(s) needs about {} file descriptors ({} each), but only {} "
+                                   "of this broker's open-file limit of {} are free ({} in use, {} kept in reserve); "
+                                   "raise the limit (ulimit -n, LimitNOFILE) or create fewer partitions.",
+                                   count, need, file_budget::per_partition, free, limit, in_use, reserve));
+}
+
+void topic_manager::queue_opens(const topic_info& t, size_t first)
+{
+    size_t n = 0;
+    for (size_t i = first; i < t.partitions.size(); ++i) {
+        if (t.partitions[i].leader != _self) continue;
+        _pending.push_back({pending_op::kind::open, topic_partition{t.name, t.partitions[i].id}, {}});
+        ++n;
+    }
+    if (n == 0) return;
+    _pending_by_topic[t.name] += n;
+    run_or_schedule(n);
+}
+
+void topic_manager::queue_deletion(topic_info t)
+{
+    for (auto& a : t.partitions) {
+        topic_partition tp{t.name, a.id};
+        _partitions.erase(tp);
+        _pending.push_back({pending_op::kind::remove, std::move(tp), {}});
+    }
+    _pending.push_back({pending_op::kind::forget, topic_partition{t.name, partition_id(0)}, t.id});
+    size_t n = t.partitions.size() + 1;
+    _pending_by_topic[t.name] += n;
+    auto name = t.name;
+    _deleting.insert_or_assign(name, std::move(t));
+    run_or_schedule(n);
+}
+
+void topic_manager::run_or_schedule(size_t ops)
+{
+    if (_reconciling) return; // the running reconcile() loop picks the new work up
+    if (!_schedule || (_pending.size() == ops && ops <= step_ops)) {
+        while (reconcile(_pending.size())) {
+        }
+        return;
+    }
+    _schedule();
+}
+
+bool topic_manager::reconcile(size_t max_ops)
+{
+    _reconciling = true;
+    size_t done = 0;
+    while (!_pending.empty() && done < max_ops) {
+        auto op = std::move(_pending.front());
+        _pending.pop_front();
+        ++done;
+        const auto& name = op.tp.topic;
+        switch (op.what) {
+        case pending_op::kind::open: open_one(op.tp); break;
+        case pending_op::kind::remove:
+            if (_logs.get(op.tp)) {
+                if (auto r = _logs.retire(op.tp); !r) log.error("cannot delete log {}: {}", op.tp, r.error().message());
+            }
+            break;
+        case pending_op::kind::forget: {
+            if (auto r = _logs.settle_retired(); !r) log.warn("topic {}: settling its deletion: {}", name, r.error().message());
+            auto d = _deleting.find(name);
+            if (d != _deleting.end() && d->second.id == op.topic_id) {
+                if (auto r = _store.remove_topic(name); !r) {
+                    log.error("topic {}: cannot remove its metadata: {}", name, r.error().message());
+                }
+                _deleting.erase(d);
+                log.info("deleted topic {}", name);
+            }
+            break;
+        }
+        }
+        auto c = _pending_by_topic.find(name);
+        if (c != _pending_by_topic.end() && --c->second == 0) {
+            _pending_by_topic.erase(c);
+            _creating.erase(name);
+        }
+    }
+    _reconciling = false;
+    return !_pending.empty();
+}
+
+void topic_manager::open_one(const topic_partition& tp)
+{
+    auto it = _topics.find(tp.topic);
+    if (it == _topics.end()) return; // deleted since
+    auto& t = it->second;
+    auto idx = static_cast<size_t>(tp.partition());
+    if (idx >= t.partitions.size() || t.partitions[idx].leader != _self || _partitions.count(tp)) return;
+    auto cfg = log_config_for(t);
+    auto l = _logs.get_or_create(tp, cfg);
+    if (!l) {
+        auto why = l.error().message();
+        log.error("cannot create log {}: {}", tp, why);
+        _creation_failures[t.name] = why;
+        if (!_creating.count(t.name)) return; // added partitions of a live topic: stay offline
+        // A new topic whose logs cannot all be created is rolled back, as a deletion.
+        log.error("topic {}: rolling its creation back", t.name);
+        auto doomed = std::move(t);
+        _topics.erase(it);
+        _resolved.erase(doomed.name);
+        doomed.deleting = true;
+        if (auto r = _store.save_topic(doomed); !r) log.error("topic {}: {}", doomed.name, r.error().message());
+        queue_deletion(std::move(doomed));
+        return;
+    }
+    (*l)->set_config(cfg);
+    _partitions.emplace(tp, std::make_shared<partition>(tp, **l, t.partitions[idx]));
+}
+
+bool topic_manager::settled(const std::string& name) const
+{
+    return !_pending_by_topic.count(name) && !_deleting.count(name);
+}
+
+std::optional<std::string> topic_manager::take_creation_failure(const std::string& name)
+{
+    auto it = _creation_failures.find(name);
+    if (it == _creation_failures.end()) return std::nullopt;
+    auto why = std::move(it->second);
+    _creation_failures.erase(it);
+    return why;
 }
 
 kafka_result<std::vector<partition_assignment>> topic_manager::plan_assignments(const create_topic_request& req,
@@ -144,6 +286,9 @@ kafka_result<const topic_info*> topic_manager::create_topic(const create_topic_r
     if (_topics.count(req.name)) {
         return kafka_error(error_code::topic_already_exists, fmt::format("Topic '{}' already exists.", req.name));
     }
+    if (_deleting.count(req.name)) {
+        return kafka_error(error_code::topic_already_exists, fmt::format("Topic '{}' is marked for deletion.", req.name));
+    }
     if (auto bad = validate_topic_name(req.name)) return kafka_error(error_code::invalid_topic_exception, *bad);
     for (auto& [name, t] : _topics) {
         if (topic_names_collide(name, req.name)) {
@@ -175,6 +320,11 @@ kafka_result<const topic_info*> topic_manager::create_topic(const create_topic_r
     if (auto v = config::validate_topic_overrides(req.configs); !v) {
         return kafka_error(error_code::invalid_config, v.error().message);
     }
+    // Before anything is allocated for the partitions: a request may ask for 2^31-1 of them.
+    if (auto b = check_file_budget(req.assignments.empty() ? req.partitions : static_cast<int64_t>(req.assignments.size()));
+        !b) {
+        return b.error();
+    }
     auto plan = plan_assignments(req, 0, req.partitions);
     if (!plan) return plan.error();
     topic_info t;
@@ -191,21 +341,21 @@ kafka_result<const topic_info*> topic_manager::create_topic(const create_topic_r
     if (auto r = _store.save_topic(t); !r) {
         return kafka_error(error_code::kafka_storage_error, "Cannot persist topic metadata: " + r.error().message());
     }
-    auto [it, inserted] = _topics.emplace(t.name, std::move(t));
-    if (auto r = open_partitions(it->second); !r) {
-        log.error("topic {}: cannot create logs: {}; rolling the creation back", req.name, r.error().message());
-        for (auto& a : it->second.partitions) {
-            topic_partition tp{req.name, a.id};
-            _partitions.erase(tp);
-            if (_logs.get(tp)) (void)_logs.remove(tp);
-        }
-        (void)_store.remove_topic(req.name);
-        _topics.erase(it);
-        return kafka_error(error_code::kafka_storage_error, "Cannot create the topic's logs: " + r.error().message());
-    }
-    log.info("created topic {} with {} partition(s), replication factor {}", it->first, it->second.partitions.size(),
+    auto name = t.name;
+    auto [it, inserted] = _topics.emplace(name, std::move(t));
+    _creation_failures.erase(name);
+    _creating.insert(name);
+    log.info("created topic {} with {} partition(s), replication factor {}", name, it->second.partitions.size(),
              it->second.replication_factor);
-    return &it->second;
+    queue_opens(it->second, 0); // may finish (or roll back) the creation before returning
+    if (settled(name)) {
+        if (auto why = take_creation_failure(name)) {
+            return kafka_error(error_code::kafka_storage_error, "Cannot create the topic's logs: " + *why);
+        }
+    }
+    auto found = _topics.find(name);
+    if (found == _topics.end()) return kafka_error(error_code::kafka_storage_error, "Cannot create the topic's logs");
+    return &found->second;
 }
 
 kafka_result<void> topic_manager::delete_topic(const std::string& name)
@@ -217,22 +367,17 @@ kafka_result<void> topic_manager::delete_topic(const std::string& name)
     if (!_broker.current().delete_topic_enable) {
         return kafka_error(error_code::topic_deletion_disabled, "Topic deletion is disabled.");
     }
-    for (auto& a : it->second.partitions) {
-        topic_partition tp{name, a.id};
-        _partitions.erase(tp);
-        if (_logs.get(tp)) {
-            if (auto r = _logs.remove(tp); !r) {
-                log.error("topic {}: cannot delete log {}: {}", name, tp, r.error().message());
-                return kafka_error(error_code::kafka_storage_error, r.error().message());
-            }
-        }
-    }
-    if (auto r = _store.remove_topic(name); !r) {
-        return kafka_error(error_code::kafka_storage_error, r.error().message());
+    auto doomed = it->second;
+    doomed.deleting = true;
+    // From this write on, the deletion finishes even across a crash (see start()).
+    if (auto r = _store.save_topic(doomed); !r) {
+        return kafka_error(error_code::kafka_storage_error, "Cannot mark the topic for deletion: " + r.error().message());
     }
     _topics.erase(it);
     _resolved.erase(name);
-    log.info("deleted topic {}", name);
+    _creating.erase(name);
+    log.info("deleting topic {} ({} partition(s))", name, doomed.partitions.size());
+    queue_deletion(std::move(doomed));
     return {};
 }
 
@@ -256,6 +401,7 @@ kafka_result<void> topic_manager::create_partitions(const std::string& name, int
                            fmt::format("Increasing the number of partitions by {} but {} assignments provided.",
                                        count - current, assignments.size()));
     }
+    if (auto b = check_file_budget(static_cast<int64_t>(count) - current); !b) return b.error();
     create_topic_request req;
     req.replication_factor = t.replication_factor;
     req.assignments = assignments;
@@ -266,8 +412,14 @@ kafka_result<void> topic_manager::create_partitions(const std::string& name, int
     for (auto& a : *plan) updated.partitions.push_back(a);
     if (auto r = _store.save_topic(updated); !r) return kafka_error(error_code::kafka_storage_error, r.error().message());
     t = std::move(updated);
-    if (auto r = open_partitions(t); !r) return kafka_error(error_code::kafka_storage_error, r.error().message());
     log.info("topic {} now has {} partitions", name, count);
+    _creation_failures.erase(name);
+    queue_opens(t, static_cast<size_t>(current));
+    if (settled(name)) {
+        if (auto why = take_creation_failure(name)) {
+            return kafka_error(error_code::kafka_storage_error, "Cannot create the new partitions' logs: " + *why);
+        }
+    }
     return {};
 }
 

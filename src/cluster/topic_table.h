@@ -31,6 +31,9 @@ struct topic_info {
     std::vector<partition_assignment> partitions;
     /// Topic-level config overrides (validated), e.g. {"retention.ms": "60000"}.
     config::property_map overrides;
+    /// Deletion has begun: the topic is gone for clients, its logs are being removed, and a
+    /// broker restarting finds the flag and finishes the job.
+    bool deleting = false;
     bool operator==(const topic_info&) const = default;
 };
 

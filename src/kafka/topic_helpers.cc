@@ -2,6 +2,11 @@
 
 #include "base/logging.h"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
 namespace samsa::kafka {
 namespace {
 constexpr logger log{"kafka"};
@@ -32,6 +37,34 @@ protocol::error_code ensure_topic(broker_context& b, const std::string& name, bo
         return r.error().code;
     }
     return protocol::error_code::none;
+}
+
+boost::asio::awaitable<bool> wait_settled(broker_context& b, std::vector<std::string> names, int64_t timeout_ms)
+{
+    auto all = [&] {
+        for (auto& n : names) {
+            if (!b.topics.settled(n)) return false;
+        }
+        return true;
+    };
+    if (all()) co_return true;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0));
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    while (!all()) {
+        if (std::chrono::steady_clock::now() >= deadline) co_return false;
+        timer.expires_after(std::chrono::milliseconds(5));
+        co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+    co_return true;
+}
+
+protocol::error_code no_replica_error(const broker_context& b, const std::string& topic, int32_t partition)
+{
+    auto* t = b.topics.find(topic);
+    if (t && partition >= 0 && static_cast<size_t>(partition) < t->partitions.size()) {
+        return protocol::error_code::not_leader_or_follower;
+    }
+    return protocol::error_code::unknown_topic_or_partition;
 }
 
 int32_t all_topic_operations()

@@ -3,7 +3,9 @@
 #include "kafka/broker_context.h"
 #include "protocol/error_code.h"
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
+#include <vector>
 
 namespace samsa::kafka {
 
@@ -12,6 +14,16 @@ namespace samsa::kafka {
 /// default.replication.factor. Returns NONE, UNKNOWN_TOPIC_OR_PARTITION,
 /// INVALID_TOPIC_EXCEPTION, or what creation failed with.
 protocol::error_code ensure_topic(broker_context& b, const std::string& name, bool allowed);
+
+/// Waits until the queued log work of every named topic is done (see
+/// cluster::topic_manager::settled), or `timeout_ms` passes. Returns whether all settled.
+/// Other requests are served meanwhile.
+boost::asio::awaitable<bool> wait_settled(broker_context& b, std::vector<std::string> names, int64_t timeout_ms);
+
+/// The error for a partition this broker has no replica of: NOT_LEADER_OR_FOLLOWER when the
+/// topic has the partition (its log is not open yet, or it lives elsewhere), else
+/// UNKNOWN_TOPIC_OR_PARTITION.
+protocol::error_code no_replica_error(const broker_context& b, const std::string& topic, int32_t partition);
 
 /// Bit set of the ACL operations a client may perform, for Metadata/DescribeCluster
 /// authorized-operations fields. No ACLs exist yet, so every operation on the resource type.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <random>
+#include <utility>
 
 namespace samsa::storage {
 namespace {
@@ -88,6 +89,7 @@ result<void> log_manager::load_dir(const std::string& dir)
         }
         _logs.emplace(tp, std::move(*l));
         _log_dir_of[tp] = dir;
+        ++_logs_in_dir[dir];
         ++loaded;
     }
     if (clean) {
@@ -108,13 +110,10 @@ result<log*> log_manager::get_or_create(const topic_partition& tp, const log_con
 {
     if (auto* l = get(tp)) return l;
     if (_cfg.log_dirs.empty()) return make_error_code(errc::invalid_argument);
-    std::map<std::string, size_t> counts;
-    for (auto& d : _cfg.log_dirs) counts[d] = 0;
-    for (auto& [t, d] : _log_dir_of) ++counts[d];
     std::optional<std::string> best;
     for (auto& d : _cfg.log_dirs) {
         if (_offline_dirs.count(d)) continue;
-        if (!best || counts[d] < counts[*best]) best = d;
+        if (!best || _logs_in_dir[d] < _logs_in_dir[*best]) best = d;
     }
     if (!best) return make_error_code(errc::log_offline);
     auto path = join_path(*best, tp.dir_name());
@@ -125,10 +124,17 @@ result<log*> log_manager::get_or_create(const topic_partition& tp, const log_con
     auto* raw = l.get();
     _logs.emplace(tp, std::move(l));
     _log_dir_of[tp] = *best;
+    ++_logs_in_dir[*best];
     return raw;
 }
 
 result<void> log_manager::remove(const topic_partition& tp)
+{
+    SAMSA_TRY(retire(tp));
+    return settle_retired();
+}
+
+result<void> log_manager::retire(const topic_partition& tp)
 {
     auto it = _logs.find(tp);
     if (it == _logs.end()) return make_error_code(errc::not_found);
@@ -136,15 +142,37 @@ result<void> log_manager::remove(const topic_partition& tp)
     auto parent = _log_dir_of[tp];
     _logs.erase(it);
     _log_dir_of.erase(tp);
-    // Rename first so a crash mid-deletion never leaves a half-deleted live log.
+    --_logs_in_dir[parent];
     // `<dir name>.<16 hex>-delete`, the name cut so the whole stays within 255 bytes (a topic
     // name may have 249 characters; Kafka shortens it the same way).
     auto unique = fmt::format(".{:016x}-delete", std::random_device{}() * 0x9e3779b97f4a7c15ull);
     auto doomed = join_path(parent, tp.dir_name().substr(0, max_file_name_bytes - unique.size()) + unique);
     SAMSA_TRY(_fs.rename(dir, doomed));
-    SAMSA_TRY(_fs.sync_dir(parent));
-    SAMSA_TRY(_fs.remove_all(doomed));
-    return checkpoint_dir(parent);
+    _retired[parent].push_back(std::move(doomed));
+    return ok();
+}
+
+result<void> log_manager::settle_retired()
+{
+    auto retired = std::exchange(_retired, {});
+    std::error_code first;
+    for (auto& [parent, doomed] : retired) {
+        if (auto r = _fs.sync_dir(parent); !r && !first) first = r.error();
+        if (auto r = checkpoint_dir(parent); !r && !first) first = r.error();
+        // The renamed directories are dead already; removing their files can take a while.
+        auto work = [this, doomed = std::move(doomed)] {
+            for (auto& d : doomed) {
+                if (auto r = _fs.remove_all(d); !r) log_.warn("{}: cannot remove: {}", d, r.error().message());
+            }
+        };
+        if (_background) {
+            _background->run(std::move(work), [] {});
+        } else {
+            work();
+        }
+    }
+    if (first) return first;
+    return ok();
 }
 
 std::optional<std::error_code> log_manager::dir_offline(const std::string& dir) const

@@ -45,8 +45,17 @@ public:
     log* get(const topic_partition& tp);
     /// Creates (or returns the existing) log, in the directory holding the fewest logs.
     result<log*> get_or_create(const topic_partition& tp, const log_config& cfg);
-    /// Closes and deletes a partition's log and its files.
+    /// Closes and deletes a partition's log and its files: retire() then settle_retired().
     result<void> remove(const topic_partition& tp);
+    /// Closes a partition's log and renames its directory to `<name>.<unique>-delete` (Kafka's
+    /// deletion suffix), so a crash from here on never brings the log back: startup removes
+    /// such directories. Cheap (one rename, no fsync, no checkpoint): large deletions call it
+    /// per partition, then settle_retired() once.
+    result<void> retire(const topic_partition& tp);
+    /// Makes the renames of retire() durable (one fsync per directory), rewrites the
+    /// checkpoints of the directories touched once, and removes the renamed directories'
+    /// files on the background pool (at once without one).
+    result<void> settle_retired();
     /// Runs whatever periodic work is due.
     void tick();
     /// Writes the recovery-point, log-start and high-watermark checkpoints now.
@@ -95,6 +104,9 @@ private:
     config_fn _config_for;
     std::map<topic_partition, std::unique_ptr<log>> _logs;
     std::map<topic_partition, std::string> _log_dir_of;
+    std::map<std::string, size_t> _logs_in_dir; // kept with _log_dir_of: placement is O(dirs)
+    /// Directories renamed by retire() and not yet settled: log dir -> renamed paths.
+    std::map<std::string, std::vector<std::string>> _retired;
     int64_t _last_retention_ms = 0;
     int64_t _last_checkpoint_ms = 0;
     bool _shut_down = false;

@@ -17,6 +17,7 @@ import atexit
 import ctypes
 import importlib
 import os
+import resource
 import re
 import shutil
 import signal
@@ -96,6 +97,8 @@ class Broker:
         self.proc = None
         self.runs = 0
         self._log_path = None
+        # (soft, hard) RLIMIT_NOFILE for the server process, or None to inherit the test's.
+        self.nofile = None
         _live_brokers.append(self)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -113,10 +116,15 @@ class Broker:
             args += ["--override", f"{k}={v}"]
         with open(self._log_path, "wb") as log:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         cwd=self.tmp, preexec_fn=_die_with_parent)
+                                         cwd=self.tmp, preexec_fn=self._preexec)
         self.port = self._wait_for_listening_line()
         self._wait_accepting()
         return self
+
+    def _preexec(self):
+        _die_with_parent()
+        if self.nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
 
     def restart(self):
         """Starts again on the same data directory, on the same port if it is still free."""

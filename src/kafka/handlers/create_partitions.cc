@@ -2,6 +2,7 @@
 // assignment of the new partitions' replicas.
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/messages/create_partitions.h"
 
 #include <map>
@@ -48,6 +49,19 @@ boost::asio::awaitable<bool> handle_create_partitions(request_context& ctx, prot
             continue;
         }
         resp.results.push_back(grow(ctx, t, req.validate_only));
+    }
+    // New partitions' logs are opened in steps, as a new topic's (see CreateTopics).
+    std::vector<std::string> grown;
+    for (auto& r : resp.results) {
+        if (r.error_code == 0 && !req.validate_only) grown.push_back(r.name);
+    }
+    if (!grown.empty() && req.timeout_ms > 0 && !co_await wait_settled(ctx.broker, grown, req.timeout_ms)) {
+        for (auto& r : resp.results) {
+            if (r.error_code == 0 && !req.validate_only && !ctx.broker.topics.settled(r.name)) {
+                r.error_code = code(error_code::request_timed_out);
+                r.error_message = "Timed out waiting for the new partitions to be created; creation continues.";
+            }
+        }
     }
     resp.encode(out, ctx.version());
     co_return true;

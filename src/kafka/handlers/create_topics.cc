@@ -1,8 +1,10 @@
-// CreateTopics: validates and creates each topic through the topic manager (synchronously:
-// one node, so timeout_ms has nothing to wait for) and, from v5, describes what was created.
+// CreateTopics: validates and creates each topic through the topic manager and, from v5,
+// describes what was created. The answer waits (up to timeout_ms; not at all when it is 0, as in
+// Kafka) until the new topics' logs are open: large topics are created in steps.
 #include "config/topic_config.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/messages/create_topics.h"
 
 #include <algorithm>
@@ -107,6 +109,26 @@ boost::asio::awaitable<bool> handle_create_topics(request_context& ctx, protocol
             continue;
         }
         resp.topics.push_back(create_one(ctx, t, ctx.version() >= 1 && req.validate_only));
+    }
+    bool validate_only = ctx.version() >= 1 && req.validate_only;
+    std::vector<std::string> created;
+    for (auto& r : resp.topics) {
+        if (r.error_code == 0 && !validate_only) created.push_back(r.name);
+    }
+    if (!created.empty() && req.timeout_ms > 0 && !co_await wait_settled(ctx.broker, created, req.timeout_ms)) {
+        for (auto& r : resp.topics) {
+            if (r.error_code == 0 && !validate_only && !ctx.broker.topics.settled(r.name)) {
+                r.error_code = code(error_code::request_timed_out);
+                r.error_message = "Timed out waiting for the topic's partitions to be created; creation continues.";
+            }
+        }
+    }
+    for (auto& r : resp.topics) {
+        if (r.error_code != 0 || validate_only || !ctx.broker.topics.settled(r.name)) continue;
+        if (auto why = ctx.broker.topics.take_creation_failure(r.name)) {
+            r.error_code = code(error_code::kafka_storage_error);
+            r.error_message = "Cannot create the topic's logs: " + *why;
+        }
     }
     resp.encode(out, ctx.version());
     co_return true;

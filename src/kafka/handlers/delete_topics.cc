@@ -1,7 +1,9 @@
-// DeleteTopics: removes topics by name (v0-v5) or by name or id (v6), logs first, then their
-// metadata, synchronously (timeout_ms has nothing to wait for on one node).
+// DeleteTopics: removes topics by name (v0-v5) or by name or id (v6): the topic is marked for
+// deletion at once, its logs are removed in steps, and the answer waits (up to timeout_ms) until
+// the deletion is complete.
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/messages/delete_topics.h"
 
 namespace samsa::kafka {
@@ -60,6 +62,17 @@ boost::asio::awaitable<bool> handle_delete_topics(request_context& ctx, protocol
         for (auto& s : req.topics) resp.responses.push_back(delete_entry(ctx, s));
     } else {
         for (auto& name : req.topic_names) resp.responses.push_back(delete_by_name(ctx, name));
+    }
+    std::vector<std::string> deleted;
+    for (auto& r : resp.responses) {
+        if (r.error_code == 0 && r.name) deleted.push_back(*r.name);
+    }
+    if (!deleted.empty() && req.timeout_ms > 0 && !co_await wait_settled(ctx.broker, deleted, req.timeout_ms)) {
+        for (auto& r : resp.responses) {
+            if (r.error_code == 0 && r.name && !ctx.broker.topics.settled(*r.name)) {
+                set_error(r, error_code::request_timed_out, "Timed out waiting for the deletion to complete; it continues.");
+            }
+        }
     }
     resp.encode(out, ctx.version());
     co_return true;

@@ -21,6 +21,11 @@ response_topic describe_topic(broker_context& b, const cluster::topic_info& t, b
         p.partition_index = a.id();
         p.leader_id = a.leader();
         p.leader_epoch = a.epoch();
+        if (a.leader == b.self && !b.topics.get(t.name, a.id())) {
+            // Led here, but its log is not open yet (a large topic is created in steps).
+            p.error_code = code(protocol::error_code::leader_not_available);
+            p.leader_id = -1;
+        }
         for (auto r : a.replicas) p.replica_nodes.push_back(r());
         for (auto r : a.isr) p.isr_nodes.push_back(r());
         rt.partitions.push_back(std::move(p));

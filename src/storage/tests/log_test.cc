@@ -410,6 +410,60 @@ TEST(log_manager, lifecycle_checkpoints_and_clean_shutdown)
     }
 }
 
+TEST(log_manager, retiring_many_logs_writes_checkpoints_once)
+{
+    mem_file_ops mem;
+    faulty_file_ops fs(mem);
+    manual_clock clk;
+    log_manager_config mc;
+    mc.log_dirs = {"/d1"};
+    auto cfgfn = [](const topic_partition&) { return log_config{}; };
+    log_manager m(fs, clk, mc, cfgfn);
+    ASSERT_TRUE(m.startup());
+    constexpr int n = 200;
+    for (int p = 0; p < n; ++p) ASSERT_TRUE(m.get_or_create({"big", partition_id(p)}, log_config{}));
+    ASSERT_TRUE(m.get_or_create({"keep", partition_id(0)}, log_config{}));
+    int renames = fs.calls(faulty_file_ops::op::rename);
+    int dir_syncs = fs.calls(faulty_file_ops::op::sync_dir);
+    for (int p = 0; p < n; ++p) ASSERT_TRUE(m.retire({"big", partition_id(p)}));
+    // One rename per log and no fsync or checkpoint yet: the cost of a step is what it touches.
+    EXPECT_EQ(fs.calls(faulty_file_ops::op::rename) - renames, n);
+    EXPECT_EQ(fs.calls(faulty_file_ops::op::sync_dir), dir_syncs);
+    EXPECT_EQ(m.get({"big", partition_id(7)}), nullptr);
+    renames = fs.calls(faulty_file_ops::op::rename);
+    ASSERT_TRUE(m.settle_retired());
+    // Then the four checkpoint files once (each an atomic rename), not once per log.
+    EXPECT_EQ(fs.calls(faulty_file_ops::op::rename) - renames, 4);
+    auto names = mem.list_dir("/d1").value();
+    for (auto& nm : names) EXPECT_EQ(nm.find("big-"), std::string::npos) << nm; // removed (no pool: at once)
+    auto rp = read_offset_checkpoint(mem, "/d1/recovery-point-offset-checkpoint").value();
+    EXPECT_EQ(rp.size(), 1u);
+    ASSERT_TRUE(m.shutdown());
+}
+
+TEST(log_manager, startup_finishes_an_interrupted_deletion)
+{
+    mem_file_ops fs;
+    manual_clock clk;
+    log_manager_config mc;
+    mc.log_dirs = {"/d1"};
+    auto cfgfn = [](const topic_partition&) { return log_config{}; };
+    {
+        log_manager m(fs, clk, mc, cfgfn);
+        ASSERT_TRUE(m.startup());
+        for (int p = 0; p < 3; ++p) ASSERT_TRUE(m.get_or_create({"t", partition_id(p)}, log_config{}));
+        ASSERT_TRUE(m.retire({"t", partition_id(1)})); // renamed, then "crash": never settled
+    }
+    bool renamed = false;
+    for (auto& nm : fs.list_dir("/d1").value()) renamed |= nm.ends_with("-delete");
+    EXPECT_TRUE(renamed);
+    log_manager m(fs, clk, mc, cfgfn);
+    ASSERT_TRUE(m.startup());
+    EXPECT_EQ(m.logs().size(), 2u);
+    EXPECT_EQ(m.get({"t", partition_id(1)}), nullptr);
+    for (auto& nm : fs.list_dir("/d1").value()) EXPECT_FALSE(nm.ends_with("-delete")) << nm;
+}
+
 TEST(log_manager, corrupt_checkpoints_fall_back_to_full_recovery)
 {
     mem_file_ops fs;
