@@ -12,9 +12,10 @@ log says the work is done (for deletion: directories renamed, metadata removed),
 produce stall. The kill -9 rounds print how long the restarted broker took to accept connections
 and check that the half-created topic has all its partitions and the half-deleted one is gone.
 
-Usage: /usr/bin/python3 bench/topic_ops.py [path/to/samsa-server] [--partitions N]
-       (or SAMSA_SERVER=...). The broker holds about 3 descriptors per partition: the script
-       raises its own RLIMIT_NOFILE (inherited by the broker) to fit N when it may.
+Usage: /usr/bin/python3 bench/topic_ops.py [path/to/samsa-server] [--partitions N,N,...]
+       (or SAMSA_SERVER=...). The broker budgets 3 descriptors per partition and refuses a
+       creation beyond its limit: the script raises its own RLIMIT_NOFILE (inherited by the
+       broker) to fit the largest N when it may, and prints the refusal when it may not.
 """
 
 import argparse
@@ -86,14 +87,14 @@ def log_size(broker):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("server", nargs="?")
-    ap.add_argument("--partitions", type=int, default=10000)
+    ap.add_argument("--partitions", default="1000,2000,5000,10000", help="comma-separated sizes")
     args = ap.parse_args()
     if args.server:
         os.environ["SAMSA_SERVER"] = args.server
     import harness
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    want = args.partitions * 3 + 4096
+    want = max(int(x) for x in args.partitions.split(",")) * 3 + 4096
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < want:
         try:
@@ -102,14 +103,14 @@ def main():
             print(f"cannot raise RLIMIT_NOFILE to {want}: {e}; the broker may refuse the topic", file=sys.stderr)
     print(f"RLIMIT_NOFILE {resource.getrlimit(resource.RLIMIT_NOFILE)}; binary {harness.server_binary()}")
 
-    n = args.partitions
-    broker = harness.Broker({"num.partitions": 1}, name="topic-ops-bench")
+    sizes = [int(x) for x in args.partitions.split(",")]
+    broker = harness.Broker({"num.partitions": 1, "auto.create.topics.enable": "false"}, name="topic-ops-bench")
     try:
         broker.start()
         boot = f"127.0.0.1:{broker.port}"
         admin = AdminClient({"bootstrap.servers": boot})
 
-        def create(name):
+        def create(name, n):
             fs = admin.create_topics([NewTopic(name, n, 1)], operation_timeout=600, request_timeout=600)
             fs[name].result()
 
@@ -126,39 +127,49 @@ def main():
         base = probe.worst(b0, time.monotonic())
 
         rows = []
-        for op, fn, done_text in (("create", create, f"created topic big with {n} partition"),
-                                  ("delete", delete, "deleted topic big")):
-            since = log_size(broker)
-            t0 = time.monotonic()
-            fn("big")
-            t1 = time.monotonic()
-            t2 = wait_log(broker, done_text, since)
-            time.sleep(1)
-            rows.append((op, t1 - t0, max(t1, t2) - t0, probe.worst(t0, max(t1, t2)), probe.count(t0, t1)))
+        largest = 0
+        for n in sizes:
+            for op in ("create", "delete"):
+                since = log_size(broker)
+                t0 = time.monotonic()
+                try:
+                    create("big", n) if op == "create" else delete("big")
+                except Exception as e:  # refused: beyond this machine's descriptor budget
+                    rows.append((n, op, None, None, None, None, str(e)))
+                    break
+                t1 = time.monotonic()
+                t2 = wait_log(broker, f"created topic big with {n} partition" if op == "create" else "deleted topic big",
+                              since)
+                time.sleep(1)
+                rows.append((n, op, t1 - t0, max(t1, t2) - t0, probe.worst(t0, max(t1, t2)), probe.count(t0, t1), ""))
+                largest = max(largest, n)
         probe.stop.set()
         probe.t.join()
 
-        print(f"\n{n} partitions on one broker; produce stall baseline (6 s idle): {base * 1000:.1f} ms")
-        print(f"{'operation':<10} {'answered s':>11} {'done s':>8} {'worst produce stall ms':>23} {'produces during':>16}")
-        for op, ans, done, stall, cnt in rows:
-            print(f"{op:<10} {ans:>11.2f} {done:>8.2f} {stall * 1000:>23.1f} {cnt:>16}")
+        print(f"\none broker; produce stall baseline (6 s idle): {base * 1000:.1f} ms")
+        print(f"{'partitions':>10} {'operation':<10} {'answered s':>11} {'done s':>8} {'worst produce stall ms':>23} "
+              f"{'produces during':>16}")
+        for n, op, ans, done, stall, cnt, err in rows:
+            if err:
+                print(f"{n:>10} {op:<10} refused: {err}")
+                continue
+            print(f"{n:>10} {op:<10} {ans:>11.2f} {done:>8.2f} {stall * 1000:>23.1f} {cnt:>16}")
         if probe.failures:
             print(f"produce failures: {probe.failures}")
+        if not largest:
+            return
 
         # kill -9 in the middle of each operation, then restart.
-        print("\nkill -9 during the operation, then restart:")
+        n = largest
+        print(f"\nkill -9 during the operation ({n} partitions), then restart:")
         for op in ("create", "delete"):
-            if op == "delete":
-                create("big")
             since = log_size(broker)
-            th = threading.Thread(target=lambda: (create if op == "create" else delete)("big"), daemon=True)
             if op == "create":
-                th = threading.Thread(target=lambda: _quiet(create, "big"), daemon=True)
-                th.start()
+                threading.Thread(target=lambda: _quiet(create, "big", n), daemon=True).start()
                 wait_log(broker, "created topic big", since)
             else:
-                th = threading.Thread(target=lambda: _quiet(delete, "big"), daemon=True)
-                th.start()
+                create("big", n)
+                threading.Thread(target=lambda: _quiet(delete, "big"), daemon=True).start()
                 wait_log(broker, "deleting topic big", since)
             time.sleep(0.3)
             broker.kill()
@@ -176,9 +187,9 @@ def main():
         broker.close()
 
 
-def _quiet(fn, name):
+def _quiet(fn, *a):
     try:
-        fn(name)
+        fn(*a)
     except Exception:  # the broker is killed under it
         pass
 

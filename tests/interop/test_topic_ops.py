@@ -198,6 +198,15 @@ class KilledMidOperation(unittest.TestCase):
         create(admin, "doomed", 2)  # and the name can be used again
         self.assertEqual(len(admin.list_topics("doomed", timeout=10).topics["doomed"].partitions), 2)
 
+    def test_sigterm_during_creation_stops_promptly_and_the_restart_finishes_it(self):
+        admin = admin_for(self.b)
+        self.background(lambda: create(admin, "stopped", LARGE))
+        wait_for_log(self.b, "created topic stopped")
+        self.b.stop(timeout=30)  # a clean exit (status 0) while partitions are still queued
+        self.b.restart()
+        md = admin_for(self.b).list_topics("stopped", timeout=30)
+        self.assertEqual(len(md.topics["stopped"].partitions), LARGE)
+
 
 if __name__ == "__main__":
     harness.main()
