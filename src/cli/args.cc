@@ -49,17 +49,56 @@ void parsed_args::add(const std::string& name, std::optional<std::string> value)
 
 namespace {
 
+const option_spec help_option{"help", arity::flag, "", "Print this text."};
+
+/// The option `name` stands for, as joptsimple (Kafka's flag parser) resolves it: the option of
+/// that exact name, else the only one whose name starts with it. Nullptr when none does;
+/// usage_error naming the candidates when several do.
 const option_spec* find_option(const command_spec& spec, std::string_view name)
 {
-    for (auto& o : spec.options) {
-        if (o.name == name) return &o;
+    if (name.empty()) return nullptr;
+    std::vector<const option_spec*> all;
+    for (auto& o : spec.options) all.push_back(&o);
+    all.push_back(&help_option);
+    std::vector<const option_spec*> prefixed;
+    for (auto* o : all) {
+        if (o->name == name) return o;
+        if (o->name.starts_with(name)) prefixed.push_back(o);
     }
-    return nullptr;
+    if (prefixed.size() == 1) return prefixed.front();
+    if (prefixed.empty()) return nullptr;
+    std::string names;
+    for (auto* o : prefixed) names += (names.empty() ? "--" : ", --") + o->name;
+    throw usage_error(fmt::format("Option --{} is ambiguous: it could be {}", name, names));
 }
 
-bool is_option_word(const std::string& w)
+/// An option word: "--name[=value]", or "-name[=value]" as joptsimple also reads long options.
+/// Returns the name and the inline value, or nullopt for words that are not options.
+std::optional<std::pair<std::string, std::optional<std::string>>> option_word(std::string_view w)
 {
-    return w.size() > 2 && w[0] == '-' && w[1] == '-';
+    if (w.size() < 2 || w[0] != '-') return std::nullopt;
+    std::string_view body = w.substr(w[1] == '-' ? 2 : 1);
+    if (body.empty()) return std::nullopt;
+    std::optional<std::string> value;
+    if (auto eq = body.find('='); eq != std::string_view::npos) {
+        value = std::string(body.substr(eq + 1));
+        body = body.substr(0, eq);
+    }
+    return std::pair{std::string(body), std::move(value)};
+}
+
+/// Whether `w` starts another option (ending the values of an optional or multi-value
+/// option): any "--word", or a single-dash word naming an option ("-5" stays a value).
+bool starts_option(const command_spec& spec, const std::string& w)
+{
+    if (w.size() > 2 && w[0] == '-' && w[1] == '-') return true;
+    auto o = option_word(w);
+    if (!o) return false;
+    try {
+        return find_option(spec, o->first) != nullptr;
+    } catch (const usage_error&) {
+        return true; // ambiguous, but an option
+    }
 }
 
 } // namespace
@@ -69,22 +108,19 @@ parsed_args parse_args(const command_spec& spec, const std::vector<std::string>&
     parsed_args out;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& w = args[i];
-        if (w == "--help" || w == "-h") {
+        if (w == "-h") {
             out.add("help", std::nullopt);
             continue;
         }
-        if (!is_option_word(w)) {
+        auto word = option_word(w);
+        if (!word) {
             if (!w.empty() && w[0] == '-') throw usage_error(fmt::format("Unknown option {}", w));
             throw usage_error(fmt::format("Unexpected argument '{}'", w));
         }
-        std::string name = w.substr(2);
-        std::optional<std::string> inline_value;
-        if (auto eq = name.find('='); eq != std::string::npos) {
-            inline_value = name.substr(eq + 1);
-            name.resize(eq);
-        }
-        const option_spec* o = find_option(spec, name);
-        if (!o) throw usage_error(fmt::format("Unknown option --{}", name));
+        auto& [given, inline_value] = *word;
+        const option_spec* o = find_option(spec, given);
+        if (!o) throw usage_error(fmt::format("Unknown option {}{}", w[1] == '-' ? "--" : "-", given));
+        const std::string& name = o->name;
         switch (o->kind) {
         case arity::flag:
             if (inline_value) throw usage_error(fmt::format("Option --{} does not take a value", name));
@@ -98,12 +134,12 @@ parsed_args parse_args(const command_spec& spec, const std::vector<std::string>&
             out.add(name, inline_value);
             break;
         case arity::optional:
-            if (!inline_value && i + 1 < args.size() && !is_option_word(args[i + 1])) inline_value = args[++i];
+            if (!inline_value && i + 1 < args.size() && !starts_option(spec, args[i + 1])) inline_value = args[++i];
             out.add(name, inline_value);
             break;
         case arity::many:
             if (inline_value) out.add(name, inline_value);
-            while (i + 1 < args.size() && !is_option_word(args[i + 1])) out.add(name, args[++i]);
+            while (i + 1 < args.size() && !starts_option(spec, args[i + 1])) out.add(name, args[++i]);
             if (out.values(name).empty()) throw usage_error(fmt::format("Option --{} requires a value", name));
             break;
         }
@@ -148,8 +184,7 @@ std::string help_text(const command_spec& spec)
     std::vector<const option_spec*> opts;
     for (auto& o : spec.options) opts.push_back(&o);
     std::sort(opts.begin(), opts.end(), [](auto* a, auto* b) { return a->name < b->name; });
-    option_spec help{"help", arity::flag, "", "Print this text."};
-    opts.push_back(&help);
+    opts.push_back(&help_option);
     for (auto* o : opts) {
         std::string left = "  --" + o->name;
         if (o->kind == arity::one) left += " <" + o->value_name + ">";
@@ -173,6 +208,12 @@ void add_client_options(command_spec& spec)
     spec.options.push_back({"command-config", arity::one, "file",
                             "Client properties file (Java properties syntax). default.api.timeout.ms sets how "
                             "long to wait for the broker (default 10000)."});
+}
+
+void add_broker_list_option(command_spec& spec)
+{
+    spec.options.push_back({"broker-list", arity::one, "host:port[,host:port]",
+                            "DEPRECATED, use --bootstrap-server instead (ignored when --bootstrap-server is given)."});
 }
 
 std::optional<int64_t> parse_int(std::string_view s)

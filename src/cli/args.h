@@ -66,9 +66,12 @@ private:
     std::map<std::string, std::vector<std::string>, std::less<>> _values;
 };
 
-/// Parses `args` (the words after the subcommand name). Accepts `--name value` and
-/// `--name=value`. Throws usage_error for an unknown option (naming it), a missing value, a
-/// value given to a flag, or a stray positional word. `--help` / `-h` are recorded as "help".
+/// Parses `args` (the words after the subcommand name) as Kafka's tools (joptsimple) do:
+/// `--name value`, `--name=value`, the single-dash forms `-name value` / `-name=value`, and any
+/// unambiguous prefix of a name (`--bootstrap` for `--bootstrap-server`; an exact name wins over
+/// longer ones). Values are recorded under the full name. Throws usage_error for an unknown
+/// option (naming it), an ambiguous prefix (naming the candidates), a missing value, a value
+/// given to a flag, or a stray positional word. `--help` / `-h` are recorded as "help".
 parsed_args parse_args(const command_spec& spec, const std::vector<std::string>& args);
 
 /// The --help text: usage line, summary, options (sorted) and examples.
@@ -76,6 +79,10 @@ std::string help_text(const command_spec& spec);
 
 /// Adds --bootstrap-server (default localhost:9092) and --command-config to a spec.
 void add_client_options(command_spec& spec);
+
+/// Adds the deprecated --broker-list, for the tools whose Kafka counterpart still accepts it
+/// (console-producer, consumer-perf-test). client_config::from_args warns when it is used.
+void add_broker_list_option(command_spec& spec);
 
 /// Parses a whole decimal integer ("12", "-3"); nullopt on anything else or on overflow.
 std::optional<int64_t> parse_int(std::string_view s);

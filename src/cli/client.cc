@@ -1,5 +1,6 @@
 #include "cli/client.h"
 
+#include "cli/broker_socket.h"
 #include "config/errors.h"
 #include "config/properties.h"
 
@@ -38,7 +39,14 @@ std::string error_text(rd_kafka_resp_err_t err)
 client_config client_config::from_args(const parsed_args& a)
 {
     client_config c;
-    c.set("bootstrap.servers", a.value_or("bootstrap-server", "localhost:9092"));
+    std::string servers = a.value_or("bootstrap-server", "localhost:9092");
+    if (auto list = a.value("broker-list")) {
+        std::fputs("warning: --broker-list is deprecated and will go away in a later release; use "
+                   "--bootstrap-server\n",
+                   stderr);
+        if (!a.has("bootstrap-server")) servers = *list;
+    }
+    c.set("bootstrap.servers", servers);
     if (auto f = a.value("command-config")) c.load_file(*f);
     return c;
 }
@@ -94,8 +102,18 @@ void client_config::add_pairs(const std::vector<std::string>& pairs, std::string
     }
 }
 
+void client_config::check_brokers() const
+{
+    // Once per process and address list: several handles may be created for one run.
+    static std::set<std::string> checked;
+    if (checked.count(_bootstrap)) return;
+    check_reachable(parse_bootstrap(_bootstrap), _timeout_ms);
+    checked.insert(_bootstrap);
+}
+
 kafka_ptr client_config::create(rd_kafka_type_t type, const std::function<void(rd_kafka_conf_t*)>& customize) const
 {
+    check_brokers();
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char err[512];
     for (auto& [k, v] : _props) {
@@ -132,7 +150,7 @@ metadata_ptr fetch_metadata(rd_kafka_t* rk, const client_config& cfg, const std:
     throw cli_error(fmt::format("Cannot fetch metadata from {}: {}", cfg.bootstrap(), error_text(err)));
 }
 
-const rd_kafka_metadata_topic_t& find_topic(const rd_kafka_metadata_t& md, const std::string& topic)
+const rd_kafka_metadata_topic_t* lookup_topic(const rd_kafka_metadata_t& md, const std::string& topic)
 {
     for (int i = 0; i < md.topic_cnt; ++i) {
         auto& t = md.topics[i];
@@ -141,8 +159,14 @@ const rd_kafka_metadata_topic_t& find_topic(const rd_kafka_metadata_t& md, const
         // A topic just auto-created may not have leaders yet; clients retry on their own.
         if (t.err && t.err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
             throw cli_error(fmt::format("Topic '{}': {}", topic, error_text(t.err)));
-        return t;
+        return &t;
     }
+    return nullptr;
+}
+
+const rd_kafka_metadata_topic_t& find_topic(const rd_kafka_metadata_t& md, const std::string& topic)
+{
+    if (auto* t = lookup_topic(md, topic)) return *t;
     throw cli_error(fmt::format("Topic '{}' does not exist", topic));
 }
 

@@ -50,7 +50,9 @@ inline partition_list_ptr new_partition_list(int size = 0)
 /// move raw bytes). Other keys librdkafka does not know draw one warning line and are skipped.
 class client_config {
 public:
-    /// --bootstrap-server (default localhost:9092) and --command-config.
+    /// --bootstrap-server (default localhost:9092) and --command-config. A deprecated
+    /// --broker-list (where the tool has it) draws a warning and is used only without
+    /// --bootstrap-server, as in Kafka.
     static client_config from_args(const parsed_args& a);
 
     void set(const std::string& key, const std::string& value);
@@ -65,8 +67,13 @@ public:
     int timeout_ms() const { return _timeout_ms; }
     const std::string& bootstrap() const { return _bootstrap; }
 
-    /// Creates a librdkafka handle; `customize` may add callbacks to the conf first. librdkafka's
-    /// own log lines are silenced unless a `debug` property is set.
+    /// Checks the bootstrap.servers syntax and that one of them accepts a TCP connection
+    /// (broker_socket.h), so that a typo, an unknown host or a refused connection fails at once
+    /// with its cause instead of after the whole timeout. cli_error otherwise.
+    void check_brokers() const;
+
+    /// Creates a librdkafka handle after check_brokers(); `customize` may add callbacks to the
+    /// conf first. librdkafka's own log lines are silenced unless a `debug` property is set.
     kafka_ptr create(rd_kafka_type_t type, const std::function<void(rd_kafka_conf_t*)>& customize = {}) const;
 
 private:
@@ -78,6 +85,10 @@ private:
 /// Fetches metadata for every topic (topic empty) or one topic. Throws cli_error naming the
 /// bootstrap servers when the broker cannot be reached within the timeout.
 metadata_ptr fetch_metadata(rd_kafka_t* rk, const client_config& cfg, const std::string& topic = {});
+
+/// The partitions of `topic` in `md`, nullptr when the broker does not know it; cli_error for
+/// another error reported for it.
+const rd_kafka_metadata_topic_t* lookup_topic(const rd_kafka_metadata_t& md, const std::string& topic);
 
 /// The partitions of `topic` in `md`, or cli_error "Topic 'x' does not exist" (also when the
 /// broker reports an error for it).

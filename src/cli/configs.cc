@@ -137,12 +137,14 @@ std::vector<std::string> describe_targets(const admin_client& admin, const entit
     return names;
 }
 
-/// The entry itself or the synonym of it that comes from `source`, if any.
+/// The entry itself or its own value from `source` (the same name in another layer: the
+/// cluster-wide default of a config also set per broker), if any. Synonyms under other names
+/// (log.retention.ms for log.retention.hours) are not the entry: they have entries of their own.
 std::optional<config_entry> from_source(const config_entry& c, rd_kafka_ConfigSource_t source)
 {
     if (c.source == source) return c;
     for (auto& s : c.synonyms) {
-        if (s.source != source) continue;
+        if (s.source != source || s.name != c.name) continue;
         config_entry out = s;
         out.synonyms = c.synonyms;
         return out;

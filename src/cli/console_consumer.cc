@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 namespace samsa::cli {
 
@@ -121,6 +122,9 @@ client_config consumer_config(const parsed_args& a)
                           *cfg.get("auto.offset.reset") + "'");
     }
     cfg.set_default("auto.offset.reset", a.has("from-beginning") ? "earliest" : "latest");
+    // The Java consumer's default: its metadata requests let the broker auto-create a missing
+    // topic where the broker allows it (auto.create.topics.enable).
+    cfg.set_default("allow.auto.create.topics", "true");
     return cfg;
 }
 
@@ -134,10 +138,41 @@ std::map<std::string, std::string> formatter_props(const parsed_args& a)
     return props;
 }
 
-void start(rd_kafka_t* rk, const client_config& cfg, const consumer_options& o)
+using clock = std::chrono::steady_clock;
+
+/// Whether --timeout-ms has passed since `since`.
+bool timed_out(const consumer_options& o, clock::time_point since)
 {
-    auto md = fetch_metadata(rk, cfg, o.topic);
+    return o.timeout_ms >= 0 &&
+           std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - since).count() >= o.timeout_ms;
+}
+
+/// The metadata of `o.topic` once it exists with its partitions. Kafka's console consumer waits
+/// for a missing topic (its metadata requests, like these, let the broker auto-create it where
+/// allowed); nullptr when stopped or when --timeout-ms passes first.
+metadata_ptr wait_for_topic(rd_kafka_t* rk, const client_config& cfg, const consumer_options& o,
+                            clock::time_point since)
+{
+    for (;;) {
+        auto md = fetch_metadata(rk, cfg, o.topic);
+        auto* t = lookup_topic(*md, o.topic);
+        if (t && t->partition_cnt > 0) return md;
+        for (int i = 0; i < 5; ++i) {
+            if (stop_requested() || timed_out(o, since)) return nullptr;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+/// Assigns or subscribes; false when the topic never appeared (see wait_for_topic).
+bool start(rd_kafka_t* rk, const client_config& cfg, const consumer_options& o, clock::time_point since)
+{
     auto list = new_partition_list(1);
+    metadata_ptr md;
+    if (!o.topic.empty()) {
+        md = wait_for_topic(rk, cfg, o, since);
+        if (!md) return false;
+    }
     if (o.partition) {
         auto& t = find_topic(*md, o.topic);
         if (*o.partition >= t.partition_cnt) {
@@ -146,12 +181,12 @@ void start(rd_kafka_t* rk, const client_config& cfg, const consumer_options& o)
         }
         rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), *o.partition)->offset = o.start_offset;
         if (auto err = rd_kafka_assign(rk, list.get())) throw cli_error("Cannot assign: " + error_text(err));
-        return;
+        return true;
     }
-    if (!o.topic.empty()) find_topic(*md, o.topic);
     std::string sub = o.topic.empty() ? "^" + o.include : o.topic;
     rd_kafka_topic_partition_list_add(list.get(), sub.c_str(), RD_KAFKA_PARTITION_UA);
     if (auto err = rd_kafka_subscribe(rk, list.get())) throw cli_error("Cannot subscribe: " + error_text(err));
+    return true;
 }
 
 formatted_record to_record(const rd_kafka_message_t* m)
@@ -189,17 +224,18 @@ bool fatal(rd_kafka_resp_err_t err)
 }
 
 /// The poll loop, counting the records printed in `count`. Throws cli_error on a fatal error.
-void consume(rd_kafka_t* rk, const consumer_options& o, const message_formatter& f, long& count)
+/// --timeout-ms counts from `since` (the start, waiting for the topic included) until the first
+/// record, then from the last record.
+void consume(rd_kafka_t* rk, const consumer_options& o, const message_formatter& f, clock::time_point since,
+             long& count)
 {
-    using clock = std::chrono::steady_clock;
-    auto last = clock::now();
+    auto last = since;
     std::string out;
     while (!stop_requested() && (o.max_messages < 0 || count < o.max_messages)) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
         if (!m) {
             std::fflush(stdout);
-            auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last).count();
-            if (o.timeout_ms >= 0 && idle >= o.timeout_ms) break;
+            if (timed_out(o, last)) break;
             continue;
         }
         std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> guard(m, rd_kafka_message_destroy);
@@ -231,14 +267,16 @@ int run_console_consumer(const std::vector<std::string>& args)
     auto cfg = consumer_config(a);
     auto rk = cfg.create(RD_KAFKA_CONSUMER);
     rd_kafka_poll_set_consumer(rk.get());
-    start(rk.get(), cfg, o);
     install_stop_handler();
+    auto since = clock::now();
     long count = 0;
     std::string failure;
-    try {
-        consume(rk.get(), o, formatter, count);
-    } catch (const cli_error& e) {
-        failure = e.what();
+    if (start(rk.get(), cfg, o, since)) {
+        try {
+            consume(rk.get(), o, formatter, since, count);
+        } catch (const cli_error& e) {
+            failure = e.what();
+        }
     }
     rd_kafka_consumer_close(rk.get());
     std::fprintf(stderr, "Processed a total of %ld messages\n", count);

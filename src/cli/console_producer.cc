@@ -43,6 +43,7 @@ command_spec producer_spec()
                        {"request-timeout-ms", arity::one, "ms", "request.timeout.ms."},
                    }};
     add_client_options(s);
+    add_broker_list_option(s);
     return s;
 }
 

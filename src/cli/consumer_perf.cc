@@ -47,6 +47,7 @@ command_spec perf_spec()
                        {"json", arity::flag, "", "Print the totals as one JSON object."},
                    }};
     add_client_options(s);
+    add_broker_list_option(s);
     return s;
 }
 

@@ -1,4 +1,5 @@
 // samsa topics: kafka-topics.sh on librdkafka's admin API.
+#include "cli/broker_socket.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/config_ops.h"
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <regex>
 
@@ -257,6 +259,19 @@ std::map<std::string, std::string> overrides_by_topic(const admin_client& admin,
     return out;
 }
 
+/// Topic ids by name, as Kafka prints them; none over TLS/SASL (the raw request speaks only
+/// PLAINTEXT) or when the broker does not tell (Kafka then omits the column too).
+std::map<std::string, protocol::uuid> topic_ids(const client_config& cfg,
+                                                const std::vector<const rd_kafka_metadata_topic_t*>& topics)
+{
+    auto protocol = cfg.get("security.protocol").value_or("plaintext");
+    std::transform(protocol.begin(), protocol.end(), protocol.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (protocol != "plaintext" || topics.empty()) return {};
+    std::vector<std::string> names;
+    for (auto* t : topics) names.push_back(t->topic);
+    return fetch_topic_ids(parse_bootstrap(cfg.bootstrap()), names, cfg.timeout_ms());
+}
+
 std::string partition_line(const char* topic, const rd_kafka_metadata_partition_t& p)
 {
     std::string leader = p.leader < 0 ? "none" : std::to_string(p.leader);
@@ -280,6 +295,9 @@ int describe_topics(const admin_client& admin, const parsed_args& a)
             std::fprintf(stderr, "warning: topic configs not shown: %s\n", e.what());
         }
     }
+    // librdkafka 2.0.2 has no topic ids: ask for them with a Metadata request of our own.
+    std::map<std::string, protocol::uuid> ids;
+    if (!partition_filter) ids = topic_ids(admin.config(), found);
     for (auto* t : found) {
         std::vector<const rd_kafka_metadata_partition_t*> parts;
         for (int i = 0; i < t->partition_cnt; ++i) parts.push_back(&t->partitions[i]);
@@ -288,8 +306,10 @@ int describe_topics(const admin_client& admin, const parsed_args& a)
             auto& cfg = configs[t->topic];
             if (a.has("topics-with-overrides") && cfg.empty()) continue;
             int rf = parts.empty() ? 0 : parts.front()->replica_cnt;
-            write_out(fmt::format("Topic: {}\tPartitionCount: {}\tReplicationFactor: {}\tConfigs: {}\n", t->topic,
-                                  t->partition_cnt, rf, cfg));
+            auto id = ids.find(t->topic);
+            std::string id_column = id == ids.end() ? "" : "\tTopicId: " + id->second.to_string();
+            write_out(fmt::format("Topic: {}{}\tPartitionCount: {}\tReplicationFactor: {}\tConfigs: {}\n", t->topic,
+                                  id_column, t->partition_cnt, rf, cfg));
             if (a.has("topics-with-overrides")) continue;
         }
         for (auto* p : parts) {

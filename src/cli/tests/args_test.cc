@@ -1,5 +1,6 @@
 // Unit tests of the command-line parsing and the input/flag syntaxes of the subcommands.
 #include "cli/args.h"
+#include "cli/broker_socket.h"
 #include "cli/config_ops.h"
 #include "cli/group_reset.h"
 #include "cli/line_reader.h"
@@ -68,6 +69,90 @@ TEST(args, errors_name_the_option)
     EXPECT_EQ(message({"stray"}), "Unexpected argument 'stray'");
     EXPECT_EQ(message({"--producer-props"}), "Option --producer-props requires a value");
     EXPECT_THAT(message({}), "no error");
+}
+
+TEST(args, single_dash_long_options_as_joptsimple)
+{
+    auto a = parse_args(spec(), {"-topic", "t1", "-from-beginning", "-property=a=1", "-producer-props", "x=1",
+                                 "-state"});
+    EXPECT_EQ(a.value("topic"), "t1");
+    EXPECT_TRUE(a.has("from-beginning"));
+    EXPECT_THAT(a.values("property"), ElementsAre("a=1"));
+    // A single-dash option ends the values of a multi-value option, a negative number does not.
+    EXPECT_THAT(a.values("producer-props"), ElementsAre("x=1"));
+    EXPECT_TRUE(a.has("state"));
+    a = parse_args(spec(), {"--producer-props", "x=-1", "-5"});
+    EXPECT_THAT(a.values("producer-props"), ElementsAre("x=-1", "-5"));
+}
+
+TEST(args, unambiguous_prefixes_stand_for_the_option)
+{
+    auto a = parse_args(spec(), {"--top", "t1", "--from", "-prod", "k=v", "--st=stable"});
+    EXPECT_EQ(a.value("topic"), "t1");
+    EXPECT_TRUE(a.has("from-beginning"));
+    EXPECT_THAT(a.values("producer-props"), ElementsAre("k=v"));
+    EXPECT_EQ(a.value("state"), "stable");
+    EXPECT_TRUE(parse_args(spec(), {"--he"}).has("help"));
+
+    // An exact name wins over the longer names it is a prefix of.
+    command_spec s{"demo", "", "", {{"timeout", arity::one, "ms", ""}, {"timeout-ms", arity::one, "ms", ""}}};
+    a = parse_args(s, {"--timeout", "1", "--timeout-", "2"});
+    EXPECT_EQ(a.value("timeout"), "1");
+    EXPECT_EQ(a.value("timeout-ms"), "2");
+}
+
+TEST(args, ambiguous_prefix_names_the_candidates)
+{
+    try {
+        parse_args(spec(), {"--pro", "x"});
+        FAIL();
+    } catch (const usage_error& e) {
+        EXPECT_STREQ(e.what(), "Option --pro is ambiguous: it could be --producer-props, --property");
+    }
+    EXPECT_THROW(parse_args(spec(), {"-p", "x"}), usage_error);
+}
+
+TEST(args, broker_list_only_where_added)
+{
+    auto s = spec();
+    add_client_options(s);
+    EXPECT_THROW(parse_args(s, {"--broker-list", "h:1"}), usage_error);
+    add_broker_list_option(s);
+    EXPECT_EQ(parse_args(s, {"--broker-list", "h:1"}).value("broker-list"), "h:1");
+    // "--b" now has three candidates.
+    EXPECT_THROW(parse_args(s, {"--b", "h:1"}), usage_error);
+    EXPECT_EQ(parse_args(s, {"--bootstrap", "h:1"}).value("bootstrap-server"), "h:1");
+}
+
+TEST(bootstrap, kafka_address_syntax)
+{
+    auto a = parse_bootstrap(" localhost:9092, PLAINTEXT://10.0.0.1:19092,[::1]:9093,");
+    ASSERT_EQ(a.size(), 3u);
+    EXPECT_EQ(a[0].host, "localhost");
+    EXPECT_EQ(a[0].port, 9092);
+    EXPECT_EQ(a[0].text, "localhost:9092");
+    EXPECT_EQ(a[1].host, "10.0.0.1");
+    EXPECT_EQ(a[1].port, 19092);
+    EXPECT_EQ(a[2].host, "::1");
+    EXPECT_EQ(a[2].port, 9093);
+
+    auto message = [](std::string_view servers) {
+        try {
+            parse_bootstrap(servers);
+        } catch (const cli_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message("localhost:notaport"), "Invalid bootstrap server 'localhost:notaport': the port 'notaport' is "
+                                             "not a number");
+    EXPECT_EQ(message(":9092"), "Invalid bootstrap server ':9092': no host name");
+    EXPECT_EQ(message("host:99999"), "Invalid bootstrap server 'host:99999': the port 99999 is out of range (1-65535)");
+    EXPECT_EQ(message("host:0"), "Invalid bootstrap server 'host:0': the port 0 is out of range (1-65535)");
+    EXPECT_EQ(message("localhost"), "Invalid bootstrap server 'localhost': expected host:port");
+    EXPECT_EQ(message("ok:1,bad host:2"), "Invalid bootstrap server 'bad host:2': 'bad host' is not a valid host name");
+    EXPECT_EQ(message("host:"), "Invalid bootstrap server 'host:': no port");
+    EXPECT_EQ(message(" , "), "No bootstrap server given (bootstrap.servers is empty)");
 }
 
 TEST(args, integers_are_checked)

@@ -70,6 +70,21 @@ TEST_F(configs_test, broker_dynamic_config)
     EXPECT_THAT(r.out, HasSubstr("Dynamic configs for broker 0 are:\n  log.cleaner.threads=2 sensitive=false"));
 }
 
+TEST_F(configs_test, broker_config_with_synonyms_is_described_once)
+{
+    auto r = samsa("configs", {"--alter", "--entity-type", "brokers", "--entity-name", "0", "--add-config",
+                               "log.retention.ms=1000"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = samsa("configs", {"--describe", "--entity-type", "brokers", "--entity-name", "0"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // log.retention.hours and .minutes list log.retention.ms among their synonyms; they are not
+    // dynamic themselves.
+    EXPECT_THAT(lines_of(r.out),
+                ElementsAre("Dynamic configs for broker 0 are:",
+                            "  log.retention.ms=1000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms="
+                            "1000, DEFAULT_CONFIG:log.retention.hours=168}"));
+}
+
 TEST_F(configs_test, errors)
 {
     create_topic("e", 1);

@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 
 class produce_consume_test : public cli_test {};
 
@@ -224,15 +225,93 @@ TEST_F(no_auto_create_test, unknown_topic_is_one_line_error_for_producer_and_con
     ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
     EXPECT_THAT(r.err, HasSubstr("Topic 'nope' does not exist"));
 
-    r = samsa("console-consumer", {"--topic", "nope", "--partition", "0"});
-    EXPECT_EQ(r.exit_code, 1);
-    ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
-    EXPECT_THAT(r.err, HasSubstr("Topic 'nope' does not exist"));
-
     create_topic("one", 1);
     r = samsa("console-consumer", {"--topic", "one", "--partition", "3"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_THAT(r.err, HasSubstr("Partition 3 does not exist in topic 'one'"));
+}
+
+TEST_F(no_auto_create_test, console_consumer_waits_for_a_missing_topic)
+{
+    for (bool by_partition : {false, true}) {
+        std::string topic = by_partition ? "later-p" : "later-g";
+        auto args = argv("console-consumer", {"--topic", topic, "--max-messages", "2", "--timeout-ms", "30000"});
+        if (by_partition)
+            args.insert(args.end(), {"--partition", "0", "--offset", "earliest"});
+        else
+            args.push_back("--from-beginning");
+        child_process consumer(args);
+        // Still waiting a while later, not failed.
+        EXPECT_FALSE(consumer.wait_for_output("Processed", std::chrono::milliseconds(1500), true)) << consumer.err();
+        create_topic(topic, 1);
+        produce(topic, "one\ntwo\n");
+        auto r = consumer.wait(std::chrono::seconds(30));
+        EXPECT_FALSE(r.timed_out) << topic;
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_THAT(lines_of(r.out), ElementsAre("one", "two")) << topic;
+        EXPECT_THAT(r.err, HasSubstr("Processed a total of 2 messages"));
+    }
+}
+
+TEST_F(no_auto_create_test, timeout_ms_also_bounds_the_wait_for_the_topic)
+{
+    auto start = std::chrono::steady_clock::now();
+    auto r = samsa("console-consumer", {"--topic", "never", "--timeout-ms", "1500"});
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "Processed a total of 0 messages\n");
+    EXPECT_GE(took, std::chrono::milliseconds(1400));
+    EXPECT_LT(took, std::chrono::seconds(8));
+    // Waiting did not create it.
+    EXPECT_THAT(samsa("topics", {"--list"}).out, Not(HasSubstr("never")));
+}
+
+TEST_F(produce_consume_test, console_consumer_auto_creates_a_missing_topic_where_the_broker_allows)
+{
+    child_process consumer(
+        argv("console-consumer", {"--topic", "fresh", "--from-beginning", "--max-messages", "1", "--timeout-ms", "30000"}));
+    std::string listed;
+    for (int i = 0; i < 100 && listed.find("fresh") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        listed = samsa("topics", {"--list"}).out;
+    }
+    EXPECT_THAT(listed, HasSubstr("fresh"));
+    produce("fresh", "hello\n");
+    auto r = consumer.wait(std::chrono::seconds(30));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "hello\n");
+}
+
+TEST_F(produce_consume_test, broker_list_is_accepted_where_kafka_still_accepts_it)
+{
+    create_topic("bl", 1);
+    const std::string warning = "warning: --broker-list is deprecated";
+    auto r = samsa_raw({"console-producer", "--broker-list", bootstrap(), "--topic", "bl", "--sync"}, "a\nb\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(warning));
+    EXPECT_THAT(r.err, HasSubstr("--bootstrap-server"));
+
+    // --bootstrap-server wins when both are given, as in Kafka.
+    r = samsa("console-producer", {"--broker-list", "127.0.0.1:" + std::to_string(closed_port()), "--topic", "bl",
+                                   "--sync"},
+              "c\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(warning));
+
+    r = samsa_raw({"consumer-perf-test", "--broker-list", bootstrap(), "--topic", "bl", "--messages", "3",
+                   "--timeout", "20000"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(warning));
+    EXPECT_THAT(r.out, HasSubstr(", 3, ")) << r.out; // data.consumed.in.nMsg
+
+    // Kafka's other tools never had it (or dropped it): still an unknown option.
+    for (auto cmd : {"topics", "console-consumer", "producer-perf-test", "consumer-groups", "configs"}) {
+        r = samsa_raw({cmd, "--broker-list", bootstrap()});
+        EXPECT_EQ(r.exit_code, 2) << cmd;
+        EXPECT_THAT(r.err, HasSubstr("Unknown option --broker-list")) << cmd;
+    }
 }
 
 } // namespace

@@ -1,0 +1,283 @@
+#include "cli/broker_socket.h"
+
+#include "cli/args.h"
+#include "protocol/headers.h"
+#include "protocol/messages/metadata.h"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+namespace samsa::cli {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// An owned socket descriptor.
+class socket_fd {
+public:
+    socket_fd() = default;
+    explicit socket_fd(int fd) : _fd(fd) {}
+    socket_fd(socket_fd&& o) noexcept : _fd(std::exchange(o._fd, -1)) {}
+    socket_fd& operator=(socket_fd&& o) noexcept
+    {
+        std::swap(_fd, o._fd);
+        return *this;
+    }
+    socket_fd(const socket_fd&) = delete;
+    socket_fd& operator=(const socket_fd&) = delete;
+    ~socket_fd()
+    {
+        if (_fd >= 0) ::close(_fd);
+    }
+    int get() const { return _fd; }
+
+private:
+    int _fd = -1;
+};
+
+bool valid_host_char(char c)
+{
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '%' || c == ':';
+}
+
+std::string trim(std::string_view s)
+{
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return std::string(s);
+}
+
+broker_address parse_one(const std::string& text)
+{
+    auto bad = [&](std::string_view why) {
+        return cli_error(fmt::format("Invalid bootstrap server '{}': {}", text, why));
+    };
+    std::string_view rest = text;
+    if (auto scheme = rest.find("://"); scheme != std::string_view::npos) rest.remove_prefix(scheme + 3);
+    std::string_view host;
+    std::string_view port;
+    if (rest.starts_with('[')) {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos) throw bad("unbalanced '[' in the host");
+        host = rest.substr(1, close - 1);
+        rest.remove_prefix(close + 1);
+        if (!rest.starts_with(':')) throw bad("expected host:port");
+        port = rest.substr(1);
+    } else {
+        auto colon = rest.rfind(':');
+        if (colon == std::string_view::npos) throw bad("expected host:port");
+        host = rest.substr(0, colon);
+        port = rest.substr(colon + 1);
+    }
+    if (host.empty()) throw bad("no host name");
+    for (char c : host) {
+        if (!valid_host_char(c)) throw bad(fmt::format("'{}' is not a valid host name", host));
+    }
+    if (port.empty()) throw bad("no port");
+    auto n = parse_int(port);
+    if (!n || port.front() == '+' || port.front() == '-') throw bad(fmt::format("the port '{}' is not a number", port));
+    if (*n < 1 || *n > 65535) throw bad(fmt::format("the port {} is out of range (1-65535)", *n));
+    return {text, std::string(host), static_cast<uint16_t>(*n)};
+}
+
+int remaining_ms(clock::time_point deadline)
+{
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+/// A non-blocking connect bounded by `deadline`: the connected socket (blocking again), or the
+/// errno of the failure (ETIMEDOUT when the deadline passed).
+socket_fd connect_before(const addrinfo& ai, clock::time_point deadline, int& error)
+{
+    socket_fd fd(::socket(ai.ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) {
+        error = errno;
+        return {};
+    }
+    if (::connect(fd.get(), ai.ai_addr, ai.ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+            error = errno;
+            return {};
+        }
+        pollfd p{fd.get(), POLLOUT, 0};
+        int r;
+        do {
+            r = ::poll(&p, 1, remaining_ms(deadline));
+        } while (r < 0 && errno == EINTR);
+        if (r == 0) {
+            error = ETIMEDOUT;
+            return {};
+        }
+        int so_error = 0;
+        socklen_t len = sizeof so_error;
+        if (r < 0 || ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) so_error = errno;
+        if (so_error != 0) {
+            error = so_error;
+            return {};
+        }
+    }
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    error = 0;
+    return fd;
+}
+
+std::string errno_cause(int error, int timeout_ms)
+{
+    if (error == ECONNREFUSED) return "connection refused";
+    if (error == ETIMEDOUT) return fmt::format("no answer within {} ms", timeout_ms);
+    if (error == ENETUNREACH) return "network unreachable";
+    if (error == EHOSTUNREACH) return "host unreachable";
+    return std::strerror(error);
+}
+
+/// Connects to the first address that accepts; on failure `causes` gets one "addr: cause" each.
+socket_fd connect_any(const std::vector<broker_address>& addresses, int timeout_ms, std::vector<std::string>& causes)
+{
+    auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (auto& a : addresses) {
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* list = nullptr;
+        int rc = ::getaddrinfo(a.host.c_str(), std::to_string(a.port).c_str(), &hints, &list);
+        if (rc != 0) {
+            causes.push_back(fmt::format("{}: name does not resolve ({})", a.text,
+                                         rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc)));
+            continue;
+        }
+        std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(list, ::freeaddrinfo);
+        int error = ETIMEDOUT;
+        for (addrinfo* ai = list; ai; ai = ai->ai_next) {
+            // A refusal on one address family (say ::1) says little when another one answers.
+            int e = 0;
+            auto fd = connect_before(*ai, deadline, e);
+            if (fd.get() >= 0) return fd;
+            if (error == ETIMEDOUT || e == ECONNREFUSED) error = e;
+            if (e == ETIMEDOUT) break;
+        }
+        causes.push_back(fmt::format("{}: {}", a.text, errno_cause(error, timeout_ms)));
+    }
+    return {};
+}
+
+bool send_all(int fd, bytes_view data)
+{
+    while (!data.empty()) {
+        ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data = data.subspan(static_cast<size_t>(n));
+    }
+    return true;
+}
+
+bool recv_all(int fd, uint8_t* out, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = ::recv(fd, out, size, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        out += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+std::vector<broker_address> parse_bootstrap(std::string_view servers)
+{
+    std::vector<broker_address> out;
+    for (auto& piece : split(servers, ',')) {
+        auto text = trim(piece);
+        if (!text.empty()) out.push_back(parse_one(text));
+    }
+    if (out.empty()) throw cli_error("No bootstrap server given (bootstrap.servers is empty)");
+    return out;
+}
+
+void check_reachable(const std::vector<broker_address>& addresses, int timeout_ms)
+{
+    std::vector<std::string> causes;
+    if (connect_any(addresses, timeout_ms, causes).get() >= 0) return;
+    std::string servers;
+    for (auto& a : addresses) servers += (servers.empty() ? "" : ",") + a.text;
+    if (addresses.size() == 1) {
+        // "host:port: cause" would name the address twice.
+        auto& only = causes.front();
+        throw cli_error(fmt::format("Cannot reach the broker(s) at {}", only));
+    }
+    std::string all;
+    for (auto& c : causes) all += (all.empty() ? "" : "; ") + c;
+    throw cli_error(fmt::format("Cannot reach the broker(s) at {}: {}", servers, all));
+}
+
+std::map<std::string, protocol::uuid> fetch_topic_ids(const std::vector<broker_address>& addresses,
+                                                      const std::vector<std::string>& topics, int timeout_ms)
+{
+    std::map<std::string, protocol::uuid> ids;
+    if (topics.empty()) return ids;
+    std::vector<std::string> causes;
+    auto fd = connect_any(addresses, timeout_ms, causes);
+    if (fd.get() < 0) return ids;
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+    // Metadata v10 is the first version with topic ids (Kafka 2.8).
+    constexpr int16_t version = 10;
+    constexpr int32_t correlation_id = 1;
+    protocol::writer w;
+    auto frame = w.reserve_int32();
+    protocol::request_header{protocol::api_key::metadata, version, correlation_id, std::string("samsa-cli")}.encode(w);
+    protocol::metadata_request req;
+    req.allow_auto_topic_creation = false;
+    for (auto& t : topics) {
+        protocol::metadata_request::metadata_request_topic rt;
+        rt.name = t;
+        req.topics->push_back(std::move(rt));
+    }
+    req.encode(w, version);
+    w.patch_frame_size(frame);
+    auto msg = std::move(w).finish();
+    if (!send_all(fd.get(), msg.data)) return ids;
+
+    uint8_t size_bytes[4];
+    if (!recv_all(fd.get(), size_bytes, sizeof size_bytes)) return ids;
+    uint32_t size = (uint32_t(size_bytes[0]) << 24) | (uint32_t(size_bytes[1]) << 16) | (uint32_t(size_bytes[2]) << 8) |
+                    uint32_t(size_bytes[3]);
+    if (size > (64u << 20)) return ids;
+    bytes body(size);
+    if (!recv_all(fd.get(), body.data(), body.size())) return ids;
+    try {
+        protocol::reader r(body);
+        protocol::response_header h;
+        h.decode(r, protocol::response_header_version(protocol::api_key::metadata, version));
+        if (h.correlation_id != correlation_id) return ids;
+        protocol::metadata_response resp;
+        resp.decode(r, version);
+        for (auto& t : resp.topics) {
+            if (t.error_code == 0 && t.name && !t.topic_id.is_zero()) ids[*t.name] = t.topic_id;
+        }
+    } catch (const protocol::decode_error&) {
+        ids.clear();
+    }
+    return ids;
+}
+
+} // namespace samsa::cli
