@@ -18,6 +18,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cerrno>
@@ -127,6 +128,8 @@ struct broker::impl {
     // After io: destroyed first, so their threads never post to a destroyed io_context.
     std::unique_ptr<storage::log_cleaner> cleaner;
     std::unique_ptr<storage::background> pool;
+    /// CPU-heavy request work (decompressing produced batches) off the broker thread.
+    std::unique_ptr<asio::thread_pool> cpu;
     std::unique_ptr<net::server> server;
     std::string cluster_id;
 
@@ -232,6 +235,8 @@ void broker::impl::start_network()
     gcfg.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
     groups = std::make_unique<kafka::group_service>(*context, gcfg);
     context->groups = groups.get();
+    cpu = std::make_unique<asio::thread_pool>(2);
+    context->cpu = cpu->get_executor();
     if (auto r = groups->start(); !r) throw std::runtime_error("cannot load consumer groups: " + r.error().message());
     net::server_config sc;
     for (auto& l : cfg.listeners) sc.listeners.push_back({l.name, l.host, l.port});
@@ -287,6 +292,7 @@ int broker::run()
     if (!im.io.stopped()) im.io.run();
     im.server->stop();
     im.server.reset();
+    if (im.cpu) im.cpu->join(); // its work points into requests that die with io
     im.cleaner->stop();
     im.logs->set_cleaner(nullptr);
     im.pool->stop();

@@ -5,8 +5,12 @@
 #include "cluster/metadata_store.h"
 #include "cluster/topic_manager.h"
 #include "config/broker_config_store.h"
+#include "kafka/produce_order.h"
 #include "storage/log_manager.h"
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +38,12 @@ struct broker_context {
     std::vector<advertised_endpoint> endpoints;
     /// The group coordinator (set by the app once it exists).
     class group_service* groups = nullptr;
+    /// Where CPU-heavy request work runs (decompressing produced batches), so the broker thread
+    /// keeps serving other connections meanwhile: a small thread pool owned by the app. Unset:
+    /// on the broker thread (unit tests).
+    std::optional<boost::asio::any_io_executor> cpu;
+    /// Orders the appends of each connection's Produce requests (see produce_order).
+    produce_order produce_queue;
 
     /// The endpoint to advertise to a client connected through `listener`.
     const advertised_endpoint* endpoint_for(const std::string& listener) const

@@ -48,13 +48,13 @@ std::optional<bytes> owned(const std::optional<bytes_view>& v)
 
 /// Decompresses a wrapper's value. Magic-0 LZ4 frames get their header checksum rewritten
 /// to the standard one first, as Kafka ignores that byte for magic 0 (KAFKA-1493).
-result<bytes> decompress_wrapper(const legacy_message& w, const record_limits& limits)
+result<bytes> decompress_wrapper(const legacy_message& w, size_t max_output)
 {
     if (!w.value) return err(batch_errc::invalid_record);
-    if (w.codec() != compression_type::lz4 || w.magic != 0) return decompress(w.codec(), *w.value, limits.max_uncompressed_bytes);
+    if (w.codec() != compression_type::lz4 || w.magic != 0) return decompress(w.codec(), *w.value, max_output);
     bytes frame(w.value->begin(), w.value->end());
     SAMSA_TRY(set_lz4_header_checksum(frame, lz4_header_checksum::standard));
-    return decompress(w.codec(), frame, limits.max_uncompressed_bytes);
+    return decompress(w.codec(), frame, max_output);
 }
 
 /// The absolute offset of an inner message: magic 0 inner offsets are absolute already;
@@ -70,9 +70,12 @@ result<offset> inner_offset(const legacy_message& w, offset last_inner, offset i
     return offset(abs);
 }
 
-result<void> expand_wrapper(const legacy_message& w, const record_limits& limits, std::vector<legacy_record>& out)
+/// Appends the inner messages of wrapper `w` to `out`, their decompressed size to `inflated`;
+/// the inflated total may not pass `max_inflated`.
+result<void> expand_wrapper(const legacy_message& w, size_t max_inflated, size_t& inflated, std::vector<legacy_record>& out)
 {
-    SAMSA_TRY_ASSIGN(auto plain, decompress_wrapper(w, limits));
+    SAMSA_TRY_ASSIGN(auto plain, decompress_wrapper(w, max_inflated - std::min(inflated, max_inflated)));
+    inflated += plain.size();
     std::vector<legacy_message> inner;
     for (bytes_view rest(plain); !rest.empty();) {
         SAMSA_TRY_ASSIGN(auto m, decode_legacy_message(rest));
@@ -178,6 +181,9 @@ void append_legacy_message(bytes& out, const legacy_message& m)
 result<legacy_message_set> read_message_set(bytes_view set, partial_tail tail, const record_limits& limits)
 {
     legacy_message_set out;
+    // max_uncompressed_bytes bounds what all the wrappers of the set inflate to together, as it
+    // bounds the one records section of a v2 batch.
+    size_t inflated = 0;
     for (bytes_view rest = set; !rest.empty();) {
         auto m = decode_legacy_message(rest);
         if (!m && m.error() == make_error_code(batch_errc::truncated) && tail == partial_tail::ignore) break;
@@ -186,7 +192,7 @@ result<legacy_message_set> read_message_set(bytes_view set, partial_tail tail, c
         if (m->codec() == compression_type::none) {
             out.records.push_back(legacy_record{m->offset, m->magic, m->timestamp, m->ts_type(), owned(m->key), owned(m->value)});
         } else {
-            SAMSA_TRY(expand_wrapper(*m, limits, out.records));
+            SAMSA_TRY(expand_wrapper(*m, limits.max_uncompressed_bytes, inflated, out.records));
             out.codec = m->codec();
         }
         rest = rest.subspan(m->size_bytes);

@@ -101,8 +101,8 @@ enum class partial_tail { reject, ignore };
 /// Decodes a whole message set, decompressing wrappers (one level only: an inner message that
 /// is itself compressed, or whose magic differs from its wrapper's, is invalid_record; a
 /// wrapper with a null value or no inner message is invalid_record / invalid_record_count).
-/// limits.max_batch_bytes bounds each outer message, limits.max_uncompressed_bytes each
-/// wrapper's decompressed set.
+/// limits.max_batch_bytes bounds each outer message, limits.max_uncompressed_bytes what all the
+/// wrappers decompress to together (decompressed_too_large as soon as the total passes it).
 result<legacy_message_set> read_message_set(bytes_view set, partial_tail tail, const record_limits& limits = {});
 
 /// A produce payload of magic 0/1 turned into one RecordBatch v2.

@@ -3,6 +3,7 @@
 #include "base/logging.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/messages/delete_records.h"
 
 namespace samsa::kafka {
@@ -29,7 +30,7 @@ partition_result delete_below(request_context& ctx, const std::string& topic,
                               const protocol::delete_records_request::delete_records_partition& p, bool& changed)
 {
     auto part = ctx.broker.topics.get(topic, p.partition_index);
-    if (!part) return failed(p.partition_index, error_code::unknown_topic_or_partition);
+    if (!part) return failed(p.partition_index, no_replica_error(ctx.broker, topic, p.partition_index));
     auto& l = part->log();
     if (l.offline()) return failed(p.partition_index, error_code::kafka_storage_error);
     if (!l.config().cleanup_delete) {

@@ -3,6 +3,7 @@
 #include "base/logging.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/legacy_records.h"
 #include "protocol/messages/fetch.h"
 
@@ -41,7 +42,7 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
     if (v >= 4 && req.isolation_level == 0) pd.aborted_transactions = std::nullopt;
     auto part = b.topics.get(topic, fp.partition);
     if (!part) {
-        pd.error_code = code(error_code::unknown_topic_or_partition);
+        pd.error_code = code(no_replica_error(b, topic, fp.partition));
         st.any_error = true;
         return;
     }
@@ -55,7 +56,10 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
     pd.high_watermark = log.high_watermark()();
     pd.last_stable_offset = log.high_watermark()();
     pd.log_start_offset = log.log_start_offset()();
+    // As Kafka: fetch.max.bytes caps every response, whatever the request asks for (v0-v2 ask
+    // for no limit at all); without it a max_bytes of INT32_MAX could read a whole log to memory.
     size_t response_limit = v >= 3 ? static_cast<size_t>(std::max(req.max_bytes, 0)) : std::numeric_limits<size_t>::max();
+    response_limit = std::min(response_limit, static_cast<size_t>(std::max<int64_t>(b.config.current().fetch_max_bytes, 0)));
     size_t room = response_limit > st.total_bytes ? response_limit - st.total_bytes : 0;
     size_t limit = std::min(static_cast<size_t>(std::max(fp.partition_max_bytes, 0)), room);
     auto slice = log.read(offset(fp.fetch_offset), limit, log.high_watermark(), st.first_batch_pending);

@@ -3,6 +3,7 @@
 #include "base/logging.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/messages/list_offsets.h"
 #include "protocol/records.h"
 
@@ -138,6 +139,7 @@ partition_response answer(request_context& ctx, const std::string& topic,
     auto part = ctx.broker.topics.get(topic, rp.partition_index);
     int32_t current_epoch = ctx.version() >= 4 ? rp.current_leader_epoch : -1;
     auto found = [&] {
+        if (!part) return failed(no_replica_error(ctx.broker, topic, rp.partition_index));
         if (auto ec = check_partition(part, current_epoch)) return failed(*ec);
         return find_offset(*part, rp.timestamp);
     }();

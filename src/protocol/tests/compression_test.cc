@@ -168,6 +168,36 @@ TEST(compression, zip_bomb_is_rejected_without_allocating_its_size)
     expect_bomb_rejected(compression_type::snappy, xerial_frame(std::vector<bytes>(1024, block)), "xerial");
 }
 
+TEST(compression, decompression_stops_as_soon_as_the_output_passes_the_limit)
+{
+    // 64 MiB of zeros in 16 frames (members, xerial blocks), then garbage. A decoder that
+    // inflated everything before checking the size would reach the garbage and report
+    // decompression_failed; stopping at the limit reports decompressed_too_large, and the
+    // garbage is never read.
+    const bytes garbage = {0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x42, 0x17, 0x99, 0x01};
+    bytes chunk(size_t{4} << 20, 0);
+    for (auto c : {compression_type::gzip, compression_type::lz4, compression_type::zstd}) {
+        auto z = compress(c, chunk).value();
+        bytes bomb;
+        for (int i = 0; i < 16; ++i) bomb.insert(bomb.end(), z.begin(), z.end());
+        bomb.insert(bomb.end(), garbage.begin(), garbage.end());
+        for (size_t limit : {size_t{0}, size_t{1} << 20, (size_t{4} << 20) + 1, size_t{63} << 20}) {
+            EXPECT_EQ(decompress(c, bomb, limit).error(), make_error_code(batch_errc::decompressed_too_large))
+                << to_string(c) << " limit " << limit;
+        }
+        // With room for everything the garbage is reached: the same input is invalid.
+        EXPECT_EQ(decompress(c, bomb, size_t{65} << 20).error(), make_error_code(batch_errc::decompression_failed))
+            << to_string(c);
+    }
+    auto xerial = xerial_frame(std::vector<bytes>(16, chunk));
+    xerial.insert(xerial.end(), {0, 0, 0, 8}); // a block of 8 bytes that is not snappy
+    xerial.insert(xerial.end(), garbage.begin(), garbage.begin() + 8);
+    EXPECT_EQ(decompress(compression_type::snappy, xerial, size_t{1} << 20).error(),
+              make_error_code(batch_errc::decompressed_too_large));
+    EXPECT_EQ(decompress(compression_type::snappy, xerial, size_t{65} << 20).error(),
+              make_error_code(batch_errc::decompression_failed));
+}
+
 // ---- framings other producers use -------------------------------------------------------
 
 TEST(compression, snappy_accepts_xerial_framing)

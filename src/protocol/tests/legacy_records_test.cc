@@ -439,6 +439,22 @@ TEST(legacy_records, limits_apply_to_messages_and_wrappers)
     EXPECT_FALSE(error_of(convert_to_v2(plain_set(1, 1), limits)));
 }
 
+TEST(legacy_records, the_limit_bounds_all_wrappers_of_a_set_together)
+{
+    // Eight wrappers of 1 MiB each: each is under a 4 MiB limit, together they are not.
+    bytes big(1 << 20, 'x');
+    bytes inner;
+    append_legacy_message(inner, msg(1, 0, std::nullopt, as_string_view(big)));
+    auto wrapped = wrapper_of(1, compression_type::gzip, inner);
+    bytes set;
+    for (int i = 0; i < 8; ++i) set.insert(set.end(), wrapped.begin(), wrapped.end());
+    record_limits limits;
+    limits.max_uncompressed_bytes = 4 << 20;
+    EXPECT_EQ(error_of(convert_to_v2(set, limits)), make_error_code(batch_errc::decompressed_too_large));
+    limits.max_uncompressed_bytes = 9 << 20;
+    EXPECT_FALSE(error_of(convert_to_v2(set, limits)));
+}
+
 TEST(legacy_records, magic1_wrapper_offsets_are_made_absolute)
 {
     auto inner = plain_set(1, 3); // relative offsets 0, 1, 2
