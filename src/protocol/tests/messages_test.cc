@@ -275,3 +275,38 @@ TEST(messages, hostile_array_counts_throw)
 
 } // namespace
 } // namespace samsa::protocol
+
+namespace samsa::protocol {
+namespace {
+
+// An array of structs is bounded by its elements' smallest wire size, not by one byte each: a
+// count that the rest of the input cannot hold is refused before a single element is decoded.
+TEST(messages, struct_array_counts_are_bounded_by_the_smallest_element)
+{
+    for (int16_t version : {int16_t{3}, int16_t{9}}) {
+        bool flex = version >= 9;
+        writer w;
+        w.write_nullable_string(std::nullopt, flex); // transactional id
+        w.write_int16(1);                            // acks
+        w.write_int32(1000);                         // timeout
+        w.write_array_length(1, flex);               // one topic
+        w.write_string("t", flex);
+        // Partitions take at least 8 bytes each (index, records length), 6 when flexible: room
+        // for 99 of them is not room for 100, though it is more than 100 bytes.
+        size_t min_partition = flex ? 6 : 8;
+        w.write_array_length(100, flex);
+        auto msg = flatten(std::move(w).finish());
+        msg.resize(msg.size() + 99 * min_partition, 0);
+        reader r(msg);
+        produce_request req;
+        try {
+            req.decode(r, version);
+            ADD_FAILURE() << "decoded 100 partitions from room for 99 (version " << version << ")";
+        } catch (const decode_error& e) {
+            EXPECT_NE(std::string(e.what()).find("array of 100 elements exceeds input"), std::string::npos) << e.what();
+        }
+    }
+}
+
+} // namespace
+} // namespace samsa::protocol
