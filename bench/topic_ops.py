@@ -13,7 +13,7 @@ produce stall. The kill -9 rounds print how long the restarted broker took to ac
 and check that the half-created topic has all its partitions and the half-deleted one is gone.
 
 Usage: /usr/bin/python3 bench/topic_ops.py [path/to/samsa-server] [--partitions N,N,...]
-       (or SAMSA_SERVER=...). The broker budgets 3 descriptors per partition and refuses a
+       (or SAMSA_SERVER=...). The broker budgets a descriptor per partition and refuses a
        creation beyond its limit: the script raises its own RLIMIT_NOFILE (inherited by the
        broker) to fit the largest N when it may, and prints the refusal when it may not.
 """
@@ -94,7 +94,7 @@ def main():
     import harness
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    want = max(int(x) for x in args.partitions.split(",")) * 3 + 4096
+    want = max(int(x) for x in args.partitions.split(",")) + 4096
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < want:
         try:

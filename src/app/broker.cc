@@ -10,6 +10,7 @@
 #include "kafka/dispatcher.h"
 #include "kafka/group_service.h"
 #include "net/server.h"
+#include "storage/index_file.h"
 #include "storage/log_manager.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -201,6 +203,9 @@ void broker::impl::open_storage()
     topics = std::make_unique<cluster::topic_manager>(*logs, config, *store, node_id(cfg.node_id));
     cluster::file_budget budget;
     budget.limit = open_file_limit().soft;
+    // Index descriptors are a cache (most recently used open): an eighth of the limit at most.
+    storage::index_file::set_max_open(std::clamp<size_t>(budget.limit / 8, 16, 1024));
+    budget.reserve += storage::index_file::max_open();
     budget.in_use = [] { return open_files_in_use(); };
     topics->set_file_budget(std::move(budget));
     if (auto r = topics->start(); !r) throw std::runtime_error("cannot load topics: " + r.error().message());

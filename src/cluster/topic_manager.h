@@ -39,10 +39,12 @@ struct file_budget {
     size_t limit = 0;
     /// Descriptors in use now.
     std::function<size_t()> in_use;
-    /// Kept free for connections, older segments, checkpoints and the cleaner.
+    /// Kept free for connections, checkpoints, the cleaner and the index-file cache
+    /// (storage::index_file::max_open()).
     size_t reserve = 512;
-    /// What one new partition takes: its active segment's log, offset index and time index.
-    static constexpr size_t per_partition = 3;
+    /// What one new partition takes: its active segment's log file. (Its indexes share the
+    /// bounded index-file cache; each later segment holds one more, as in Kafka.)
+    static constexpr size_t per_partition = 1;
 };
 
 /// The single-node controller and partition registry: the topics (their ids, partition

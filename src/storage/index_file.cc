@@ -1,18 +1,104 @@
 #include "storage/index_file.h"
 
+#include <list>
+#include <mutex>
+
 namespace samsa::storage {
+
+/// The process's open index files, least recently used first.
+struct index_file_cache {
+    std::mutex mu;
+    std::list<index_file*> lru;
+    size_t max_open = 1024;
+
+    static index_file_cache& instance()
+    {
+        static index_file_cache c;
+        return c;
+    }
+
+    /// Under mu: `f` is open; make it the most recently used.
+    void touch(index_file* f)
+    {
+        if (f->_cached) {
+            lru.splice(lru.end(), lru, f->_lru_pos);
+            return;
+        }
+        f->_lru_pos = lru.insert(lru.end(), f);
+        f->_cached = true;
+    }
+
+    /// Under mu: forgets `f` and closes its descriptor (users holding the file_ptr keep theirs).
+    void drop(index_file* f)
+    {
+        if (f->_cached) {
+            lru.erase(f->_lru_pos);
+            f->_cached = false;
+        }
+        f->_file.reset();
+    }
+
+    /// Under mu: closes the least recently used files beyond max_open, never `keep`.
+    void trim(index_file* keep)
+    {
+        while (lru.size() > max_open && lru.front() != keep) drop(lru.front());
+    }
+};
 
 result<file_ptr> index_file::get()
 {
+    auto& c = index_file_cache::instance();
+    std::lock_guard g(c.mu);
     if (!_file) {
         SAMSA_TRY_ASSIGN(_file, _fs.open(_path, open_mode::create));
     }
+    c.touch(this);
+    c.trim(this);
     return _file;
+}
+
+void index_file::release()
+{
+    auto& c = index_file_cache::instance();
+    std::lock_guard g(c.mu);
+    c.drop(this);
+}
+
+bool index_file::exists()
+{
+    {
+        auto& c = index_file_cache::instance();
+        std::lock_guard g(c.mu);
+        if (_file) return true;
+    }
+    return _fs.exists(_path);
+}
+
+size_t index_file::max_open()
+{
+    auto& c = index_file_cache::instance();
+    std::lock_guard g(c.mu);
+    return c.max_open;
+}
+
+void index_file::set_max_open(size_t n)
+{
+    auto& c = index_file_cache::instance();
+    std::lock_guard g(c.mu);
+    c.max_open = std::max<size_t>(n, 1);
+    c.trim(nullptr);
+}
+
+size_t index_file::open_count()
+{
+    auto& c = index_file_cache::instance();
+    std::lock_guard g(c.mu);
+    return c.lru.size();
 }
 
 result<bytes> index_file::read_entries(size_t entry_size)
 {
-    if (!_file && !_fs.exists(_path)) return bytes{};
+    if (!exists()) return bytes{};
     SAMSA_TRY_ASSIGN(auto f, get());
     SAMSA_TRY_ASSIGN(uint64_t sz, f->size());
     bytes raw(sz - sz % entry_size);
@@ -23,7 +109,7 @@ result<bytes> index_file::read_entries(size_t entry_size)
 
 result<uint64_t> index_file::size()
 {
-    if (!_file && !_fs.exists(_path)) return uint64_t(0);
+    if (!exists()) return uint64_t(0);
     SAMSA_TRY_ASSIGN(auto f, get());
     return f->size();
 }
@@ -49,7 +135,7 @@ result<void> index_file::rewrite(bytes_view data)
 
 result<void> index_file::clear()
 {
-    if (!_file && !_fs.exists(_path)) return ok();
+    if (!exists()) return ok();
     return truncate(0);
 }
 

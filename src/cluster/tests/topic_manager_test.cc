@@ -161,9 +161,9 @@ TEST(topic_manager, creations_beyond_the_descriptor_budget_are_refused_before_al
     b.limit = 1024;
     b.in_use = [] { return size_t{100}; };
     n.topics.set_file_budget(b);
-    // (1024 - 100 - 512) / 3 = 137 partitions fit.
-    ASSERT_TRUE(n.create("fits", 137, /*validate_only=*/true));
-    for (int32_t count : {138, 1100, std::numeric_limits<int32_t>::max()}) {
+    // 1024 - 100 in use - 512 reserved = 412 partitions fit, one descriptor each.
+    ASSERT_TRUE(n.create("fits", 412, /*validate_only=*/true));
+    for (int32_t count : {413, 1100, std::numeric_limits<int32_t>::max()}) {
         for (bool validate_only : {true, false}) {
             auto r = n.create("huge", count, validate_only);
             ASSERT_FALSE(r) << count;

@@ -1,6 +1,7 @@
 #include "storage/errc.h"
 #include "storage/background.h"
 #include "storage/faulty_file_ops.h"
+#include "storage/index_file.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
 #include "storage/mem_file_ops.h"
@@ -122,6 +123,41 @@ TEST_F(log_fixture, rolls_on_segment_bytes_and_keeps_index_lookups_right)
         EXPECT_LE(s.first_offset, offset(o));
         EXPECT_GE(s.last_offset, offset(o));
     }
+}
+
+TEST(index_file_cache, many_active_logs_share_a_bounded_set_of_index_descriptors)
+{
+    mem_file_ops fs;
+    manual_clock clk;
+    auto before = index_file::max_open();
+    index_file::set_max_open(4);
+    {
+        log_config cfg;
+        cfg.index_interval_bytes = 100; // an index entry (and its file) with every batch
+        std::vector<std::unique_ptr<log>> logs;
+        for (int p = 0; p < 10; ++p) {
+            logs.push_back(log::open(fs, fmt::format("/data/t-{}", p), {"t", partition_id(p)}, cfg, clk, {}).value());
+        }
+        for (int round = 0; round < 5; ++round) {
+            for (auto& l : logs) {
+                auto b = make_batch(l->log_end_offset()(), 3, 100);
+                ASSERT_TRUE(l->append_as_leader(b, leader_epoch(0)));
+                EXPECT_LE(index_file::open_count(), 4u);
+            }
+        }
+        // Closed indexes reopen when needed: every log still finds every offset through its index.
+        for (auto& l : logs) {
+            for (int64_t o = 0; o < 15; ++o) {
+                auto s = l->read(offset(o), 1, offset(15), true).value();
+                EXPECT_LE(s.first_offset, offset(o));
+                EXPECT_GE(s.last_offset, offset(o));
+            }
+            EXPECT_TRUE(l->find_by_timestamp(timestamp_ms(0)).value());
+        }
+        EXPECT_LE(index_file::open_count(), 4u);
+    }
+    EXPECT_EQ(index_file::open_count(), 0u);
+    index_file::set_max_open(before);
 }
 
 TEST_F(log_fixture, rolls_on_segment_ms_and_full_index)
