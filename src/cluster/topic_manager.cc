@@ -75,7 +75,25 @@ result<void> topic_manager::start()
             t.overrides.clear();
         }
         auto [it, inserted] = _topics.emplace(name, std::move(t));
-        SAMSA_TRY(open_partitions(it->second));
+        // Logs found on disk open now; those a crash kept from being created are queued, to be
+        // created in steps once the broker serves (set_scheduler), or by reconcile().
+        auto cfg = log_config_for(it->second);
+        size_t missing = 0;
+        for (auto& a : it->second.partitions) {
+            topic_partition tp{name, a.id};
+            if (a.leader != _self) continue;
+            if (auto* l = _logs.get(tp)) {
+                l->set_config(cfg);
+                _partitions.emplace(tp, std::make_shared<partition>(tp, *l, a));
+                continue;
+            }
+            _pending.push_back({pending_op::kind::open, std::move(tp), {}});
+            ++missing;
+        }
+        if (missing) {
+            _pending_by_topic[name] += missing;
+            log.info("topic {}: {} partition log(s) still to create", name, missing);
+        }
     }
     for (auto& [tp, l] : _logs.logs()) {
         auto it = _topics.find(tp.topic);
@@ -84,20 +102,6 @@ result<void> topic_manager::start()
         }
     }
     log.info("{} topic(s), {} partition(s) loaded", _topics.size(), _partitions.size());
-    return ok();
-}
-
-result<void> topic_manager::open_partitions(const topic_info& t)
-{
-    auto cfg = log_config_for(t);
-    for (auto& a : t.partitions) {
-        topic_partition tp{t.name, a.id};
-        if (_partitions.count(tp)) continue;
-        if (a.leader != _self) continue;
-        SAMSA_TRY_ASSIGN(auto* l, _logs.get_or_create(tp, cfg));
-        l->set_config(cfg);
-        _partitions.emplace(tp, std::make_shared<partition>(tp, *l, a));
-    }
     return ok();
 }
 

@@ -63,8 +63,10 @@ public:
     topic_manager(storage::log_manager& logs, config::broker_config_store& broker, metadata_store& store,
                   node_id self);
 
-    /// Loads topics from the store, opens or creates their logs. Logs found on disk for
-    /// topics the store does not know are left untouched (with a warning).
+    /// Loads topics from the store and opens their logs; logs a crash kept from being created
+    /// are queued (see set_scheduler and reconcile), and deletions a crash interrupted are
+    /// finished. Logs found on disk for topics the store does not know are left untouched (with
+    /// a warning).
     result<void> start();
 
     /// Validates and (unless validate_only) creates a topic. Kafka's codes:
@@ -77,7 +79,11 @@ public:
     /// How queued log work gets done: `schedule` is called (on this shard) whenever reconcile()
     /// has work; it must arrange for reconcile() to be called soon, and again while it returns
     /// true. Without one, every operation finishes its log work before returning.
-    void set_scheduler(std::function<void()> schedule) { _schedule = std::move(schedule); }
+    void set_scheduler(std::function<void()> schedule)
+    {
+        _schedule = std::move(schedule);
+        if (!_pending.empty() && _schedule) _schedule();
+    }
     /// Does up to `max_ops` queued partition opens or removals. Returns whether work remains.
     bool reconcile(size_t max_ops = step_ops);
     /// Partition operations done per reconcile() step, and the most done before returning.
@@ -118,7 +124,6 @@ public:
 private:
     kafka_result<std::vector<partition_assignment>> plan_assignments(const create_topic_request& req, int32_t first,
                                                                      int32_t count) const;
-    result<void> open_partitions(const topic_info& t);
     /// INVALID_PARTITIONS when `count` more partitions would overrun the descriptor budget.
     kafka_result<void> check_file_budget(int64_t count) const;
     /// Queues opening the logs of partitions [first, end) of a topic, then runs or schedules it.

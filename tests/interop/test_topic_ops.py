@@ -181,6 +181,16 @@ class KilledMidOperation(unittest.TestCase):
         admin = admin_for(self.b)
         md = admin.list_topics("half", timeout=30)
         self.assertEqual(len(md.topics["half"].partitions), LARGE, f"{opened} logs existed at the kill")
+        # The broker serves at once and creates the missing logs in steps: each partition gets
+        # its leader once its log exists.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            parts = admin.list_topics("half", timeout=30).topics["half"].partitions.values()
+            if all(p.leader == 0 and p.error is None for p in parts):
+                break
+            time.sleep(0.2)
+        else:
+            self.fail(f"not every partition got its log\n{self.b.log_tail()}")
         dirs = sum(1 for d in os.listdir(self.b.data_dir) if d.startswith("half-"))
         self.assertEqual(dirs, LARGE)
 
@@ -204,8 +214,15 @@ class KilledMidOperation(unittest.TestCase):
         wait_for_log(self.b, "created topic stopped")
         self.b.stop(timeout=30)  # a clean exit (status 0) while partitions are still queued
         self.b.restart()
-        md = admin_for(self.b).list_topics("stopped", timeout=30)
-        self.assertEqual(len(md.topics["stopped"].partitions), LARGE)
+        admin = admin_for(self.b)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            parts = admin.list_topics("stopped", timeout=30).topics["stopped"].partitions.values()
+            if len(parts) == LARGE and all(p.leader == 0 and p.error is None for p in parts):
+                break
+            time.sleep(0.2)
+        else:
+            self.fail(f"not every partition got its log\n{self.b.log_tail()}")
 
 
 if __name__ == "__main__":

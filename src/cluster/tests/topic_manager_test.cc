@@ -128,6 +128,13 @@ TEST(topic_manager, a_restart_finishes_a_half_done_creation)
         EXPECT_EQ(n.open_partitions("big"), 100u);
     } // crash: no shutdown
     node n(fs);
+    // The 100 logs on disk are open at once; the rest are queued, and the scheduler was asked.
+    EXPECT_EQ(n.open_partitions("big"), 100u);
+    EXPECT_NE(n.topics.get("big", 99), nullptr);
+    EXPECT_EQ(n.topics.get("big", 100), nullptr);
+    EXPECT_FALSE(n.topics.settled("big"));
+    EXPECT_EQ(n.schedules, 1);
+    n.drain();
     EXPECT_EQ(n.open_partitions("big"), 300u);
     EXPECT_TRUE(n.topics.settled("big"));
 }

@@ -91,6 +91,8 @@ void broker_fixture::open()
     node_id self_id(_config->current().node_id);
     _topics = std::make_unique<cluster::topic_manager>(*_logs, *_config, *_store, self_id);
     if (auto r = _topics->start(); !r) throw std::runtime_error("topic startup failed: " + r.error().message());
+    while (_topics->reconcile()) {
+    }
     _context = std::make_unique<broker_context>(broker_context{
         *_topics, *_config, *_logs, *_store, system_clock::instance(), self_id, _cluster_id,
         {advertised_endpoint{"PLAINTEXT", advertised_host, advertised_port}}});
