@@ -1,5 +1,6 @@
 #include "storage/log.h"
 
+#include "base/assert.h"
 #include "base/logging.h"
 #include "storage/errc.h"
 
@@ -43,6 +44,19 @@ void log::go_offline(std::error_code ec, const char* what)
 void log::set_high_watermark(offset hw)
 {
     _high_watermark = std::clamp(hw, _log_start, _log_end);
+    check_invariants();
+}
+
+void log::check_invariants() const
+{
+    SAMSA_ASSERT(!_segments.empty(), "{}: no segment", _tp);
+    SAMSA_ASSERT(_segments.begin()->first <= _log_start, "{}: log start {} below the first segment {}", _tp,
+                 _log_start, _segments.begin()->first);
+    SAMSA_ASSERT(_log_start <= _high_watermark && _high_watermark <= _log_end,
+                 "{}: log start {} <= high watermark {} <= log end {} does not hold", _tp, _log_start,
+                 _high_watermark, _log_end);
+    SAMSA_ASSERT(_recovery_point <= _log_end, "{}: recovery point {} beyond log end {}", _tp, _recovery_point,
+                 _log_end);
 }
 
 uint64_t log::size_bytes() const
@@ -123,6 +137,7 @@ result<append_info> log::append_checked(bytes_view data, std::vector<protocol::b
     info.bytes = data.size();
     info.batches = headers.size();
     _log_end = headers.back().next_offset();
+    check_invariants();
     info.log_start_offset = _log_start;
     if (_cfg.flush_messages != std::numeric_limits<int64_t>::max() && _log_end - _recovery_point >= _cfg.flush_messages) {
         if (auto r = flush(); !r) return make_error_code(errc::log_offline);

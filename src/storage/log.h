@@ -186,6 +186,10 @@ public:
     uint64_t recovered_truncated_bytes() const { return _recovery_truncated_bytes; }
 
 private:
+    /// The offsets storage documents, checked after every change (a violation aborts):
+    /// log start <= high watermark <= log end, recovery point <= log end, at least one segment,
+    /// the first segment's base <= log start.
+    void check_invariants() const;
     log(file_ops& fs, std::string dir, topic_partition tp, log_config cfg, const clock& clk);
     result<void> load(const log_open_options& opts);
     result<void> recover_from(offset recovery_point, const std::vector<epoch_entry>* epochs);

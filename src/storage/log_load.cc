@@ -76,6 +76,7 @@ result<void> log::load(const log_open_options& opts)
     _high_watermark = std::clamp(opts.high_watermark, _log_start, _log_end);
     _cleaner_checkpoint = std::clamp(opts.cleaner_checkpoint, _log_start, _log_end);
     _last_flush_ms = _clock.monotonic_ms();
+    check_invariants();
 
     if (!epochs_intact) SAMSA_TRY(rebuild_epoch_cache());
     SAMSA_TRY(_epochs->truncate_from_end(_log_end));

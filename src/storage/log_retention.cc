@@ -65,6 +65,7 @@ result<void> log::delete_segments(size_t count)
     _log_start = std::max(_log_start, _segments.begin()->first);
     _high_watermark = std::max(_high_watermark, _log_start);
     _recovery_point = std::max(_recovery_point, _log_start);
+    check_invariants();
     if (auto r = _epochs->truncate_from_start(_log_start); !r) {
         log_.warn("{}: cannot write leader-epoch-checkpoint: {}", _tp, r.error().message());
     }
@@ -96,6 +97,7 @@ result<void> log::advance_log_start_offset(offset new_start)
         ++n;
     }
     if (n > 0) SAMSA_TRY(delete_segments(n));
+    check_invariants();
     if (auto r = _epochs->truncate_from_start(_log_start); !r) {
         log_.warn("{}: cannot write leader-epoch-checkpoint: {}", _tp, r.error().message());
     }
@@ -123,6 +125,7 @@ result<void> log::truncate_to(offset target)
     _log_end = std::max(a.next_offset(), a.base_offset());
     _recovery_point = std::min(_recovery_point, _log_end);
     _high_watermark = std::min(_high_watermark, _log_end);
+    check_invariants();
     return _epochs->truncate_from_end(_log_end);
 }
 

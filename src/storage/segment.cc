@@ -94,25 +94,54 @@ result<std::unique_ptr<segment>> segment::open(file_ops& fs, const std::string& 
     return s;
 }
 
+namespace {
+
+/// Kafka's index cadence, one rule for appends, recovery and rebuilds: before a batch, once more
+/// than index.interval.bytes were written since the last entry, an entry is due; the offset
+/// index maps the batch's last offset to its position, the time index gets the largest
+/// timestamp seen before the batch and its offset. Then the batch counts towards the next entry
+/// and towards the largest timestamp. `emit(last_offset, position, max_ts, offset_of_max_ts)`.
+template<typename Emit>
+void index_step(uint64_t& since, timestamp_ms& max_ts, offset& offset_of_max_ts, size_t interval,
+                const protocol::batch_header& h, uint64_t pos, Emit&& emit)
+{
+    if (since > interval) {
+        emit(h.last_offset(), static_cast<uint32_t>(pos), max_ts, offset_of_max_ts);
+        since = 0;
+    }
+    if (h.max_timestamp > max_ts) {
+        max_ts = h.max_timestamp;
+        offset_of_max_ts = h.last_offset();
+    }
+    since += h.size_bytes();
+}
+
+/// An emit for index_step that collects entries (up to each index's capacity).
+auto collect_into(std::vector<offset_index::entry>& idx, size_t idx_max, std::vector<time_index::entry>& tidx,
+                  size_t tidx_max)
+{
+    return [&idx, idx_max, &tidx, tidx_max](offset last, uint32_t pos, timestamp_ms ts, offset ts_off) {
+        if (idx.size() < idx_max) idx.push_back({last, pos});
+        if (tidx.size() < tidx_max && (tidx.empty() || ts > tidx.back().ts)) tidx.push_back({ts, ts_off});
+    };
+}
+
+} // namespace
+
 void segment::note_batch(const protocol::batch_header& h, uint64_t pos)
 {
-    if (_bytes_since_index > _opts.index_interval_bytes) {
-        // Failures to extend an index are not fatal: lookups only get slower, and a later
-        // load finds and rebuilds a short index.
-        if (auto r = _index.append(h.last_offset(), static_cast<uint32_t>(pos)); !r) {
-            log.warn("{}: cannot extend offset index: {}", _log_path, r.error().message());
-        }
-        if (auto r = _tindex.maybe_append(_max_ts, _offset_of_max_ts); !r) {
-            log.warn("{}: cannot extend time index: {}", _log_path, r.error().message());
-        }
-        _bytes_since_index = 0;
-    }
-    if (h.max_timestamp > _max_ts) {
-        _max_ts = h.max_timestamp;
-        _offset_of_max_ts = h.last_offset();
-    }
+    index_step(_bytes_since_index, _max_ts, _offset_of_max_ts, _opts.index_interval_bytes, h, pos,
+               [this](offset last, uint32_t at, timestamp_ms ts, offset ts_off) {
+                   // Failures to extend an index are not fatal: lookups only get slower, and a
+                   // later load finds and rebuilds a short index.
+                   if (auto r = _index.append(last, at); !r) {
+                       log.warn("{}: cannot extend offset index: {}", _log_path, r.error().message());
+                   }
+                   if (auto r = _tindex.maybe_append(ts, ts_off); !r) {
+                       log.warn("{}: cannot extend time index: {}", _log_path, r.error().message());
+                   }
+               });
     if (!_first_batch_ts && h.max_timestamp() >= 0) _first_batch_ts = h.max_timestamp;
-    _bytes_since_index += h.size_bytes();
     _next = h.next_offset();
 }
 
@@ -201,18 +230,9 @@ result<void> segment::rebuild_indexes()
     timestamp_ms max_ts(-1);
     offset max_off = _base;
     batch_scanner scan(_log, 0, _size, /*verify_crc=*/false);
+    auto emit = collect_into(idx, _index.max_entries(), tidx, _tindex.max_entries());
     while (auto b = scan.next()) {
-        auto& h = b->header;
-        if (since > _opts.index_interval_bytes) {
-            if (idx.size() < _index.max_entries()) idx.push_back({h.last_offset(), static_cast<uint32_t>(b->position)});
-            if (tidx.size() < _tindex.max_entries() && (tidx.empty() || max_ts > tidx.back().ts)) tidx.push_back({max_ts, max_off});
-            since = 0;
-        }
-        if (h.max_timestamp > max_ts) {
-            max_ts = h.max_timestamp;
-            max_off = h.last_offset();
-        }
-        since += h.size_bytes();
+        index_step(since, max_ts, max_off, _opts.index_interval_bytes, b->header, b->position, emit);
     }
     SAMSA_TRY(_index.reset(std::move(idx)));
     return _tindex.reset(std::move(tidx));
@@ -255,6 +275,7 @@ result<recovery_outcome> segment::recover(const recovery_rules& rules)
 
     std::vector<offset_index::entry> idx;
     std::vector<time_index::entry> tidx;
+    auto emit = collect_into(idx, _index.max_entries(), tidx, _tindex.max_entries());
     offset expected = rules.expected_next;
     batch_scanner scan(_log, 0, _size, /*verify_crc=*/true);
     while (auto b = scan.next()) {
@@ -269,19 +290,8 @@ result<recovery_outcome> segment::recover(const recovery_rules& rules)
             out.reason = make_error_code(errc::corrupt);
             break;
         }
-        if (_bytes_since_index > _opts.index_interval_bytes) {
-            if (idx.size() < _index.max_entries()) idx.push_back({h.last_offset(), static_cast<uint32_t>(b->position)});
-            if (tidx.size() < _tindex.max_entries() && (tidx.empty() || _max_ts > tidx.back().ts)) {
-                tidx.push_back({_max_ts, _offset_of_max_ts});
-            }
-            _bytes_since_index = 0;
-        }
-        if (h.max_timestamp > _max_ts) {
-            _max_ts = h.max_timestamp;
-            _offset_of_max_ts = h.last_offset();
-        }
+        index_step(_bytes_since_index, _max_ts, _offset_of_max_ts, _opts.index_interval_bytes, h, b->position, emit);
         if (!_first_batch_ts && h.max_timestamp() >= 0) _first_batch_ts = h.max_timestamp;
-        _bytes_since_index += h.size_bytes();
         _next = h.next_offset();
         expected = _next;
         if (h.partition_leader_epoch() >= 0) out.last_epoch = h.partition_leader_epoch;
