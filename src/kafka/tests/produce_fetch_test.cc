@@ -192,13 +192,15 @@ TEST(produce, not_enough_replicas_with_acks_all)
     EXPECT_EQ(f.call(req, 9).responses.at(0).partition_responses.at(0).error_code, 0);
 }
 
-TEST(produce, unknown_partition_and_auto_created_topic)
+TEST(produce, unknown_partition_and_topic_are_never_created)
 {
     broker_fixture f;
     f.create_topic("t");
     EXPECT_EQ(f.produce("t", 5, batch_of({"x"}), 9).error_code, 3);
-    EXPECT_EQ(f.produce("fresh", 0, batch_of({"x"}), 9).error_code, 0);
-    EXPECT_NE(f.topics().find("fresh"), nullptr);
+    // As in Kafka, Produce does not auto-create (Metadata with allow_auto_topic_creation does).
+    EXPECT_EQ(f.produce("fresh", 0, batch_of({"x"}), 9).error_code, 3);
+    EXPECT_EQ(f.topics().find("fresh"), nullptr);
+    EXPECT_EQ(f.produce("bad/name", 0, batch_of({"x"}), 9).error_code, 17); // INVALID_TOPIC_EXCEPTION
 }
 
 TEST(produce, legacy_message_sets_are_converted)
