@@ -138,6 +138,16 @@ struct broker::impl {
     explicit impl(const config::property_map& props) : config(props) {}
 
     bool reconcile_posted = false;
+    bool shutting_down = false;
+    /// How long a shutdown waits for requests in flight (long-polling fetches, parked group
+    /// requests) before closing their connections.
+    static constexpr std::chrono::milliseconds shutdown_drain_timeout{5000};
+
+    /// The ordered shutdown: stop accepting and reading requests, answer those in flight
+    /// (within shutdown_drain_timeout), then stop the io_context; run() then flushes and
+    /// closes the logs and writes the clean-shutdown markers.
+    void begin_shutdown();
+    asio::awaitable<void> drain_then_stop();
 
     void open_storage();
     void start_network();
@@ -284,8 +294,7 @@ int broker::run()
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         log.info("signal {} received: shutting down", sig);
-        if (im.server) im.server->stop();
-        im.io.stop();
+        im.begin_shutdown();
     });
     im.open_storage();
     im.start_network();
@@ -312,10 +321,36 @@ int broker::run()
 
 void broker::stop()
 {
-    asio::post(_impl->io, [this] {
-        _impl->server->stop();
-        _impl->io.stop();
-    });
+    asio::post(_impl->io, [this] { _impl->begin_shutdown(); });
+}
+
+void broker::impl::begin_shutdown()
+{
+    if (shutting_down) return;
+    shutting_down = true;
+    if (!server) {
+        io.stop();
+        return;
+    }
+    // Stop accepting and reading; answer what is in flight, within a deadline; then stop.
+    server->drain();
+    asio::co_spawn(io, drain_then_stop(), asio::detached);
+}
+
+asio::awaitable<void> broker::impl::drain_then_stop()
+{
+    auto deadline = std::chrono::steady_clock::now() + shutdown_drain_timeout;
+    asio::steady_timer t(io);
+    while (server->connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+        t.expires_after(std::chrono::milliseconds(10));
+        co_await t.async_wait(asio::use_awaitable);
+    }
+    if (auto left = server->connection_count()) {
+        log.warn("{} connection(s) still had requests in flight after {} ms; closing them", left,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_drain_timeout).count());
+    }
+    server->stop();
+    io.stop();
 }
 
 } // namespace samsa::app

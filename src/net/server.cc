@@ -59,7 +59,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::vector<bound> bounds;
     std::map<uint64_t, std::shared_ptr<connection>> connections;
     uint64_t next_id = 1;
-    bool stopped = false;
+    bool stopped = false; // not accepting
+    bool closed = false;  // every connection closed
 
     impl(asio::io_context& i, server_config c, std::shared_ptr<request_handler> h)
       : io(i), cfg(std::move(c)), handler(std::move(h))
@@ -104,6 +105,19 @@ public:
         _srv->connections.erase(_info->id);
     }
 
+    /// Reads no more requests: those already handed to the handler are answered, then the
+    /// connection closes (as at the client's end of stream). Frames received but not yet
+    /// handed over are dropped unanswered.
+    void stop_reading()
+    {
+        if (_closing || _draining) return;
+        _draining = true;
+        boost::system::error_code ec;
+        _sock.shutdown(tcp::socket::shutdown_receive, ec); // wakes the pending read with EOF
+        _reader_wake.cancel();
+        _writer_wake.cancel();
+    }
+
 private:
     struct slot {
         bool done = false;
@@ -134,7 +148,7 @@ private:
             }
             co_return true;
         };
-        while (!_closing) {
+        while (!_closing && !_draining) {
             if (!co_await fill(4)) break;
             int32_t size = be::load<int32_t>(buf.data() + begin);
             begin += 4;
@@ -158,7 +172,7 @@ private:
             while (!_closing && _queue.size() >= cfg.max_in_flight_per_connection) {
                 co_await _reader_wake.async_wait(use_tuple);
             }
-            if (_closing) break;
+            if (_closing || _draining) break;
             auto s = std::make_shared<slot>();
             _queue.push_back(s);
             asio::co_spawn(_sock.get_executor(), run_handler(self, s, std::move(frame)), asio::detached);
@@ -354,6 +368,7 @@ private:
     std::deque<std::shared_ptr<slot>> _queue;
     int64_t _last_activity = 0;
     bool _closing = false;
+    bool _draining = false;
     bool _reading_done = false;
 };
 
@@ -416,6 +431,18 @@ void server::start()
 
 void server::stop()
 {
+    if (_impl->closed) return;
+    _impl->closed = _impl->stopped = true;
+    for (auto& a : _impl->acceptors) {
+        boost::system::error_code ec;
+        a->close(ec);
+    }
+    auto conns = _impl->connections;
+    for (auto& [id, c] : conns) c->close();
+}
+
+void server::drain()
+{
     if (_impl->stopped) return;
     _impl->stopped = true;
     for (auto& a : _impl->acceptors) {
@@ -423,7 +450,7 @@ void server::stop()
         a->close(ec);
     }
     auto conns = _impl->connections;
-    for (auto& [id, c] : conns) c->close();
+    for (auto& [id, c] : conns) c->stop_reading();
 }
 
 std::vector<server::bound> server::bound_listeners() const { return _impl->bounds; }

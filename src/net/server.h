@@ -45,6 +45,10 @@ public:
     void start();
     /// Stops accepting and closes every connection.
     void stop();
+    /// Stops accepting and reading: requests already being handled are answered, then each
+    /// connection closes; connection_count() reaches 0 when all are done. stop() closes what
+    /// is left.
+    void drain();
     /// Where each listener is bound (resolves port 0), in listener order.
     struct bound {
         std::string name;
