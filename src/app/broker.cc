@@ -216,7 +216,7 @@ void broker::impl::open_storage()
     // Index descriptors are a cache (most recently used open): an eighth of the limit at most.
     storage::index_file::set_max_open(std::clamp<size_t>(budget.limit / 8, 16, 1024));
     budget.reserve += storage::index_file::max_open();
-    budget.in_use = [] { return open_files_in_use(); };
+    budget.in_use = open_files_in_use;
     topics->set_file_budget(std::move(budget));
     if (auto r = topics->start(); !r) throw std::runtime_error("cannot load topics: " + r.error().message());
     // From here on large topic operations run in steps, other work served in between.

@@ -77,23 +77,18 @@ result<void> topic_manager::start()
         auto [it, inserted] = _topics.emplace(name, std::move(t));
         // Logs found on disk open now; those a crash kept from being created are queued, to be
         // created in steps once the broker serves (set_scheduler), or by reconcile().
-        auto cfg = log_config_for(it->second);
         size_t missing = 0;
         for (auto& a : it->second.partitions) {
             topic_partition tp{name, a.id};
             if (a.leader != _self) continue;
-            if (auto* l = _logs.get(tp)) {
-                l->set_config(cfg);
-                _partitions.emplace(tp, std::make_shared<partition>(tp, *l, a));
-                continue;
+            if (_logs.get(tp)) {
+                open_one(tp);
+            } else {
+                enqueue(pending_op::kind::open, std::move(tp));
+                ++missing;
             }
-            _pending.push_back({pending_op::kind::open, std::move(tp), {}});
-            ++missing;
         }
-        if (missing) {
-            _pending_by_topic[name] += missing;
-            log.info("topic {}: {} partition log(s) still to create", name, missing);
-        }
+        if (missing) log.info("topic {}: {} partition log(s) still to create", name, missing);
     }
     for (auto& [tp, l] : _logs.logs()) {
         auto it = _topics.find(tp.topic);
@@ -121,17 +116,21 @@ kafka_result<void> topic_manager::check_file_budget(int64_t count) const
                                    count, need, file_budget::per_partition, free, limit, in_use, reserve));
 }
 
+void topic_manager::enqueue(pending_op::kind what, topic_partition tp, protocol::uuid topic_id)
+{
+    ++_pending_by_topic[tp.topic];
+    _pending.push_back({what, std::move(tp), topic_id});
+}
+
 void topic_manager::queue_opens(const topic_info& t, size_t first)
 {
     size_t n = 0;
     for (size_t i = first; i < t.partitions.size(); ++i) {
         if (t.partitions[i].leader != _self) continue;
-        _pending.push_back({pending_op::kind::open, topic_partition{t.name, t.partitions[i].id}, {}});
+        enqueue(pending_op::kind::open, topic_partition{t.name, t.partitions[i].id});
         ++n;
     }
-    if (n == 0) return;
-    _pending_by_topic[t.name] += n;
-    run_or_schedule(n);
+    if (n > 0) run_or_schedule(n);
 }
 
 void topic_manager::queue_deletion(topic_info t)
@@ -139,11 +138,10 @@ void topic_manager::queue_deletion(topic_info t)
     for (auto& a : t.partitions) {
         topic_partition tp{t.name, a.id};
         _partitions.erase(tp);
-        _pending.push_back({pending_op::kind::remove, std::move(tp), {}});
+        enqueue(pending_op::kind::remove, std::move(tp));
     }
-    _pending.push_back({pending_op::kind::forget, topic_partition{t.name, partition_id(0)}, t.id});
+    enqueue(pending_op::kind::forget, topic_partition{t.name, partition_id(0)}, t.id);
     size_t n = t.partitions.size() + 1;
-    _pending_by_topic[t.name] += n;
     auto name = t.name;
     _deleting.insert_or_assign(name, std::move(t));
     run_or_schedule(n);

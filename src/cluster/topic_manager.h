@@ -132,6 +132,7 @@ private:
     void queue_deletion(topic_info t);
     /// Runs the queue now when it was empty and `ops` is small, else schedules it.
     void run_or_schedule(size_t ops);
+    /// Opens the log of a partition this node leads (creating it if needed) and its partition.
     void open_one(const topic_partition& tp);
 
     struct pending_op {
@@ -139,6 +140,8 @@ private:
         topic_partition tp;
         protocol::uuid topic_id; // forget: the deleted topic's id
     };
+    /// Appends to _pending, counted in _pending_by_topic.
+    void enqueue(pending_op::kind what, topic_partition tp, protocol::uuid topic_id = {});
     std::deque<pending_op> _pending;
     std::map<std::string, size_t> _pending_by_topic;
     std::map<std::string, std::string> _creation_failures;

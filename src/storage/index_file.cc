@@ -17,24 +17,21 @@ struct index_file_cache {
         return c;
     }
 
-    /// Under mu: `f` is open; make it the most recently used.
-    void touch(index_file* f)
+    /// Under mu: `f` is open (`was_open`: already in the list); make it the most recently used.
+    void touch(index_file* f, bool was_open)
     {
-        if (f->_cached) {
+        if (was_open) {
             lru.splice(lru.end(), lru, f->_lru_pos);
-            return;
+        } else {
+            f->_lru_pos = lru.insert(lru.end(), f);
         }
-        f->_lru_pos = lru.insert(lru.end(), f);
-        f->_cached = true;
     }
 
     /// Under mu: forgets `f` and closes its descriptor (users holding the file_ptr keep theirs).
     void drop(index_file* f)
     {
-        if (f->_cached) {
-            lru.erase(f->_lru_pos);
-            f->_cached = false;
-        }
+        if (!f->_file) return;
+        lru.erase(f->_lru_pos);
         f->_file.reset();
     }
 
@@ -49,10 +46,11 @@ result<file_ptr> index_file::get()
 {
     auto& c = index_file_cache::instance();
     std::lock_guard g(c.mu);
-    if (!_file) {
+    bool was_open = _file != nullptr;
+    if (!was_open) {
         SAMSA_TRY_ASSIGN(_file, _fs.open(_path, open_mode::create));
     }
-    c.touch(this);
+    c.touch(this, was_open);
     c.trim(this);
     return _file;
 }

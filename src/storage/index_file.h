@@ -60,9 +60,8 @@ private:
 
     file_ops& _fs;
     std::string _path;
-    file_ptr _file;       // under the cache's lock
-    bool _cached = false; // in the cache's LRU list, at _lru_pos
-    std::list<index_file*>::iterator _lru_pos;
+    file_ptr _file;                             // under the cache's lock
+    std::list<index_file*>::iterator _lru_pos; // in the cache's list while _file is open
     friend struct index_file_cache;
 };
 
