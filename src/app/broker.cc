@@ -1,6 +1,8 @@
 #include "app/broker.h"
 
+#include "app/gate_wait.h"
 #include "base/file_limits.h"
+#include "base/gate.h"
 
 #include "base/logging.h"
 #include "cluster/metadata_store.h"
@@ -13,8 +15,10 @@
 #include "storage/index_file.h"
 #include "storage/log_manager.h"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -120,6 +124,9 @@ struct dir_locks {
 
 struct broker::impl {
     dir_locks locks; // first: destroyed last
+    /// Held by the broker's own detached tasks (the periodic loop, reconcile turns, the
+    /// shutdown); before io, so it outlives every coroutine frame io may still hold.
+    gate tasks;
     config::broker_config_store config;
     std::unique_ptr<storage::log_manager> logs;
     std::unique_ptr<cluster::local_metadata_store> store;
@@ -127,6 +134,10 @@ struct broker::impl {
     std::unique_ptr<kafka::broker_context> context;
     std::unique_ptr<kafka::group_service> groups;
     asio::io_context io{1};
+    /// The periodic loop's timer while it runs (cancelled to stop it).
+    asio::steady_timer* tick_timer = nullptr;
+    /// SIGINT/SIGTERM, waited on while run() runs (cancelled at shutdown: no work left).
+    asio::signal_set* signals = nullptr;
     // After io: destroyed first, so their threads never post to a destroyed io_context.
     std::unique_ptr<storage::log_cleaner> cleaner;
     std::unique_ptr<storage::background> pool;
@@ -144,10 +155,11 @@ struct broker::impl {
     static constexpr std::chrono::milliseconds shutdown_drain_timeout{5000};
 
     /// The ordered shutdown: stop accepting and reading requests, answer those in flight
-    /// (within shutdown_drain_timeout), then stop the io_context; run() then flushes and
+    /// (within shutdown_drain_timeout), stop the periodic task and wait for the broker's other
+    /// tasks; io.run() then returns for lack of work, and run() joins the pools, flushes and
     /// closes the logs and writes the clean-shutdown markers.
     void begin_shutdown();
-    asio::awaitable<void> drain_then_stop();
+    asio::awaitable<void> drain_then_stop(gate::holder hold);
 
     void open_storage();
     void start_network();
@@ -156,8 +168,10 @@ struct broker::impl {
     void schedule_reconcile()
     {
         if (reconcile_posted) return;
+        auto h = tasks.try_enter();
+        if (!h) return; // shutting down: what is queued is finished at the next start
         reconcile_posted = true;
-        asio::post(io, [this] {
+        asio::post(io, [this, in_gate = std::move(*h)] {
             reconcile_posted = false;
             // A few milliseconds per turn, so a request waits at most that long behind it.
             auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4);
@@ -166,7 +180,7 @@ struct broker::impl {
             if (more) schedule_reconcile();
         });
     }
-    asio::awaitable<void> periodic();
+    asio::awaitable<void> periodic(gate::holder hold);
 };
 
 void broker::impl::open_storage()
@@ -272,15 +286,19 @@ void broker::impl::start_network()
     }
 }
 
-asio::awaitable<void> broker::impl::periodic()
+asio::awaitable<void> broker::impl::periodic(gate::holder hold)
 {
+    auto in_gate = std::move(hold);
     asio::steady_timer t(io);
-    for (;;) {
+    tick_timer = &t;
+    while (!tasks.is_closed()) {
         t.expires_after(std::chrono::milliseconds(200));
-        co_await t.async_wait(asio::use_awaitable);
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec || tasks.is_closed()) break;
         logs->tick();
         groups->tick();
     }
+    tick_timer = nullptr;
 }
 
 broker::broker(config::property_map props) : _impl(std::make_unique<impl>(props)) {}
@@ -291,6 +309,7 @@ int broker::run()
     auto& im = *_impl;
     // Signals are caught from the start, so a SIGTERM during startup is a clean shutdown too.
     asio::signal_set signals(im.io, SIGINT, SIGTERM);
+    im.signals = &signals;
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         log.info("signal {} received: shutting down", sig);
@@ -302,8 +321,9 @@ int broker::run()
     std::string dirs;
     for (auto& d : cfg.log_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
     log.info("samsa-server started: node {}, cluster {}, data in {}", cfg.node_id, im.cluster_id, dirs);
-    asio::co_spawn(im.io, im.periodic(), asio::detached);
+    if (auto h = im.tasks.try_enter()) asio::co_spawn(im.io, im.periodic(std::move(*h)), asio::detached);
     if (!im.io.stopped()) im.io.run();
+    im.signals = nullptr;
     im.server->stop();
     im.server.reset();
     if (im.cpu) im.cpu->join(); // its work points into requests that die with io
@@ -329,28 +349,39 @@ void broker::impl::begin_shutdown()
     if (shutting_down) return;
     shutting_down = true;
     if (!server) {
-        io.stop();
+        io.stop(); // a signal during startup: nothing is running yet
         return;
     }
     // Stop accepting and reading; answer what is in flight, within a deadline; then stop.
     server->drain();
-    asio::co_spawn(io, drain_then_stop(), asio::detached);
+    asio::co_spawn(io, drain_then_stop(tasks.enter()), asio::detached);
 }
 
-asio::awaitable<void> broker::impl::drain_then_stop()
+asio::awaitable<void> broker::impl::drain_then_stop(gate::holder hold)
 {
-    auto deadline = std::chrono::steady_clock::now() + shutdown_drain_timeout;
+    using namespace asio::experimental::awaitable_operators;
+    auto in_gate = std::move(hold);
     asio::steady_timer t(io);
-    while (server->connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
-        t.expires_after(std::chrono::milliseconds(10));
-        co_await t.async_wait(asio::use_awaitable);
-    }
-    if (auto left = server->connection_count()) {
-        log.warn("{} connection(s) still had requests in flight after {} ms; closing them", left,
+    t.expires_after(shutdown_drain_timeout);
+    co_await (wait_closed(server->tasks()) || t.async_wait(asio::use_awaitable));
+    if (auto left = server->tasks().count()) {
+        log.warn("{} connection task(s) still had requests in flight after {} ms; closing their connections", left,
                  std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_drain_timeout).count());
+        server->stop();
+        // A handler still running (a parked group request) keeps the gate: a last short wait.
+        t.expires_after(std::chrono::seconds(1));
+        co_await (wait_closed(server->tasks()) || t.async_wait(asio::use_awaitable));
     }
-    server->stop();
-    io.stop();
+    // The broker's own tasks: the periodic loop ends at its next wake-up, cancelled now; the
+    // reconcile turns already posted run; no new ones start.
+    tasks.close();
+    if (tick_timer) tick_timer->cancel();
+    if (signals) signals->cancel();
+    if (auto left = server->tasks().count()) {
+        // Last resort: coroutines that would not finish; io.run() would never return.
+        log.warn("{} server task(s) still running after the shutdown deadline; stopping the event loop", left);
+        io.stop();
+    }
 }
 
 } // namespace samsa::app

@@ -59,13 +59,16 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::vector<bound> bounds;
     std::map<uint64_t, std::shared_ptr<connection>> connections;
     uint64_t next_id = 1;
+    /// Held by every coroutine below; closed by drain() and stop().
+    gate tasks;
     bool stopped = false; // not accepting
     bool closed = false;  // every connection closed
 
     impl(asio::io_context& i, server_config c, std::shared_ptr<request_handler> h)
       : io(i), cfg(std::move(c)), handler(std::move(h))
     {}
-    awaitable<void> accept_loop(tcp::acceptor& acc, std::string listener);
+    static awaitable<void> accept_loop(std::shared_ptr<impl> self, gate::holder hold, tcp::acceptor& acc,
+                                       std::string listener);
 };
 
 /// One client connection: a reader that hands frames to the handler (up to
@@ -84,12 +87,21 @@ public:
         _last_activity = now_ms();
     }
 
-    void start()
+    /// Starts the reader, the writer and the idle watchdog, each holding the server's gate;
+    /// false (the connection closed) when the gate is already closed.
+    bool start()
     {
+        auto& g = _srv->tasks;
+        auto r = g.try_enter(), w = g.try_enter(), i = g.try_enter();
+        if (!r || !w || !i) {
+            close();
+            return false;
+        }
         auto self = shared_from_this();
-        asio::co_spawn(_sock.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
-        asio::co_spawn(_sock.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
-        asio::co_spawn(_sock.get_executor(), [self]() { return self->idle_watch(); }, asio::detached);
+        asio::co_spawn(_sock.get_executor(), read_loop(self, std::move(*r)), asio::detached);
+        asio::co_spawn(_sock.get_executor(), write_loop(self, std::move(*w)), asio::detached);
+        asio::co_spawn(_sock.get_executor(), idle_watch(self, std::move(*i)), asio::detached);
+        return true;
     }
 
     void close()
@@ -128,9 +140,12 @@ private:
     /// Reads frames through a small buffer: one recv usually brings a whole request (or
     /// several pipelined ones), instead of one for the size and one for the body. A frame
     /// longer than what is buffered is completed by reading straight into it.
-    awaitable<void> read_loop()
+    // Each coroutine keeps the connection (and so the server and its gate) alive through
+    // `self`, moved into a local declared before the gate holder's: the holder leaves first.
+    awaitable<void> read_loop(std::shared_ptr<connection> keep, gate::holder hold)
     {
-        auto self = shared_from_this();
+        auto self = std::move(keep);
+        auto in_gate = std::move(hold);
         const auto& cfg = _srv->cfg;
         std::vector<uint8_t> buf(read_buffer_bytes);
         size_t begin = 0, end = 0; // the unconsumed bytes are buf[begin, end)
@@ -173,17 +188,21 @@ private:
                 co_await _reader_wake.async_wait(use_tuple);
             }
             if (_closing || _draining) break;
+            auto h = _srv->tasks.try_enter();
+            if (!h) break; // shutting down: read no more
             auto s = std::make_shared<slot>();
             _queue.push_back(s);
-            asio::co_spawn(_sock.get_executor(), run_handler(self, s, std::move(frame)), asio::detached);
+            asio::co_spawn(_sock.get_executor(), run_handler(self, std::move(*h), s, std::move(frame)), asio::detached);
         }
         // Let the writer finish what is queued, then close.
         _reading_done = true;
         _writer_wake.cancel();
     }
 
-    static awaitable<void> run_handler(std::shared_ptr<connection> self, std::shared_ptr<slot> s, bytes frame)
+    static awaitable<void> run_handler(std::shared_ptr<connection> self, gate::holder hold, std::shared_ptr<slot> s,
+                                       bytes frame)
     {
+        auto in_gate = std::move(hold);
         try {
             s->response = co_await self->_srv->handler->handle(self->_info, std::move(frame));
         } catch (const std::exception& e) {
@@ -194,9 +213,10 @@ private:
         self->_writer_wake.cancel();
     }
 
-    awaitable<void> write_loop()
+    awaitable<void> write_loop(std::shared_ptr<connection> keep, gate::holder hold)
     {
-        auto self = shared_from_this();
+        auto self = std::move(keep);
+        auto in_gate = std::move(hold);
         while (!_closing) {
             if (_queue.empty() || !_queue.front()->done) {
                 if (_reading_done && _queue.empty()) break;
@@ -339,9 +359,10 @@ private:
         co_return true;
     }
 
-    awaitable<void> idle_watch()
+    awaitable<void> idle_watch(std::shared_ptr<connection> keep, gate::holder hold)
     {
-        auto self = shared_from_this();
+        auto self = std::move(keep);
+        auto in_gate = std::move(hold);
         int64_t idle = _srv->cfg.connections_max_idle_ms;
         if (idle <= 0) co_return;
         while (!_closing) {
@@ -372,30 +393,33 @@ private:
     bool _reading_done = false;
 };
 
-awaitable<void> server::impl::accept_loop(tcp::acceptor& acc, std::string listener)
+awaitable<void> server::impl::accept_loop(std::shared_ptr<impl> keep, gate::holder hold, tcp::acceptor& acc,
+                                          std::string listener)
 {
-    auto self = shared_from_this();
-    while (!stopped) {
+    auto self = std::move(keep);
+    auto in_gate = std::move(hold);
+    while (!self->stopped) {
         auto [ec, sock] = co_await acc.async_accept(use_tuple);
+        if (!ec && self->stopped) break; // accepted just before drain() or stop(): closed unserved
         if (ec) {
-            if (stopped || ec == asio::error::operation_aborted) break;
+            if (self->stopped || ec == asio::error::operation_aborted) break;
             log.warn("accept on {} failed: {}", listener, ec.message());
             continue;
         }
         boost::system::error_code ig;
         sock.set_option(tcp::no_delay(true), ig);
-        if (cfg.socket_send_buffer_bytes > 0) sock.set_option(asio::socket_base::send_buffer_size(cfg.socket_send_buffer_bytes), ig);
-        if (cfg.socket_receive_buffer_bytes > 0) {
-            sock.set_option(asio::socket_base::receive_buffer_size(cfg.socket_receive_buffer_bytes), ig);
+        if (self->cfg.socket_send_buffer_bytes > 0) sock.set_option(asio::socket_base::send_buffer_size(self->cfg.socket_send_buffer_bytes), ig);
+        if (self->cfg.socket_receive_buffer_bytes > 0) {
+            sock.set_option(asio::socket_base::receive_buffer_size(self->cfg.socket_receive_buffer_bytes), ig);
         }
         auto info = std::make_shared<connection_info>();
-        info->id = next_id++;
+        info->id = self->next_id++;
         info->listener = listener;
         auto ep = sock.remote_endpoint(ig);
         info->peer = ig ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
         auto c = std::make_shared<connection>(self, std::move(sock), info);
-        connections.emplace(info->id, c);
-        c->start();
+        self->connections.emplace(info->id, c);
+        if (!c->start()) break;
     }
 }
 
@@ -424,7 +448,7 @@ void server::start()
         }
         auto local = acc->local_endpoint();
         _impl->bounds.push_back({l.name, local.address().to_string(), local.port()});
-        asio::co_spawn(_impl->io, _impl->accept_loop(*acc, l.name), asio::detached);
+        asio::co_spawn(_impl->io, impl::accept_loop(_impl, _impl->tasks.enter(), *acc, l.name), asio::detached);
         _impl->acceptors.push_back(std::move(acc));
     }
 }
@@ -439,6 +463,7 @@ void server::stop()
     }
     auto conns = _impl->connections;
     for (auto& [id, c] : conns) c->close();
+    _impl->tasks.close();
 }
 
 void server::drain()
@@ -451,9 +476,11 @@ void server::drain()
     }
     auto conns = _impl->connections;
     for (auto& [id, c] : conns) c->stop_reading();
+    _impl->tasks.close();
 }
 
 std::vector<server::bound> server::bound_listeners() const { return _impl->bounds; }
 size_t server::connection_count() const { return _impl->connections.size(); }
+gate& server::tasks() { return _impl->tasks; }
 
 } // namespace samsa::net

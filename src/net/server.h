@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/gate.h"
 #include "net/request_handler.h"
 
 #include <cstdint>
@@ -36,6 +37,10 @@ struct server_config {
 /// regions in responses go out with sendfile). All of it runs on the given io_context's
 /// thread. A frame whose declared size is negative or above max_request_bytes, or a request the
 /// handler rejects, closes that connection only.
+///
+/// Every coroutine the server starts (accept loops, each connection's reader, writer, idle
+/// watchdog and request handlers) holds tasks(), the server's gate: drain() and stop() close
+/// it, and it is empty once nothing of the server runs any more (wait with app::wait_closed).
 class server {
 public:
     server(boost::asio::io_context& io, server_config cfg, std::shared_ptr<request_handler> handler);
@@ -43,12 +48,16 @@ public:
 
     /// Binds and starts accepting; throws std::system_error when a listener cannot bind.
     void start();
-    /// Stops accepting and closes every connection.
+    /// Stops accepting and closes every connection (requests still being handled finish, but
+    /// their responses are dropped); closes tasks().
     void stop();
     /// Stops accepting and reading: requests already being handled are answered, then each
-    /// connection closes; connection_count() reaches 0 when all are done. stop() closes what
-    /// is left.
+    /// connection closes (frames read but not yet handed to the handler are dropped
+    /// unanswered); closes tasks(), which is empty when all are done. stop() closes what is
+    /// left.
     void drain();
+    /// The gate every coroutine of the server holds (see the class comment).
+    gate& tasks();
     /// Where each listener is bound (resolves port 0), in listener order.
     struct bound {
         std::string name;
