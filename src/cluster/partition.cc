@@ -1,18 +1,206 @@
 #include "cluster/partition.h"
 
+#include "base/assert.h"
+#include "storage/errc.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 #include <vector>
 
 namespace samsa::cluster {
 
-partition::partition(topic_partition tp, storage::log& log, partition_assignment a)
-  : _tp(std::move(tp)), _log(log), _assignment(std::move(a))
+namespace asio = boost::asio;
+
+leader_state::leader_state(node_id self, std::vector<node_id> isr, offset high_watermark)
+  : _self(self), _isr(std::move(isr)), _hw(high_watermark)
 {
-    _log.set_high_watermark(_log.log_end_offset());
 }
 
-void partition::on_appended()
+bool leader_state::update(node_id replica, offset leo)
 {
-    _log.set_high_watermark(_log.log_end_offset());
+    auto& known = _leo[replica];
+    known = leo;
+    return recompute();
+}
+
+bool leader_state::set_isr(std::vector<node_id> isr)
+{
+    _isr = std::move(isr);
+    return recompute();
+}
+
+std::optional<offset> leader_state::log_end_of(node_id replica) const
+{
+    auto it = _leo.find(replica);
+    if (it == _leo.end()) return std::nullopt;
+    return it->second;
+}
+
+bool leader_state::recompute()
+{
+    if (_isr.empty()) return false;
+    std::optional<offset> low;
+    for (auto r : _isr) {
+        auto it = _leo.find(r);
+        if (it == _leo.end()) return false; // a member not heard from holds the high watermark
+        low = low ? std::min(*low, it->second) : it->second;
+    }
+    if (!low || *low <= _hw) return false; // never backwards
+    _hw = *low;
+    return true;
+}
+
+partition::partition(topic_partition tp, std::shared_ptr<storage::log> log, std::vector<node_id> replicas,
+                     partition_state state, node_id self)
+  : _tp(std::move(tp)), _log(std::move(log)), _replicas(std::move(replicas)), _state(std::move(state)), _self(self),
+    _leader(self, _state.isr, _log->high_watermark())
+{
+    SAMSA_ASSERT(_log != nullptr, "{}: a partition needs a log", _tp);
+    // As Kafka's leader does on becoming leader: its own log end counts at once; followers'
+    // as they fetch. With this node the only in-sync replica the high watermark is the log end.
+    if (_state.leader == _self && _leader.update(_self, _log->log_end_offset())) publish_high_watermark();
+}
+
+void partition::stop()
+{
+    if (_stopped) return;
+    _stopped = true;
+    notify();
+}
+
+offset partition::visible_end(isolation iso) const
+{
+    switch (iso) {
+    case isolation::log_end: return log_end_offset();
+    case isolation::high_watermark: return high_watermark();
+    case isolation::committed: return last_stable_offset();
+    }
+    return high_watermark();
+}
+
+result<void> partition::check_leader_epoch(int32_t current_leader_epoch) const
+{
+    if (current_leader_epoch < 0 || current_leader_epoch == epoch()()) return ok();
+    return make_error_code(current_leader_epoch < epoch()() ? errc::fenced_leader_epoch : errc::unknown_leader_epoch);
+}
+
+result<void> partition::check_produce(int16_t acks, int32_t min_insync_replicas) const
+{
+    if (!is_leader()) return make_error_code(errc::not_leader);
+    if (acks == -1 && static_cast<int64_t>(isr().size()) < min_insync_replicas) {
+        return make_error_code(errc::not_enough_replicas);
+    }
+    return ok();
+}
+
+result<append_result> partition::append_as_leader(mutable_bytes_view batches, bool crc_checked)
+{
+    if (!is_leader()) return make_error_code(errc::not_leader);
+    SAMSA_TRY_ASSIGN(auto info, _log->append_as_leader(batches, _state.epoch, crc_checked));
+    append_result r{info.first_offset, info.last_offset, info.log_append_time, info.log_start_offset};
+    if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
+    notify();
+    return r;
+}
+
+asio::awaitable<result<void>> partition::wait_committed(offset end, std::chrono::milliseconds timeout,
+                                                        int32_t min_insync_replicas)
+{
+    auto self = shared_from_this(); // alive across the wait, even once deleted
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (high_watermark() < end && !_stopped) {
+        asio::steady_timer wake(co_await asio::this_coro::executor, deadline);
+        auto sub = on_append([&wake] { wake.cancel(); });
+        while (high_watermark() < end && !_stopped && std::chrono::steady_clock::now() < deadline) {
+            wake.expires_at(deadline);
+            co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+    if (high_watermark() >= end) {
+        if (static_cast<int64_t>(isr().size()) < min_insync_replicas) {
+            co_return make_error_code(errc::not_enough_replicas_after_append);
+        }
+        co_return ok();
+    }
+    co_return make_error_code(_stopped ? errc::shutting_down : errc::timeout);
+}
+
+asio::awaitable<result<append_result>> partition::produce(mutable_bytes_view batches, int16_t acks,
+                                                          std::chrono::milliseconds timeout, int32_t min_insync_replicas)
+{
+    auto self = shared_from_this();
+    if (auto ok = check_produce(acks, min_insync_replicas); !ok) co_return ok.error();
+    auto appended = append_as_leader(batches);
+    if (!appended || acks != -1) co_return appended;
+    auto committed = co_await wait_committed(appended->last_offset + 1, timeout, min_insync_replicas);
+    if (!committed) co_return committed.error();
+    co_return appended;
+}
+
+result<read_result> partition::read(offset start, size_t max_bytes, isolation iso, bool min_one)
+{
+    if (_stopped) return make_error_code(errc::not_leader);
+    read_result r;
+    r.high_watermark = high_watermark();
+    r.last_stable_offset = last_stable_offset();
+    r.log_start_offset = log_start_offset();
+    r.log_end_offset = log_end_offset();
+    SAMSA_TRY_ASSIGN(r.slice, _log->read(start, max_bytes, visible_end(iso), min_one));
+    return r;
+}
+
+result<std::optional<storage::timestamp_lookup>> partition::find_by_timestamp(timestamp_ms ts)
+{
+    if (_stopped) return make_error_code(errc::not_leader);
+    return _log->find_by_timestamp(ts);
+}
+
+result<offset> partition::delete_records(int64_t target)
+{
+    if (!is_leader()) return make_error_code(errc::not_leader);
+    if (_log->offline()) return make_error_code(storage::errc::log_offline);
+    // Kafka refuses to delete records of a compact-only topic.
+    if (!_log->config().cleanup_delete) return make_error_code(errc::policy_violation);
+    offset to = target == -1 ? high_watermark() : offset(target);
+    if (to < offset(0) || to > high_watermark()) return make_error_code(errc::offset_out_of_range);
+    SAMSA_TRY(_log->advance_log_start_offset(to));
+    return _log->log_start_offset();
+}
+
+storage::epoch_entry partition::end_offset_for_epoch(leader_epoch requested) const
+{
+    return _log->epochs().end_offset_for(requested, _log->log_end_offset());
+}
+
+void partition::update_replica_log_end(node_id replica, offset leo)
+{
+    if (!is_leader()) return;
+    if (_leader.update(replica, leo)) publish_high_watermark();
+}
+
+void partition::set_isr(std::vector<node_id> isr)
+{
+    if (_stopped) return;
+    _state.isr = isr;
+    if (_leader.set_isr(std::move(isr))) publish_high_watermark();
+    notify(); // waiters re-check min.insync.replicas
+}
+
+void partition::publish_high_watermark()
+{
+    auto before = _log->high_watermark();
+    _log->set_high_watermark(_leader.high_watermark());
+    SAMSA_ASSERT(_log->high_watermark() >= before, "{}: high watermark moved back from {} to {}", _tp, before,
+                 _log->high_watermark());
+    notify();
+}
+
+void partition::notify()
+{
     if (_listeners.empty()) return;
     // Callbacks may unsubscribe themselves (or others): run a snapshot.
     std::vector<std::function<void()>> cbs;

@@ -1,36 +1,156 @@
 #pragma once
 
 #include "base/ids.h"
+#include "base/result.h"
+#include "cluster/errc.h"
 #include "cluster/topic_table.h"
 #include "storage/log.h"
 
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace samsa::cluster {
 
-/// This node's replica of one partition, as leader: the log plus what the broker needs around
-/// it — the leader epoch, and callbacks for fetches waiting on new data. On a single node the
-/// in-sync replica set is this node alone, so every append is committed at once and the high
-/// watermark follows the log end offset.
-/// Owned by the topic_manager; used only on its shard.
+/// How far a read may go.
+enum class isolation : uint8_t {
+    log_end,        ///< everything appended: what a follower replica fetches
+    high_watermark, ///< committed records: consumers reading uncommitted (read_uncommitted)
+    committed,      ///< below the last stable offset (read_committed; the high watermark until transactions)
+};
+
+/// The leader's bookkeeping of replication for one partition: how far each in-sync replica's
+/// log has come, and the high watermark that implies — the smallest log end offset in the
+/// in-sync set, never moving backwards. A member whose log end is not known yet (a follower
+/// that has not fetched since this node became leader) holds the high watermark where it is.
+/// I/O-free; owned by its partition.
+class leader_state {
+public:
+    leader_state(node_id self, std::vector<node_id> isr, offset high_watermark);
+
+    /// Records that `replica` has `leo` in its log. Returns whether the high watermark moved.
+    bool update(node_id replica, offset leo);
+    /// A new in-sync set (shrink or expand). Returns whether the high watermark moved.
+    bool set_isr(std::vector<node_id> isr);
+
+    offset high_watermark() const { return _hw; }
+    const std::vector<node_id>& isr() const { return _isr; }
+    /// The log end offset last reported by `replica`, if any.
+    std::optional<offset> log_end_of(node_id replica) const;
+
+private:
+    bool recompute();
+
+    node_id _self;
+    std::vector<node_id> _isr;
+    std::map<node_id, offset> _leo;
+    offset _hw;
+};
+
+/// Where an append landed.
+struct append_result {
+    offset base_offset{-1};
+    offset last_offset{-1};
+    /// Set when the topic uses LogAppendTime.
+    timestamp_ms log_append_time{-1};
+    offset log_start_offset{0};
+};
+
+/// What a read returns: the bytes (whole batches) and the partition's offsets as of the read.
+struct read_result {
+    storage::file_slice slice;
+    offset high_watermark{0};
+    offset last_stable_offset{0};
+    offset log_start_offset{0};
+    offset log_end_offset{0};
+};
+
+/// This node's replica of one partition, and the only door to its data: every append, read,
+/// offset lookup and record deletion of the broker goes through it. It shares ownership of the
+/// log (the log_manager keeps it for maintenance: retention, flushes, checkpoints), so a
+/// request holding the partition across a suspension never sees it dangle; once stop()ped (the
+/// topic deleted, the replica moved away) every call fails with errc::not_leader and every
+/// waiter wakes.
+///
+/// As leader it keeps a leader_state: the high watermark advances as the in-sync replicas'
+/// logs do (on a single node the in-sync set is this node alone, so at once), and an append
+/// with acks=-1 completes when the high watermark covers it. The high watermark the log
+/// reloaded from its checkpoint is kept; it only moves forward from there.
+///
+/// Used only on its owner shard (the broker thread).
 class partition : public std::enable_shared_from_this<partition> {
 public:
-    partition(topic_partition tp, storage::log& log, partition_assignment a);
+    partition(topic_partition tp, std::shared_ptr<storage::log> log, std::vector<node_id> replicas,
+              partition_state state, node_id self);
 
     const topic_partition& tp() const { return _tp; }
-    storage::log& log() { return _log; }
-    const partition_assignment& assignment() const { return _assignment; }
-    leader_epoch epoch() const { return _assignment.epoch; }
+    const partition_state& state() const { return _state; }
+    leader_epoch epoch() const { return _state.epoch; }
+    const std::vector<node_id>& replicas() const { return _replicas; }
+    bool is_leader() const { return !_stopped && _state.leader == _self; }
+    /// The in-sync replicas as the leader tracks them.
+    const std::vector<node_id>& isr() const { return _leader.isr(); }
 
-    /// To call after every successful append: moves the high watermark (single node: to the
-    /// log end) and wakes the fetches waiting on this partition.
-    void on_appended();
+    /// Stops serving: waiters fail with errc::shutting_down, later calls with errc::not_leader.
+    void stop();
+    bool stopped() const { return _stopped; }
 
-    /// Registers a callback run (on this shard) after each append, until the returned handle
-    /// goes away. Safe if the partition is deleted first.
+    offset log_start_offset() const { return _log->log_start_offset(); }
+    offset log_end_offset() const { return _log->log_end_offset(); }
+    offset high_watermark() const { return _log->high_watermark(); }
+    /// Below it every transaction is decided: the high watermark until transactions exist.
+    offset last_stable_offset() const { return high_watermark(); }
+    /// Where reads with `iso` end.
+    offset visible_end(isolation iso) const;
+    bool offline() const { return _log->offline(); }
+    const storage::log_config& log_config() const { return _log->config(); }
+
+    /// A client's idea of the current leader epoch (-1: none given): fenced_leader_epoch when
+    /// older, unknown_leader_epoch when newer, else success.
+    result<void> check_leader_epoch(int32_t current_leader_epoch) const;
+    /// not_enough_replicas when acks=-1 and the in-sync set is below `min_insync_replicas`.
+    result<void> check_produce(int16_t acks, int32_t min_insync_replicas) const;
+
+    /// Appends batches as leader (their CRCs checked when `crc_checked`): assigns offsets and
+    /// the leader epoch, then advances the high watermark as far as the in-sync set allows.
+    /// Synchronous, so appends happen in call order.
+    result<append_result> append_as_leader(mutable_bytes_view batches, bool crc_checked = true);
+    /// Completes once the high watermark reaches `end` (acks=-1): timeout after `timeout`,
+    /// not_enough_replicas_after_append if the in-sync set is then below `min_insync_replicas`,
+    /// shutting_down if the partition stops meanwhile.
+    boost::asio::awaitable<result<void>> wait_committed(offset end, std::chrono::milliseconds timeout,
+                                                        int32_t min_insync_replicas);
+    /// append_as_leader, then (acks=-1) wait_committed.
+    boost::asio::awaitable<result<append_result>> produce(mutable_bytes_view batches, int16_t acks,
+                                                         std::chrono::milliseconds timeout, int32_t min_insync_replicas);
+
+    /// Whole batches from `start`, at most `max_bytes` (but the first batch whole when
+    /// `min_one`), ending before visible_end(iso).
+    result<read_result> read(offset start, size_t max_bytes, isolation iso, bool min_one = true);
+    /// The first batch holding a timestamp at or after `ts` (ListOffsets by time).
+    result<std::optional<storage::timestamp_lookup>> find_by_timestamp(timestamp_ms ts);
+    timestamp_ms max_timestamp() const { return _log->max_timestamp(); }
+    /// DeleteRecords: moves the log start offset up to `target` (-1: the high watermark).
+    /// Returns the new log start offset (the low watermark). policy_violation on a topic that
+    /// does not delete (cleanup.policy=compact), offset_out_of_range beyond the high watermark.
+    result<offset> delete_records(int64_t target);
+    /// OffsetForLeaderEpoch: the largest epoch <= `requested` this log has, and where the next
+    /// epoch starts (or the log end offset). {-1, -1} when the history starts after it.
+    storage::epoch_entry end_offset_for_epoch(leader_epoch requested) const;
+
+    /// The replication milestone's follower fetch: `replica` has `leo` in its log.
+    void update_replica_log_end(node_id replica, offset leo);
+    /// A new in-sync set (ISR shrink or expand), as the controller confirmed it.
+    void set_isr(std::vector<node_id> isr);
+
+    /// Registers a callback run (on this shard) after each append and each high watermark
+    /// move, until the returned handle goes away. Safe if the partition is deleted first.
     class subscription {
     public:
         subscription() = default;
@@ -45,10 +165,21 @@ public:
     };
     subscription on_append(std::function<void()> cb);
 
+    /// The local log, for storage maintenance and tests; requests use the calls above.
+    storage::log& log() { return *_log; }
+
 private:
+    /// Moves the log's high watermark to the leader state's, and wakes whoever waits.
+    void publish_high_watermark();
+    void notify();
+
     topic_partition _tp;
-    storage::log& _log;
-    partition_assignment _assignment;
+    std::shared_ptr<storage::log> _log;
+    std::vector<node_id> _replicas;
+    partition_state _state;
+    node_id _self;
+    leader_state _leader;
+    bool _stopped = false;
     uint64_t _next_listener = 1;
     std::map<uint64_t, std::function<void()>> _listeners;
 };

@@ -137,7 +137,10 @@ void topic_manager::queue_deletion(topic_info t)
 {
     for (auto& a : t.partitions) {
         topic_partition tp{t.name, a.id};
-        _partitions.erase(tp);
+        if (auto it = _partitions.find(tp); it != _partitions.end()) {
+            it->second->stop(); // requests holding it (an acks=-1 wait, a long poll) end now
+            _partitions.erase(it);
+        }
         enqueue(pending_op::kind::remove, std::move(tp));
     }
     enqueue(pending_op::kind::forget, topic_partition{t.name, partition_id(0)}, t.id);
@@ -222,7 +225,8 @@ void topic_manager::open_one(const topic_partition& tp)
         return;
     }
     (*l)->set_config(cfg);
-    _partitions.emplace(tp, std::make_shared<partition>(tp, **l, t.partitions[idx]));
+    auto& a = t.partitions[idx];
+    _partitions.emplace(tp, std::make_shared<partition>(tp, _logs.share(tp), a.replicas, a.state(), _self));
 }
 
 bool topic_manager::settled(const std::string& name) const

@@ -11,6 +11,16 @@
 
 namespace samsa::cluster {
 
+/// Who leads one partition and which of its replicas are in sync, as the controller decided.
+struct partition_state {
+    node_id leader{-1};
+    leader_epoch epoch{0};
+    std::vector<node_id> isr;
+    /// Bumped on every change of this state (the state znode's version in ZooKeeper mode).
+    int32_t partition_epoch = 0;
+    bool operator==(const partition_state&) const = default;
+};
+
 /// Where one partition lives: its replicas, the in-sync ones, the leader and its epoch. On a
 /// single node every list is {this node}.
 struct partition_assignment {
@@ -19,6 +29,7 @@ struct partition_assignment {
     std::vector<node_id> isr;
     node_id leader{-1};
     leader_epoch epoch{0};
+    partition_state state() const { return {leader, epoch, isr, 0}; }
     bool operator==(const partition_assignment&) const = default;
 };
 

@@ -1,5 +1,6 @@
 #include "kafka/errors.h"
 
+#include "cluster/errc.h"
 #include "protocol/record_batch.h"
 #include "storage/errc.h"
 
@@ -50,12 +51,31 @@ error_code from_batch(protocol::batch_errc e)
     return error_code::unknown_server_error;
 }
 
+error_code from_cluster(cluster::errc e)
+{
+    switch (e) {
+    case cluster::errc::not_leader: return error_code::not_leader_or_follower;
+    case cluster::errc::fenced_leader_epoch: return error_code::fenced_leader_epoch;
+    case cluster::errc::unknown_leader_epoch: return error_code::unknown_leader_epoch;
+    case cluster::errc::timeout: return error_code::request_timed_out;
+    case cluster::errc::not_enough_replicas: return error_code::not_enough_replicas;
+    case cluster::errc::not_enough_replicas_after_append: return error_code::not_enough_replicas_after_append;
+    case cluster::errc::offset_out_of_range: return error_code::offset_out_of_range;
+    case cluster::errc::policy_violation: return error_code::policy_violation;
+    // The partition stopped under the request (deleted, moved away): the client looks the
+    // leader up again.
+    case cluster::errc::shutting_down: return error_code::not_leader_or_follower;
+    }
+    return error_code::unknown_server_error;
+}
+
 } // namespace
 
 error_code to_kafka_error(std::error_code ec)
 {
     if (!ec) return error_code::none;
     if (ec.category() == storage::storage_category()) return from_storage(static_cast<storage::errc>(ec.value()));
+    if (ec.category() == cluster::cluster_category()) return from_cluster(static_cast<cluster::errc>(ec.value()));
     if (ec.category() == protocol::batch_category()) return from_batch(static_cast<protocol::batch_errc>(ec.value()));
     return error_code::unknown_server_error;
 }

@@ -81,12 +81,11 @@ void group_service::load()
     for (auto& a : t->partitions) {
         auto part = _broker.topics.get(offsets_topic, a.id());
         if (!part) continue;
-        auto& l = part->log();
-        offset next = l.log_start_offset();
-        while (next < l.high_watermark()) {
-            auto slice = l.read(next, 1 << 20, l.high_watermark(), true);
-            if (!slice || slice->empty()) break;
-            auto data = slice->read_all();
+        offset next = part->log_start_offset();
+        while (next < part->high_watermark()) {
+            auto read = part->read(next, 1 << 20, cluster::isolation::high_watermark, true);
+            if (!read || read->slice.empty()) break;
+            auto data = read->slice.read_all();
             if (!data) break;
             protocol::batch_iterator it(*data);
             while (auto h = it.next()) {
@@ -118,12 +117,11 @@ std::error_code group_service::persist(const std::string& group, const std::vect
     auto now = _broker.clk.now_ms();
     for (auto& r : records) b.add(protocol::record_input{r.key, r.value, {}, now});
     auto batch = b.build();
-    auto res = part->log().append_as_leader(batch, part->epoch());
+    auto res = part->append_as_leader(batch, /*crc_checked=*/false);
     if (!res) {
         log.error("cannot write to {}-{}: {}", offsets_topic, p, res.error().message());
         return res.error();
     }
-    part->on_appended();
     return {};
 }
 

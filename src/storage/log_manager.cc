@@ -106,6 +106,12 @@ log* log_manager::get(const topic_partition& tp)
     return it == _logs.end() ? nullptr : it->second.get();
 }
 
+std::shared_ptr<log> log_manager::share(const topic_partition& tp) const
+{
+    auto it = _logs.find(tp);
+    return it == _logs.end() ? nullptr : it->second;
+}
+
 result<log*> log_manager::get_or_create(const topic_partition& tp, const log_config& cfg)
 {
     if (auto* l = get(tp)) return l;

@@ -43,6 +43,9 @@ public:
     result<void> startup();
     /// The log of a partition, or nullptr.
     log* get(const topic_partition& tp);
+    /// The same, sharing ownership: a cluster::partition keeps its log alive this way while
+    /// requests hold it, even after retire() dropped it from here.
+    std::shared_ptr<log> share(const topic_partition& tp) const;
     /// Creates (or returns the existing) log, in the directory holding the fewest logs.
     result<log*> get_or_create(const topic_partition& tp, const log_config& cfg);
     /// Closes and deletes a partition's log and its files: retire() then settle_retired().
@@ -63,7 +66,7 @@ public:
     /// Flushes and closes every log, writes checkpoints and clean-shutdown markers.
     result<void> shutdown();
 
-    const std::map<topic_partition, std::unique_ptr<log>>& logs() const { return _logs; }
+    const std::map<topic_partition, std::shared_ptr<log>>& logs() const { return _logs; }
     const log_manager_config& config() const { return _cfg; }
 
     static constexpr const char* clean_shutdown_file = ".kafka_cleanshutdown";
@@ -102,7 +105,7 @@ private:
     const clock& _clock;
     log_manager_config _cfg;
     config_fn _config_for;
-    std::map<topic_partition, std::unique_ptr<log>> _logs;
+    std::map<topic_partition, std::shared_ptr<log>> _logs;
     std::map<topic_partition, std::string> _log_dir_of;
     std::map<std::string, size_t> _logs_in_dir; // kept with _log_dir_of: placement is O(dirs)
     /// Directories renamed by retire() and not yet settled: log dir -> renamed paths.

@@ -14,9 +14,6 @@ constexpr logger log{"kafka"};
 using protocol::error_code;
 using partition_result = protocol::delete_records_response::delete_records_partition_result;
 
-/// -1 asks for everything below the high watermark.
-constexpr int64_t high_watermark_offset = -1;
-
 partition_result failed(int32_t index, error_code ec)
 {
     partition_result r;
@@ -31,25 +28,21 @@ partition_result delete_below(request_context& ctx, const std::string& topic,
 {
     auto part = ctx.broker.topics.get(topic, p.partition_index);
     if (!part) return failed(p.partition_index, no_replica_error(ctx.broker, topic, p.partition_index));
-    auto& l = part->log();
-    if (l.offline()) return failed(p.partition_index, error_code::kafka_storage_error);
-    if (!l.config().cleanup_delete) {
-        // Kafka refuses to delete records of a compact-only topic.
-        return failed(p.partition_index, error_code::policy_violation);
+    auto before = part->log_start_offset();
+    // -1 asks for everything below the high watermark.
+    auto low = part->delete_records(p.offset);
+    if (!low) {
+        auto ec = to_kafka_error(low.error());
+        if (ec == error_code::kafka_storage_error || ec == error_code::unknown_server_error) {
+            log.warn("delete records of {}-{} below {} failed: {}", topic, p.partition_index, p.offset,
+                     low.error().message());
+        }
+        return failed(p.partition_index, ec);
     }
-    offset target = p.offset == high_watermark_offset ? l.high_watermark() : offset(p.offset);
-    if (target < offset(0) || target > l.high_watermark()) {
-        return failed(p.partition_index, error_code::offset_out_of_range);
-    }
-    auto before = l.log_start_offset();
-    if (auto r = l.advance_log_start_offset(target); !r) {
-        log.warn("delete records of {} below {} failed: {}", l.tp(), target(), r.error().message());
-        return failed(p.partition_index, to_kafka_error(r.error()));
-    }
-    changed = changed || l.log_start_offset() != before;
+    changed = changed || *low != before;
     partition_result out;
     out.partition_index = p.partition_index;
-    out.low_watermark = l.log_start_offset()();
+    out.low_watermark = (*low)();
     return out;
 }
 

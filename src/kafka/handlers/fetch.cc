@@ -29,6 +29,14 @@ struct fetch_state {
     bool first_batch_pending = true; // KIP-74: the first batch is returned whole, whatever the limits
 };
 
+/// How far a fetch may read: consumers up to the high watermark (read_committed: the last
+/// stable offset). Followers will read to the log end once replication exists; until then a
+/// replica id is treated like a consumer, there being no follower to serve.
+cluster::isolation isolation_of(const protocol::fetch_request& req, int16_t v)
+{
+    return v >= 4 && req.isolation_level == 1 ? cluster::isolation::committed : cluster::isolation::high_watermark;
+}
+
 void read_partition(request_context& ctx, const protocol::fetch_request& req,
                     const protocol::fetch_request::fetch_partition& fp, const std::string& topic, partition_data& pd,
                     fetch_state& st)
@@ -46,28 +54,30 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
         st.any_error = true;
         return;
     }
-    if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != part->epoch()()) {
-        pd.error_code = code(fp.current_leader_epoch < part->epoch()() ? error_code::fenced_leader_epoch
-                                                                    : error_code::unknown_leader_epoch);
+    if (auto ok = part->check_leader_epoch(v >= 9 ? fp.current_leader_epoch : -1); !ok) {
+        pd.error_code = code(to_kafka_error(ok.error()));
         st.any_error = true;
         return;
     }
-    auto& log = part->log();
-    pd.high_watermark = log.high_watermark()();
-    pd.last_stable_offset = log.high_watermark()();
-    pd.log_start_offset = log.log_start_offset()();
     // As Kafka: fetch.max.bytes caps every response, whatever the request asks for (v0-v2 ask
     // for no limit at all); without it a max_bytes of INT32_MAX could read a whole log to memory.
     size_t response_limit = v >= 3 ? static_cast<size_t>(std::max(req.max_bytes, 0)) : std::numeric_limits<size_t>::max();
     response_limit = std::min(response_limit, static_cast<size_t>(std::max<int64_t>(b.config.current().fetch_max_bytes, 0)));
     size_t room = response_limit > st.total_bytes ? response_limit - st.total_bytes : 0;
     size_t limit = std::min(static_cast<size_t>(std::max(fp.partition_max_bytes, 0)), room);
-    auto slice = log.read(offset(fp.fetch_offset), limit, log.high_watermark(), st.first_batch_pending);
-    if (!slice) {
-        pd.error_code = code(to_kafka_error(slice.error()));
+    auto read = part->read(offset(fp.fetch_offset), limit, isolation_of(req, v), st.first_batch_pending);
+    if (!read) {
+        pd.error_code = code(to_kafka_error(read.error()));
         st.any_error = true;
+        pd.high_watermark = part->high_watermark()();
+        pd.last_stable_offset = part->last_stable_offset()();
+        pd.log_start_offset = part->log_start_offset()();
         return;
     }
+    pd.high_watermark = read->high_watermark();
+    pd.last_stable_offset = read->last_stable_offset();
+    pd.log_start_offset = read->log_start_offset();
+    auto* slice = &read->slice;
     if (slice->empty()) return;
     if (v <= 3) {
         if (!b.topics.effective_config(*b.topics.find(topic))->message_downconversion_enable) {

@@ -17,6 +17,7 @@ const std::vector<api_handler>& api_handlers()
             {api_key::metadata, 0, 12, &handle_metadata},
             {api_key::api_versions, 0, 3, &handle_api_versions},
             {api_key::list_offsets, 0, 7, &handle_list_offsets},
+            {api_key::offset_for_leader_epoch, 0, 4, &handle_offset_for_leader_epoch},
             {api_key::create_topics, 0, 7, &handle_create_topics},
             {api_key::delete_topics, 0, 6, &handle_delete_topics},
             {api_key::delete_records, 0, 2, &handle_delete_records},

@@ -16,6 +16,7 @@ boost::asio::awaitable<bool> handle_metadata(request_context& ctx, protocol::wri
 boost::asio::awaitable<bool> handle_produce(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_fetch(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_list_offsets(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_offset_for_leader_epoch(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_create_topics(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_delete_topics(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_delete_records(request_context& ctx, protocol::writer& out);

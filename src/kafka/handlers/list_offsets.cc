@@ -51,7 +51,7 @@ result<std::optional<protocol::timestamp_offset>> first_record_at_or_after(bytes
     return std::optional<protocol::timestamp_offset>{};
 }
 
-lookup by_timestamp(storage::log& l, timestamp_ms target)
+lookup by_timestamp(cluster::partition& l, timestamp_ms target, cluster::isolation iso)
 {
     auto found = l.find_by_timestamp(target);
     if (!found) return failed(to_kafka_error(found.error()));
@@ -66,12 +66,12 @@ lookup by_timestamp(storage::log& l, timestamp_ms target)
         return failed(error_code::kafka_storage_error);
     }
     // Only committed records are visible to consumers.
-    if (!*rec || (*rec)->offset >= l.high_watermark()) return {};
+    if (!*rec || (*rec)->offset >= l.visible_end(iso)) return {};
     return {error_code::none, (*rec)->offset(), (*rec)->timestamp(), batch.epoch()};
 }
 
 /// The first record carrying the log's largest timestamp (KIP-734).
-lookup by_max_timestamp(storage::log& l)
+lookup by_max_timestamp(cluster::partition& l, cluster::isolation iso)
 {
     auto max_ts = l.max_timestamp();
     if (max_ts < timestamp_ms(0)) return {};
@@ -87,22 +87,20 @@ lookup by_max_timestamp(storage::log& l)
                  rec.error().message());
         return failed(error_code::kafka_storage_error);
     }
-    if (!*rec || (*rec)->offset >= l.high_watermark()) return {};
+    if (!*rec || (*rec)->offset >= l.visible_end(iso)) return {};
     return {error_code::none, (*rec)->offset(), (*rec)->timestamp(), batch.epoch()};
 }
 
-lookup find_offset(cluster::partition& p, int64_t timestamp)
+lookup find_offset(cluster::partition& p, int64_t timestamp, cluster::isolation iso)
 {
-    auto& l = p.log();
     int32_t epoch = p.epoch()();
     switch (timestamp) {
     case earliest_timestamp:
-    case earliest_local_timestamp: return {error_code::none, l.log_start_offset()(), -1, epoch};
-    // read_committed reads up to the last stable offset: the high watermark while there are
-    // no transactions.
-    case latest_timestamp: return {error_code::none, l.high_watermark()(), -1, epoch};
-    case max_timestamp: return by_max_timestamp(l);
-    default: return by_timestamp(l, timestamp_ms(timestamp));
+    case earliest_local_timestamp: return {error_code::none, p.log_start_offset()(), -1, epoch};
+    // read_committed ends at the last stable offset, read_uncommitted at the high watermark.
+    case latest_timestamp: return {error_code::none, p.visible_end(iso)(), -1, epoch};
+    case max_timestamp: return by_max_timestamp(p, iso);
+    default: return by_timestamp(p, timestamp_ms(timestamp), iso);
     }
 }
 
@@ -110,10 +108,8 @@ lookup find_offset(cluster::partition& p, int64_t timestamp)
 std::optional<error_code> check_partition(const std::shared_ptr<cluster::partition>& part, int32_t current_epoch)
 {
     if (!part) return error_code::unknown_topic_or_partition;
-    if (part->log().offline()) return error_code::kafka_storage_error;
-    if (current_epoch >= 0 && current_epoch != part->epoch()()) {
-        return current_epoch < part->epoch()() ? error_code::fenced_leader_epoch : error_code::unknown_leader_epoch;
-    }
+    if (part->offline()) return error_code::kafka_storage_error;
+    if (auto ok = part->check_leader_epoch(current_epoch); !ok) return to_kafka_error(ok.error());
     return std::nullopt;
 }
 
@@ -128,7 +124,8 @@ void fill_v0(partition_response& out, const lookup& found, int32_t max_num_offse
 }
 
 partition_response answer(request_context& ctx, const std::string& topic,
-                          const protocol::list_offsets_request::list_offsets_partition& rp, bool duplicate)
+                          const protocol::list_offsets_request::list_offsets_partition& rp, bool duplicate,
+                          cluster::isolation iso)
 {
     partition_response out;
     out.partition_index = rp.partition_index;
@@ -141,7 +138,7 @@ partition_response answer(request_context& ctx, const std::string& topic,
     auto found = [&] {
         if (!part) return failed(no_replica_error(ctx.broker, topic, rp.partition_index));
         if (auto ec = check_partition(part, current_epoch)) return failed(*ec);
-        return find_offset(*part, rp.timestamp);
+        return find_offset(*part, rp.timestamp, iso);
     }();
     if (ctx.version() == 0) {
         fill_v0(out, found, rp.max_num_offsets);
@@ -177,12 +174,14 @@ boost::asio::awaitable<bool> handle_list_offsets(request_context& ctx, protocol:
     // the high watermark is the log end offset anyway. isolation_level needs no special case
     // until there are transactions.
     auto dups = ctx.version() >= 1 ? duplicate_partitions(req) : std::set<std::pair<std::string, int32_t>>{};
+    auto iso = ctx.version() >= 2 && req.isolation_level == 1 ? cluster::isolation::committed
+                                                              : cluster::isolation::high_watermark;
     protocol::list_offsets_response resp;
     for (auto& t : req.topics) {
         protocol::list_offsets_response::list_offsets_topic_response tr;
         tr.name = t.name;
         for (auto& p : t.partitions) {
-            tr.partitions.push_back(answer(ctx, t.name, p, dups.count({t.name, p.partition_index}) > 0));
+            tr.partitions.push_back(answer(ctx, t.name, p, dups.count({t.name, p.partition_index}) > 0, iso));
         }
         resp.topics.push_back(std::move(tr));
     }

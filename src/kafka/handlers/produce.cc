@@ -7,7 +7,8 @@
 // when some batch needs decompressing or a new codec, so a request inflating to hundreds of
 // megabytes never holds up the other connections; inline otherwise. Back on the broker thread,
 // once every earlier Produce request of the connection has appended (produce_order), the
-// checked batches are appended.
+// checked batches are appended through the partition; with acks=-1 the answer waits until
+// the partition's high watermark covers the append.
 //
 // Decompression is bounded twice. Kafka applies max.message.bytes to a batch as sent, that is
 // compressed, so a legitimate batch may inflate well beyond it: one batch may decompress to
@@ -88,6 +89,8 @@ struct partition_work {
     bytes owned;
     /// Set once the partition is refused.
     std::optional<partition_response> failed;
+    /// Where step 3 appended the batches.
+    cluster::append_result appended;
 };
 
 /// The decompressed-size limit for one batch under what is left of the budget, or nullopt
@@ -195,11 +198,12 @@ partition_work prepare(request_context& ctx, const protocol::produce_request& re
     w.part = b.topics.get(topic, pd.index);
     if (!w.part) return refuse(no_replica_error(b, topic, pd.index));
     w.tc = b.topics.effective_config(*b.topics.find(topic));
-    if (req.acks == -1 && static_cast<size_t>(w.tc->min_insync_replicas) > w.part->assignment().isr.size()) {
-        return refuse(error_code::not_enough_replicas,
-                      fmt::format("The size of the current ISR {} is insufficient to satisfy the min.isr requirement "
-                                  "of {}",
-                                  w.part->assignment().isr.size(), w.tc->min_insync_replicas));
+    if (auto ok = w.part->check_produce(req.acks, w.tc->min_insync_replicas); !ok) {
+        auto ec = to_kafka_error(ok.error());
+        if (ec != error_code::not_enough_replicas) return refuse(ec);
+        return refuse(ec, fmt::format("The size of the current ISR {} is insufficient to satisfy the min.isr "
+                                      "requirement of {}",
+                                      w.part->isr().size(), w.tc->min_insync_replicas));
     }
     if (pd.records.is_null() || pd.records.size_bytes() == 0) {
         return refuse(error_code::corrupt_message, "The produce request has no records.");
@@ -282,24 +286,43 @@ void check_partition(partition_work& w, timestamp_ms now, inflation_budget& budg
     }
 }
 
-/// Step 3, on the broker thread: appends what step 2 accepted.
-partition_response append(request_context& ctx, partition_work& w)
+/// Step 3, on the broker thread: appends what step 2 accepted (through the partition, in the
+/// connection's order); `w.appended` is then where it landed.
+void append(request_context& ctx, partition_work& w)
 {
-    if (w.failed) return std::move(*w.failed);
+    if (w.failed) return;
     // The topic may have been deleted (or recreated) while step 2 ran.
-    if (ctx.broker.topics.get(*w.topic, w.index) != w.part) return fail(w.index, error_code::unknown_topic_or_partition);
-    auto appended = w.part->log().append_as_leader(w.data, w.part->epoch(), /*crc_checked=*/true);
+    if (ctx.broker.topics.get(*w.topic, w.index) != w.part) {
+        w.failed = fail(w.index, error_code::unknown_topic_or_partition);
+        return;
+    }
+    auto appended = w.part->append_as_leader(w.data, /*crc_checked=*/true);
     if (!appended) {
         auto ec = to_kafka_error(appended.error());
         log.warn("produce to {}-{} failed: {}", *w.topic, w.index, appended.error().message());
-        return fail(w.index, ec, appended.error().message());
+        w.failed = fail(w.index, ec, appended.error().message());
+        return;
     }
-    w.part->on_appended();
+    w.appended = *appended;
+}
+
+/// Step 4, acks=-1 only: waits until the high watermark covers the append (at once while the
+/// in-sync set is this node alone), within the request's timeout.
+boost::asio::awaitable<void> wait_committed(partition_work& w, std::chrono::milliseconds timeout)
+{
+    if (w.failed) co_return;
+    auto done = co_await w.part->wait_committed(w.appended.last_offset + 1, timeout, w.tc->min_insync_replicas);
+    if (!done) w.failed = fail(w.index, to_kafka_error(done.error()), done.error().message());
+}
+
+partition_response answer(partition_work& w)
+{
+    if (w.failed) return std::move(*w.failed);
     partition_response r;
     r.index = w.index;
-    r.base_offset = appended->first_offset();
-    r.log_append_time_ms = appended->log_append_time();
-    r.log_start_offset = appended->log_start_offset();
+    r.base_offset = w.appended.base_offset();
+    r.log_append_time_ms = w.appended.log_append_time();
+    r.log_start_offset = w.appended.log_start_offset();
     return r;
 }
 
@@ -309,7 +332,15 @@ public:
     queue_place(produce_order& q, uint64_t conn) : _q(q), _conn(conn), _ticket(q.enter(conn)) {}
     queue_place(const queue_place&) = delete;
     queue_place& operator=(const queue_place&) = delete;
-    ~queue_place() { _q.leave(_conn, _ticket); }
+    ~queue_place() { leave(); }
+
+    /// Lets the connection's next request go ahead (once this one has appended).
+    void leave()
+    {
+        if (_left) return;
+        _left = true;
+        _q.leave(_conn, _ticket);
+    }
 
     /// Returns once every earlier Produce request of the connection has left.
     asio::awaitable<void> my_turn()
@@ -328,6 +359,7 @@ private:
     produce_order& _q;
     uint64_t _conn;
     uint64_t _ticket;
+    bool _left = false;
 };
 
 } // namespace
@@ -359,12 +391,20 @@ boost::asio::awaitable<bool> handle_produce(request_context& ctx, protocol::writ
         check_all();
     }
     co_await place.my_turn();
+    for (auto& w : work) append(ctx, w);
+    if (req.acks == -1) {
+        // Appended everywhere first, so the waits overlap; the next request of the connection
+        // may append meanwhile (its own acks decide when it is answered).
+        place.leave();
+        auto timeout = std::chrono::milliseconds(std::max(req.timeout_ms, 0));
+        for (auto& w : work) co_await wait_committed(w, timeout);
+    }
     protocol::produce_response resp;
     size_t i = 0;
     for (auto& t : req.topic_data) {
         protocol::produce_response::topic_produce_response tr;
         tr.name = t.name;
-        for (size_t n = 0; n < t.partition_data.size(); ++n) tr.partition_responses.push_back(append(ctx, work[i++]));
+        for (size_t n = 0; n < t.partition_data.size(); ++n) tr.partition_responses.push_back(answer(work[i++]));
         resp.responses.push_back(std::move(tr));
     }
     if (req.acks == 0) co_return false;

@@ -1,6 +1,7 @@
 // ListOffsets: earliest, latest, max timestamp and timestamp lookups refined to the record,
 // leader epochs and the errors.
 #include "kafka/tests/broker_fixture.h"
+#include "protocol/messages/offset_for_leader_epoch.h"
 #include "protocol/record_batch_builder.h"
 #include "storage/faulty_file_ops.h"
 
@@ -10,6 +11,12 @@
 #include <unistd.h>
 
 namespace samsa::kafka::test {
+
+template<>
+struct response_of<protocol::offset_for_leader_epoch_request> {
+    using type = protocol::offset_for_leader_epoch_response;
+};
+
 namespace {
 
 using partition_response = protocol::list_offsets_response::list_offsets_partition_response;
@@ -264,6 +271,51 @@ TEST(list_offsets, offline_log_is_a_storage_error)
     protocol::delete_records_request dr;
     dr.topics.push_back({"t", {{0, 1}}});
     EXPECT_EQ(f.call(dr, 2).topics.at(0).partitions.at(0).error_code, 56);
+}
+
+} // namespace
+} // namespace samsa::kafka::test
+
+namespace samsa::kafka::test {
+namespace {
+
+protocol::offset_for_leader_epoch_response::epoch_end_offset end_of_epoch(broker_fixture& f, const std::string& topic,
+                                                                          int32_t partition, int32_t epoch,
+                                                                          int32_t current_epoch, int16_t version)
+{
+    protocol::offset_for_leader_epoch_request req;
+    req.replica_id = -1;
+    protocol::offset_for_leader_epoch_request::offset_for_leader_topic t;
+    t.topic = topic;
+    protocol::offset_for_leader_epoch_request::offset_for_leader_partition p;
+    p.partition = partition;
+    p.leader_epoch = epoch;
+    p.current_leader_epoch = current_epoch;
+    t.partitions.push_back(p);
+    req.topics.push_back(std::move(t));
+    auto resp = f.call(req, version);
+    return resp.topics.at(0).partitions.at(0);
+}
+
+TEST(offset_for_leader_epoch, the_current_epoch_ends_at_the_log_end)
+{
+    broker_fixture f;
+    f.create_topic("t");
+    produce_timeline(f); // offsets 0-5, all in epoch 0
+    for (int16_t v : {0, 2, 4}) {
+        auto e = end_of_epoch(f, "t", 0, 0, -1, v);
+        EXPECT_EQ(e.error_code, 0) << "v" << v;
+        EXPECT_EQ(e.end_offset, 6) << "v" << v;
+        if (v >= 1) EXPECT_EQ(e.leader_epoch, 0) << "v" << v;
+    }
+    // A newer epoch than the log knows: the latest one's end.
+    auto newer = end_of_epoch(f, "t", 0, 7, -1, 4);
+    EXPECT_EQ(newer.leader_epoch, 0);
+    EXPECT_EQ(newer.end_offset, 6);
+    // A caller that believes in a later leader epoch than this broker's.
+    EXPECT_EQ(end_of_epoch(f, "t", 0, 0, 5, 4).error_code, 75); // UNKNOWN_LEADER_EPOCH
+    EXPECT_EQ(end_of_epoch(f, "t", 3, 0, -1, 4).error_code, 3); // UNKNOWN_TOPIC_OR_PARTITION
+    EXPECT_EQ(end_of_epoch(f, "nope", 0, 0, -1, 4).error_code, 3);
 }
 
 } // namespace

@@ -192,6 +192,34 @@ TEST(produce, not_enough_replicas_with_acks_all)
     EXPECT_EQ(f.call(req, 9).responses.at(0).partition_responses.at(0).error_code, 0);
 }
 
+TEST(produce, acks_all_is_answered_once_the_high_watermark_covers_the_append)
+{
+    broker_fixture f;
+    f.create_topic("t");
+    protocol::produce_request req;
+    req.acks = -1;
+    req.timeout_ms = 5000;
+    req.topic_data.push_back({"t", {}});
+    for (int i = 0; i < 2; ++i) {
+        protocol::produce_request::partition_produce_data pd;
+        pd.index = 0;
+        pd.records = protocol::records_payload(batch_of({"a", "b"}));
+        req.topic_data[0].partition_data.push_back(std::move(pd));
+    }
+    auto resp = f.call(req, 9);
+    auto& parts = resp.responses.at(0).partition_responses;
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0].error_code, 0);
+    EXPECT_EQ(parts[0].base_offset, 0);
+    EXPECT_EQ(parts[1].error_code, 0);
+    EXPECT_EQ(parts[1].base_offset, 2);
+    // Committed means visible: a consumer's fetch returns both batches.
+    auto fetched = f.call(broker_fixture::fetch_request("t", 0, 0), 12);
+    auto& pd = fetched.responses.at(0).partitions.at(0);
+    EXPECT_EQ(pd.high_watermark, 4);
+    EXPECT_EQ(decode_records(pd.records.to_bytes()).size(), 4u);
+}
+
 TEST(produce, unknown_partition_and_topic_are_never_created)
 {
     broker_fixture f;

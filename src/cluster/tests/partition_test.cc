@@ -1,0 +1,252 @@
+// The partition as the door to a partition's data: appends that wait for the high watermark
+// (acks=-1), reads by isolation level, the high watermark kept across a restart, record
+// deletion and leader-epoch lookups.
+#include "cluster/partition.h"
+#include "protocol/record_batch_builder.h"
+#include "storage/log_manager.h"
+#include "storage/mem_file_ops.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+#include <optional>
+
+namespace samsa::cluster {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+const node_id self{0};
+const node_id other{1};
+const topic_partition tp{"t", partition_id(0)};
+
+bytes batch_of(int records)
+{
+    protocol::batch_builder b;
+    for (int i = 0; i < records; ++i) b.add("k", "value-" + std::to_string(i), timestamp_ms(1'000 + i));
+    return b.build();
+}
+
+/// Storage for one partition over an in-memory file system that outlives it.
+struct replica {
+    storage::mem_file_ops& fs;
+    storage::log_manager logs;
+    std::shared_ptr<partition> part;
+
+    replica(storage::mem_file_ops& f, std::vector<node_id> isr, storage::log_config cfg = {})
+      : fs(f), logs(f, system_clock::instance(), storage::log_manager_config{{"/data"}},
+                    [cfg](const topic_partition&) { return cfg; })
+    {
+        EXPECT_TRUE(logs.startup());
+        EXPECT_TRUE(logs.get_or_create(tp, cfg));
+        partition_state s{self, leader_epoch(3), isr, 0};
+        part = std::make_shared<partition>(tp, logs.share(tp), std::vector<node_id>{self, other}, s, self);
+    }
+    ~replica()
+    {
+        part->stop();
+        EXPECT_TRUE(logs.shutdown());
+    }
+
+    append_result append(int records)
+    {
+        auto b = batch_of(records);
+        auto r = part->append_as_leader(mutable_bytes_view(b), false);
+        EXPECT_TRUE(r) << r.error().message();
+        return r ? *r : append_result{};
+    }
+};
+
+/// Runs wait_committed on `io`; the outcome lands in `out` when it completes.
+void spawn_wait(asio::io_context& io, std::shared_ptr<partition> p, offset end, std::chrono::milliseconds timeout,
+                int32_t min_isr, std::optional<result<void>>& out)
+{
+    asio::co_spawn(io, p->wait_committed(end, timeout, min_isr),
+                   [&out](std::exception_ptr e, result<void> r) {
+                       if (e) std::rethrow_exception(e);
+                       out = r;
+                   });
+}
+
+TEST(leader_state, high_watermark_is_the_smallest_in_sync_log_end_and_never_moves_back)
+{
+    leader_state s(self, {self, other}, offset(5));
+    EXPECT_FALSE(s.update(self, offset(10))); // the follower has not reported yet
+    EXPECT_EQ(s.high_watermark(), offset(5));
+    EXPECT_TRUE(s.update(other, offset(8)));
+    EXPECT_EQ(s.high_watermark(), offset(8));
+    EXPECT_FALSE(s.update(other, offset(6))); // a follower that truncated does not pull it back
+    EXPECT_EQ(s.high_watermark(), offset(8));
+    EXPECT_TRUE(s.set_isr({self})); // the follower dropped out: the leader's log end counts alone
+    EXPECT_EQ(s.high_watermark(), offset(10));
+}
+
+TEST(partition, acks_all_completes_at_once_when_this_node_is_the_only_in_sync_replica)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self});
+    asio::io_context io;
+    auto b = batch_of(3);
+    std::optional<result<append_result>> out;
+    asio::co_spawn(io, r.part->produce(mutable_bytes_view(b), -1, 1000ms, 1),
+                   [&](std::exception_ptr, result<append_result> res) { out = res; });
+    io.poll();
+    ASSERT_TRUE(out.has_value());
+    ASSERT_TRUE(*out) << out->error().message();
+    EXPECT_EQ((*out)->base_offset, offset(0));
+    EXPECT_EQ((*out)->last_offset, offset(2));
+    EXPECT_EQ(r.part->high_watermark(), offset(3));
+}
+
+TEST(partition, acks_all_waits_for_the_follower_and_reads_follow_the_isolation_level)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self, other});
+    auto a = r.append(4);
+    EXPECT_EQ(r.part->log_end_offset(), offset(4));
+    EXPECT_EQ(r.part->high_watermark(), offset(0)); // the follower holds it back
+    // A consumer sees nothing yet, a replica fetch everything.
+    auto consumer = r.part->read(offset(0), 1 << 20, isolation::high_watermark);
+    ASSERT_TRUE(consumer);
+    EXPECT_TRUE(consumer->slice.empty());
+    EXPECT_EQ(consumer->high_watermark, offset(0));
+    auto follower = r.part->read(offset(0), 1 << 20, isolation::log_end);
+    ASSERT_TRUE(follower);
+    EXPECT_EQ(follower->slice.last_offset, offset(3));
+
+    asio::io_context io;
+    auto guard = asio::make_work_guard(io);
+    std::optional<result<void>> done;
+    spawn_wait(io, r.part, a.last_offset + 1, 10'000ms, 1, done);
+    io.poll();
+    EXPECT_FALSE(done.has_value());
+    r.part->update_replica_log_end(other, offset(2));
+    io.poll();
+    EXPECT_FALSE(done.has_value()); // the high watermark moved to 2, short of 4
+    EXPECT_EQ(r.part->high_watermark(), offset(2));
+    r.part->update_replica_log_end(other, offset(4));
+    io.poll();
+    ASSERT_TRUE(done.has_value());
+    EXPECT_TRUE(*done);
+    auto after = r.part->read(offset(0), 1 << 20, isolation::committed);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->slice.last_offset, offset(3));
+}
+
+TEST(partition, acks_all_times_out_fails_after_isr_shrink_and_ends_on_stop)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self, other});
+    asio::io_context io;
+    auto guard = asio::make_work_guard(io); // poll() never finds the context out of work
+
+    auto a = r.append(1);
+    std::optional<result<void>> timed_out;
+    spawn_wait(io, r.part, a.last_offset + 1, 20ms, 1, timed_out);
+    for (int i = 0; i < 500 && !timed_out; ++i) io.run_one_for(10ms);
+    ASSERT_TRUE(timed_out.has_value());
+    ASSERT_FALSE(*timed_out);
+    EXPECT_EQ(timed_out->error(), make_error_code(errc::timeout));
+
+    // min.insync.replicas=2 and the in-sync set shrinks to this node: the append is committed
+    // (the high watermark covers it) but short of the required copies.
+    auto b = r.append(1);
+    std::optional<result<void>> shrunk;
+    spawn_wait(io, r.part, b.last_offset + 1, 10'000ms, 2, shrunk);
+    io.poll();
+    EXPECT_FALSE(shrunk.has_value());
+    r.part->set_isr({self});
+    io.poll();
+    ASSERT_TRUE(shrunk.has_value());
+    ASSERT_FALSE(*shrunk);
+    EXPECT_EQ(shrunk->error(), make_error_code(errc::not_enough_replicas_after_append));
+    // And a new acks=-1 produce is refused before appending.
+    EXPECT_EQ(r.part->check_produce(-1, 2).error(), make_error_code(errc::not_enough_replicas));
+    EXPECT_TRUE(r.part->check_produce(1, 2));
+
+    r.part->set_isr({self, other});
+    auto c = r.append(1);
+    std::optional<result<void>> stopped;
+    spawn_wait(io, r.part, c.last_offset + 1, 10'000ms, 1, stopped);
+    io.poll();
+    EXPECT_FALSE(stopped.has_value());
+    r.part->stop();
+    io.poll();
+    ASSERT_TRUE(stopped.has_value());
+    EXPECT_EQ(stopped->error(), make_error_code(errc::shutting_down));
+    EXPECT_EQ(r.part->append_as_leader(mutable_bytes_view{}, false).error(), make_error_code(errc::not_leader));
+}
+
+TEST(partition, the_checkpointed_high_watermark_survives_a_restart)
+{
+    storage::mem_file_ops fs;
+    {
+        replica r(fs, {self, other});
+        r.append(3);
+        r.append(2);
+        r.part->update_replica_log_end(other, offset(3)); // has the first batch
+        EXPECT_EQ(r.part->high_watermark(), offset(3));
+        r.append(2);
+    } // clean shutdown: checkpoints written
+    {
+        // Still two in-sync replicas, the follower not heard from: the reloaded high watermark
+        // stands (the constructor once moved it to the log end).
+        replica r(fs, {self, other});
+        EXPECT_EQ(r.part->log_end_offset(), offset(7));
+        EXPECT_EQ(r.part->high_watermark(), offset(3));
+        auto seen = r.part->read(offset(0), 1 << 20, isolation::high_watermark);
+        ASSERT_TRUE(seen);
+        EXPECT_EQ(seen->slice.last_offset, offset(2));
+    }
+    {
+        // Alone in the in-sync set: everything it has is committed.
+        replica r(fs, {self});
+        EXPECT_EQ(r.part->high_watermark(), offset(7));
+    }
+}
+
+TEST(partition, delete_records_moves_the_log_start_within_the_high_watermark)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self, other});
+    r.append(6);
+    r.part->update_replica_log_end(other, offset(4));
+    EXPECT_EQ(r.part->delete_records(5).error(), make_error_code(errc::offset_out_of_range));
+    auto low = r.part->delete_records(2);
+    ASSERT_TRUE(low);
+    EXPECT_EQ(*low, offset(2));
+    auto all = r.part->delete_records(-1); // up to the high watermark
+    ASSERT_TRUE(all);
+    EXPECT_EQ(*all, offset(4));
+    EXPECT_EQ(r.part->log_start_offset(), offset(4));
+
+    storage::mem_file_ops fs2;
+    storage::log_config compact;
+    compact.cleanup_delete = false;
+    compact.cleanup_compact = true;
+    replica c(fs2, {self}, compact);
+    c.append(2);
+    EXPECT_EQ(c.part->delete_records(1).error(), make_error_code(errc::policy_violation));
+}
+
+TEST(partition, leader_epochs_fence_old_callers_and_answer_where_an_epoch_ends)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self});
+    EXPECT_TRUE(r.part->check_leader_epoch(-1));
+    EXPECT_TRUE(r.part->check_leader_epoch(3));
+    EXPECT_EQ(r.part->check_leader_epoch(2).error(), make_error_code(errc::fenced_leader_epoch));
+    EXPECT_EQ(r.part->check_leader_epoch(4).error(), make_error_code(errc::unknown_leader_epoch));
+    r.append(3);
+    auto e = r.part->end_offset_for_epoch(leader_epoch(3));
+    EXPECT_EQ(e.epoch, leader_epoch(3));
+    EXPECT_EQ(e.start_offset, offset(3)); // the current epoch ends at the log end
+    auto before = r.part->end_offset_for_epoch(leader_epoch(1));
+    EXPECT_EQ(before.epoch, leader_epoch(-1)); // older than the history
+}
+
+} // namespace
+} // namespace samsa::cluster
