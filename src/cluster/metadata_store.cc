@@ -59,8 +59,9 @@ std::string join_nodes(const std::vector<node_id>& v)
 
 local_metadata_store::local_metadata_store(storage::file_ops& fs, std::string dir) : _fs(fs), _dir(std::move(dir)) {}
 
-std::string local_metadata_store::encode_topic(const topic_info& t)
+std::string local_metadata_store::encode_topic(const topic_record& r)
 {
+    auto& t = r.topic;
     config::property_map m;
     m["name"] = t.name;
     m["topic.id"] = t.id.to_string();
@@ -68,23 +69,27 @@ std::string local_metadata_store::encode_topic(const topic_info& t)
     m["internal"] = t.internal ? "true" : "false";
     m["partitions"] = std::to_string(t.partitions.size());
     if (t.deleting) m["deleting"] = "true";
-    for (auto& p : t.partitions) {
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+        auto& p = t.partitions[i];
         auto k = fmt::format("partition.{}.", p.id());
         m[k + "replicas"] = join_nodes(p.replicas);
-        m[k + "isr"] = join_nodes(p.isr);
-        m[k + "leader"] = std::to_string(p.leader());
-        m[k + "leader.epoch"] = std::to_string(p.epoch());
+        partition_state s = i < r.states.size() ? r.states[i] : partition_state{};
+        m[k + "isr"] = join_nodes(s.isr);
+        m[k + "leader"] = std::to_string(s.leader());
+        m[k + "leader.epoch"] = std::to_string(s.epoch());
+        if (s.partition_epoch != 0) m[k + "partition.epoch"] = std::to_string(s.partition_epoch);
     }
     for (auto& [k, v] : t.overrides) m["config." + k] = v;
     return config::write_properties(m);
 }
 
-result<topic_info> local_metadata_store::decode_topic(std::string_view text)
+result<topic_record> local_metadata_store::decode_topic(std::string_view text)
 {
     auto parsed = config::parse_properties(text, "topic metadata");
     if (!parsed) return corrupt();
     auto m = config::to_map(*parsed);
-    topic_info t;
+    topic_record r;
+    auto& t = r.topic;
     int32_t count = 0;
     bool ok = m.count("name") && m.count("topic.id") && parse_int(m["partitions"], count) && count >= 0 &&
               parse_int(m["replication.factor"], t.replication_factor);
@@ -97,26 +102,29 @@ result<topic_info> local_metadata_store::decode_topic(std::string_view text)
     t.deleting = m.count("deleting") && m["deleting"] == "true";
     for (int32_t i = 0; i < count; ++i) {
         auto k = fmt::format("partition.{}.", i);
-        partition_assignment p;
+        replica_assignment p;
+        partition_state s;
         p.id = partition_id(i);
         int32_t leader = -1, epoch = 0;
         ok = parse_int(m[k + "leader"], leader) && parse_int(m[k + "leader.epoch"], epoch);
+        if (m.count(k + "partition.epoch")) ok = ok && parse_int(m[k + "partition.epoch"], s.partition_epoch);
         p.replicas = parse_nodes(m[k + "replicas"], ok);
-        p.isr = parse_nodes(m[k + "isr"], ok);
+        s.isr = parse_nodes(m[k + "isr"], ok);
         if (!ok) return corrupt();
-        p.leader = node_id(leader);
-        p.epoch = leader_epoch(epoch);
+        s.leader = node_id(leader);
+        s.epoch = leader_epoch(epoch);
         t.partitions.push_back(std::move(p));
+        r.states.push_back(std::move(s));
     }
     for (auto& [k, v] : m) {
         if (k.rfind("config.", 0) == 0) t.overrides[k.substr(7)] = v;
     }
-    return t;
+    return r;
 }
 
-result<std::map<std::string, topic_info>> local_metadata_store::load_topics()
+result<std::map<std::string, topic_record>> local_metadata_store::load_topics()
 {
-    std::map<std::string, topic_info> out;
+    std::map<std::string, topic_record> out;
     auto dir = storage::join_path(_dir, "topics");
     SAMSA_TRY(_fs.create_dirs(dir));
     SAMSA_TRY_ASSIGN(auto names, _fs.list_dir(dir));
@@ -132,17 +140,20 @@ result<std::map<std::string, topic_info>> local_metadata_store::load_topics()
             log.error("{}: unreadable topic metadata", path);
             return t.error();
         }
-        out.emplace(t->name, std::move(*t));
+        auto name = t->topic.name;
+        out.emplace(std::move(name), std::move(*t));
     }
     return out;
 }
 
-result<void> local_metadata_store::save_topic(const topic_info& t)
+result<void> local_metadata_store::save_topic(const topic_record& t)
 {
     auto dir = storage::join_path(_dir, "topics");
     SAMSA_TRY(_fs.create_dirs(dir));
     auto text = encode_topic(t);
-    return _fs.write_file_atomic(storage::join_path(dir, topic_file_name(t.name)), as_bytes(text));
+    SAMSA_TRY(_fs.write_file_atomic(storage::join_path(dir, topic_file_name(t.topic.name)), as_bytes(text)));
+    notify({metadata_event::kind::topic_saved, t.topic.name, t});
+    return ok();
 }
 
 result<void> local_metadata_store::remove_topic(const std::string& name)
@@ -150,7 +161,9 @@ result<void> local_metadata_store::remove_topic(const std::string& name)
     auto dir = storage::join_path(_dir, "topics");
     auto path = storage::join_path(dir, topic_file_name(name));
     if (_fs.exists(path)) SAMSA_TRY(_fs.remove(path));
-    return _fs.sync_dir(dir);
+    SAMSA_TRY(_fs.sync_dir(dir));
+    notify({metadata_event::kind::topic_removed, name, std::nullopt});
+    return ok();
 }
 
 result<std::map<std::string, config::property_map>> local_metadata_store::load_broker_overrides()

@@ -21,31 +21,37 @@ struct partition_state {
     bool operator==(const partition_state&) const = default;
 };
 
-/// Where one partition lives: its replicas, the in-sync ones, the leader and its epoch. On a
-/// single node every list is {this node}.
-struct partition_assignment {
+/// Where one partition's replicas live (the controller's plan; changes only by reassignment).
+/// The first replica is the preferred leader.
+struct replica_assignment {
     partition_id id{0};
     std::vector<node_id> replicas;
-    std::vector<node_id> isr;
-    node_id leader{-1};
-    leader_epoch epoch{0};
-    partition_state state() const { return {leader, epoch, isr, 0}; }
-    bool operator==(const partition_assignment&) const = default;
+    bool operator==(const replica_assignment&) const = default;
 };
 
-/// What the cluster knows of one topic.
+/// What the cluster knows of one topic: its identity, its replica assignment and its config
+/// overrides. Who leads each partition is its partition_state, kept beside it.
 struct topic_info {
     std::string name;
     protocol::uuid id;
     int16_t replication_factor = 1;
     bool internal = false;
-    std::vector<partition_assignment> partitions;
+    std::vector<replica_assignment> partitions;
     /// Topic-level config overrides (validated), e.g. {"retention.ms": "60000"}.
     config::property_map overrides;
     /// Deletion has begun: the topic is gone for clients, its logs are being removed, and a
     /// broker restarting finds the flag and finishes the job.
     bool deleting = false;
     bool operator==(const topic_info&) const = default;
+};
+
+/// A topic as the metadata store keeps it: the topic and, for each of its partitions (same
+/// order), the partition's state. (ZooKeeper keeps them in separate znodes; the embedded
+/// node's file holds both.)
+struct topic_record {
+    topic_info topic;
+    std::vector<partition_state> states;
+    bool operator==(const topic_record&) const = default;
 };
 
 /// Kafka's topic name rules: 1 to 249 characters of [a-zA-Z0-9._-], not "." or "..".

@@ -65,6 +65,18 @@ error_code from_cluster(cluster::errc e)
     // The partition stopped under the request (deleted, moved away): the client looks the
     // leader up again.
     case cluster::errc::shutting_down: return error_code::not_leader_or_follower;
+    case cluster::errc::topic_exists: return error_code::topic_already_exists;
+    case cluster::errc::unknown_topic: return error_code::unknown_topic_or_partition;
+    case cluster::errc::invalid_topic: return error_code::invalid_topic_exception;
+    case cluster::errc::invalid_partitions: return error_code::invalid_partitions;
+    case cluster::errc::invalid_replication_factor: return error_code::invalid_replication_factor;
+    case cluster::errc::invalid_replica_assignment: return error_code::invalid_replica_assignment;
+    case cluster::errc::invalid_config: return error_code::invalid_config;
+    case cluster::errc::invalid_request: return error_code::invalid_request;
+    case cluster::errc::deletion_disabled: return error_code::topic_deletion_disabled;
+    case cluster::errc::metadata_write_failed: return error_code::kafka_storage_error;
+    case cluster::errc::not_controller: return error_code::not_controller;
+    case cluster::errc::stale_epoch: return error_code::stale_controller_epoch;
     }
     return error_code::unknown_server_error;
 }

@@ -42,9 +42,9 @@ int32_t group_service::offsets_partitions() const
     return _broker.config.current().offsets_topic_num_partitions;
 }
 
-bool group_service::ensure_offsets_topic()
+boost::asio::awaitable<bool> group_service::ensure_offsets_topic()
 {
-    if (_broker.topics.find(offsets_topic)) return true;
+    if (_broker.topics.find(offsets_topic)) co_return true;
     auto& bc = _broker.config.current();
     cluster::create_topic_request req;
     req.name = offsets_topic;
@@ -56,12 +56,13 @@ bool group_service::ensure_offsets_topic()
                    {"segment.bytes", std::to_string(bc.offsets_topic_segment_bytes)},
                    {"compression.type", "producer"}};
     req.internal = true;
-    auto r = _broker.topics.create_topic(req, false);
+    auto r = co_await _broker.topics.controller().create_topic(req, false);
     if (!r) {
+        if (_broker.topics.find(offsets_topic)) co_return true; // created by another request meanwhile
         log.error("cannot create {}: {}", offsets_topic, r.error().message);
-        return false;
+        co_return false;
     }
-    return true;
+    co_return true;
 }
 
 result<void> group_service::start()
@@ -109,7 +110,8 @@ void group_service::load()
 std::error_code group_service::persist(const std::string& group, const std::vector<coordinator::offsets_record>& records)
 {
     if (records.empty()) return {};
-    if (!ensure_offsets_topic()) return make_error_code(std::errc::io_error);
+    // FindCoordinator creates the topic; a client that skipped it gets COORDINATOR_NOT_AVAILABLE.
+    if (!_broker.topics.find(offsets_topic)) return make_error_code(std::errc::no_such_device);
     int32_t p = coordinator::partition_for_group(group, offsets_partitions());
     auto part = _broker.topics.get(offsets_topic, p);
     if (!part) return make_error_code(std::errc::no_such_device);

@@ -13,7 +13,8 @@
 namespace samsa::kafka {
 
 /// Runs the group coordinator state machine for this broker: owns `__consumer_offsets`
-/// (created on first use with offsets.topic.* settings, compacted), replays it at startup,
+/// (created, as in Kafka, by the first FindCoordinator, with offsets.topic.* settings,
+/// compacted; until then group writes fail with COORDINATOR_NOT_AVAILABLE), replays it at startup,
 /// persists what the state machine asks for before its responses go out, and parks requests
 /// whose responses come later (JoinGroup and SyncGroup wait for the rebalance). Used on the
 /// broker's thread only.
@@ -26,8 +27,9 @@ public:
 
     /// Replays __consumer_offsets if it exists.
     result<void> start();
-    /// Creates __consumer_offsets if missing. False (after logging) when that fails.
-    bool ensure_offsets_topic();
+    /// Creates __consumer_offsets through the controller if missing. False (after logging)
+    /// when that fails.
+    boost::asio::awaitable<bool> ensure_offsets_topic();
 
     /// Runs `op` with a fresh request id, persists and delivers its outcome, then waits for
     /// this request's response (which may come from a later call or tick()).

@@ -1,6 +1,7 @@
 #include "kafka/topic_helpers.h"
 
 #include "base/logging.h"
+#include "kafka/errors.h"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -24,19 +25,28 @@ int32_t bits(std::initializer_list<int> ops)
 }
 } // namespace
 
-protocol::error_code ensure_topic(broker_context& b, const std::string& name, bool allowed)
+protocol::error_code topic_error(const broker_context& b, const std::string& name)
 {
     if (b.topics.find(name)) return protocol::error_code::none;
-    if (auto bad = cluster::validate_topic_name(name)) return protocol::error_code::invalid_topic_exception;
-    if (!allowed || !b.config.current().auto_create_topics_enable) return protocol::error_code::unknown_topic_or_partition;
+    if (cluster::validate_topic_name(name)) return protocol::error_code::invalid_topic_exception;
+    return protocol::error_code::unknown_topic_or_partition;
+}
+
+boost::asio::awaitable<protocol::error_code> ensure_topic(broker_context& b, std::string name, bool allowed)
+{
+    auto ec = topic_error(b, name);
+    if (ec != protocol::error_code::unknown_topic_or_partition) co_return ec;
+    if (!allowed || !b.config.current().auto_create_topics_enable) co_return ec;
     cluster::create_topic_request req;
     req.name = name;
-    auto r = b.topics.create_topic(req, false);
+    auto r = co_await b.topics.controller().create_topic(req, false);
     if (!r) {
+        // Another request may have created it meanwhile.
+        if (b.topics.find(name)) co_return protocol::error_code::none;
         log.warn("auto-creation of topic {} failed: {}", name, r.error().message);
-        return r.error().code;
+        co_return to_kafka_error(r.error().code);
     }
-    return protocol::error_code::none;
+    co_return protocol::error_code::none;
 }
 
 boost::asio::awaitable<bool> wait_settled(broker_context& b, std::vector<std::string> names, int64_t timeout_ms)

@@ -9,11 +9,15 @@
 
 namespace samsa::kafka {
 
+/// NONE when the topic exists, INVALID_TOPIC_EXCEPTION for an illegal name, else
+/// UNKNOWN_TOPIC_OR_PARTITION. Never creates anything (Produce, Fetch, ...).
+protocol::error_code topic_error(const broker_context& b, const std::string& name);
+
 /// The topic exists, or auto.create.topics.enable (and `allowed`, e.g. Metadata's
-/// allow_auto_topic_creation) lets us create it with num.partitions and
+/// allow_auto_topic_creation) lets the controller create it with num.partitions and
 /// default.replication.factor. Returns NONE, UNKNOWN_TOPIC_OR_PARTITION,
 /// INVALID_TOPIC_EXCEPTION, or what creation failed with.
-protocol::error_code ensure_topic(broker_context& b, const std::string& name, bool allowed);
+boost::asio::awaitable<protocol::error_code> ensure_topic(broker_context& b, std::string name, bool allowed);
 
 /// Waits until the queued log work of every named topic is done (see
 /// cluster::topic_manager::settled), or `timeout_ms` passes. Returns whether all settled.

@@ -4,13 +4,33 @@
 #include "cluster/topic_manager.h"
 #include "storage/mem_file_ops.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <gtest/gtest.h>
 #include <limits>
+#include <optional>
 
 namespace samsa::cluster {
 namespace {
 
-using protocol::error_code;
+namespace asio = boost::asio;
+
+/// Runs a control-plane call to completion (the local controller never waits long).
+template<typename T>
+T run(asio::awaitable<T> op)
+{
+    asio::io_context io;
+    std::optional<T> out;
+    asio::co_spawn(io, std::move(op), [&](std::exception_ptr e, T r) {
+        if (e) std::rethrow_exception(e);
+        out.emplace(std::move(r));
+    });
+    io.run();
+    return std::move(*out);
+}
+
+std::error_code code(errc e) { return make_error_code(e); }
 
 /// One node's storage and topic manager over an in-memory file system that outlives it (a
 /// "crash" is destroying the node without shutdown()).
@@ -33,13 +53,14 @@ struct node {
         if (scheduled) topics.set_scheduler([this] { ++schedules; });
     }
 
-    kafka_result<const topic_info*> create(const std::string& name, int32_t partitions, bool validate_only = false)
+    op_result<topic_info> create(const std::string& name, int32_t partitions, bool validate_only = false)
     {
         create_topic_request req;
         req.name = name;
         req.partitions = partitions;
-        return topics.create_topic(req, validate_only);
+        return run(topics.controller().create_topic(req, validate_only));
     }
+    op_result<void> remove(const std::string& name) { return run(topics.controller().delete_topic(name)); }
 
     size_t open_partitions(const std::string& name) const
     {
@@ -70,7 +91,7 @@ TEST(topic_manager, small_operations_finish_before_returning)
     EXPECT_TRUE(n.topics.settled("small"));
     EXPECT_EQ(n.open_partitions("small"), 8u);
     EXPECT_NE(n.topics.get("small", 7), nullptr);
-    ASSERT_TRUE(n.topics.delete_topic("small"));
+    ASSERT_TRUE(n.remove("small"));
     EXPECT_TRUE(n.topics.settled("small"));
     EXPECT_EQ(n.dirs_on_disk("small-"), 0u);
     EXPECT_EQ(n.schedules, 0);
@@ -85,8 +106,8 @@ TEST(topic_manager, large_creation_runs_in_steps)
     EXPECT_FALSE(n.topics.settled("big"));
     EXPECT_NE(n.topics.find("big"), nullptr); // the metadata is there at once
     EXPECT_EQ(n.open_partitions("big"), 0u);
-    EXPECT_TRUE(n.topics.reconcile(topic_manager::step_ops));
-    EXPECT_EQ(n.open_partitions("big"), topic_manager::step_ops);
+    EXPECT_TRUE(n.topics.reconcile(partition_manager::step_ops));
+    EXPECT_EQ(n.open_partitions("big"), partition_manager::step_ops);
     // Work queued behind a large operation waits its turn, even when small.
     ASSERT_TRUE(n.create("after", 1));
     EXPECT_FALSE(n.topics.settled("after"));
@@ -103,13 +124,13 @@ TEST(topic_manager, a_name_being_deleted_cannot_be_reused_until_the_deletion_end
     node n(fs);
     ASSERT_TRUE(n.create("t", 200));
     n.drain();
-    ASSERT_TRUE(n.topics.delete_topic("t"));
+    ASSERT_TRUE(n.remove("t"));
     EXPECT_EQ(n.topics.find("t"), nullptr); // gone for clients at once
     EXPECT_EQ(n.topics.get("t", 0), nullptr);
     EXPECT_FALSE(n.topics.settled("t"));
     auto again = n.create("t", 1);
     ASSERT_FALSE(again);
-    EXPECT_EQ(again.error().code, error_code::topic_already_exists);
+    EXPECT_EQ(again.error().code, code(errc::topic_exists));
     EXPECT_NE(again.error().message.find("marked for deletion"), std::string::npos);
     n.drain();
     EXPECT_TRUE(n.topics.settled("t"));
@@ -147,7 +168,7 @@ TEST(topic_manager, a_restart_finishes_a_half_done_deletion)
         ASSERT_TRUE(n.create("big", 300));
         ASSERT_TRUE(n.create("keep", 2));
         n.drain();
-        ASSERT_TRUE(n.topics.delete_topic("big"));
+        ASSERT_TRUE(n.remove("big"));
         n.topics.reconcile(100);
         EXPECT_EQ(n.open_partitions("big"), 200u);
     } // crash: no shutdown
@@ -174,16 +195,103 @@ TEST(topic_manager, creations_beyond_the_descriptor_budget_are_refused_before_al
         for (bool validate_only : {true, false}) {
             auto r = n.create("huge", count, validate_only);
             ASSERT_FALSE(r) << count;
-            EXPECT_EQ(r.error().code, error_code::invalid_partitions);
+            EXPECT_EQ(r.error().code, code(errc::invalid_partitions));
             EXPECT_NE(r.error().message.find("open-file limit of 1024"), std::string::npos) << r.error().message;
         }
     }
     EXPECT_EQ(n.topics.find("huge"), nullptr);
     ASSERT_TRUE(n.create("grow", 1));
-    auto r = n.topics.create_partitions("grow", std::numeric_limits<int32_t>::max(), {}, false);
+    auto r = run(n.topics.controller().create_partitions("grow", std::numeric_limits<int32_t>::max(), {}, false));
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, error_code::invalid_partitions);
+    EXPECT_EQ(r.error().code, code(errc::invalid_partitions));
     EXPECT_EQ(n.topics.find("grow")->partitions.size(), 1u);
+}
+
+TEST(topic_manager, the_store_reports_each_write_and_the_cache_and_replicas_follow)
+{
+    storage::mem_file_ops fs;
+    node n(fs);
+    std::vector<std::string> seen;
+    auto id = n.store.watch([&](const metadata_event& e) {
+        seen.push_back((e.what == metadata_event::kind::topic_saved ? "saved " : "removed ") + e.name +
+                       (e.record && e.record->topic.deleting ? " (deleting)" : ""));
+    });
+    ASSERT_TRUE(n.create("w", 2));
+    ASSERT_TRUE(run(n.topics.controller().create_partitions("w", 3, {}, false)));
+    EXPECT_EQ(n.topics.metadata().find("w")->partitions.size(), 3u);
+    EXPECT_NE(n.topics.get("w", 2), nullptr); // the partition manager followed the growth
+    ASSERT_TRUE(n.remove("w"));
+    n.store.unwatch(id);
+    EXPECT_EQ(seen, (std::vector<std::string>{"saved w", "saved w", "saved w (deleting)", "removed w"}));
+    EXPECT_EQ(n.topics.metadata().find_deleting("w"), nullptr);
+}
+
+TEST(metadata_cache, keeps_assignments_and_states_apart_and_reserves_deleted_names)
+{
+    metadata_cache c(node_id(1));
+    topic_record r;
+    r.topic.name = "t";
+    r.topic.partitions = {{partition_id(0), {node_id(1), node_id(2)}}, {partition_id(1), {node_id(2), node_id(1)}}};
+    r.states = {{node_id(1), leader_epoch(4), {node_id(1), node_id(2)}, 7}, {node_id(2), leader_epoch(0), {node_id(2)}, 0}};
+    c.apply(r);
+    ASSERT_NE(c.find("t"), nullptr);
+    EXPECT_EQ(c.state({"t", partition_id(0)})->epoch, leader_epoch(4));
+    EXPECT_EQ(c.state({"t", partition_id(0)})->partition_epoch, 7);
+    EXPECT_EQ(c.state({"t", partition_id(1)})->leader, node_id(2));
+    EXPECT_EQ(c.states_of("t").size(), 2u);
+    EXPECT_EQ(c.live_brokers(), std::vector<node_id>{node_id(1)}); // nothing registered: itself
+    c.set_brokers({{node_id(1), std::nullopt, {{"PLAINTEXT", "a", 1}}}, {node_id(2), "r2", {{"PLAINTEXT", "b", 2}}}});
+    EXPECT_EQ(c.live_brokers(), (std::vector<node_id>{node_id(1), node_id(2)}));
+    EXPECT_EQ(c.broker(node_id(2))->endpoint_for("OTHER")->host, "b"); // the first endpoint
+    r.topic.deleting = true;
+    c.apply(r);
+    EXPECT_EQ(c.find("t"), nullptr);
+    EXPECT_EQ(c.state({"t", partition_id(0)}), nullptr);
+    EXPECT_NE(c.find_deleting("t"), nullptr);
+    c.remove("t");
+    EXPECT_EQ(c.find_deleting("t"), nullptr);
+}
+
+TEST(controller, plans_round_robin_over_live_brokers_and_checks_manual_assignments)
+{
+    storage::mem_file_ops fs;
+    node n(fs);
+    auto& md = n.topics.metadata();
+    md.set_brokers({{node_id(0), {}, {}}, {node_id(1), {}, {}}, {node_id(2), {}, {}}});
+    create_topic_request req;
+    req.replication_factor = 2;
+    auto plan = n.topics.controller().plan_assignments(req, 0, 4);
+    ASSERT_TRUE(plan);
+    ASSERT_EQ(plan->size(), 4u);
+    EXPECT_EQ((*plan)[0].replicas, (std::vector<node_id>{node_id(0), node_id(1)}));
+    EXPECT_EQ((*plan)[1].replicas, (std::vector<node_id>{node_id(1), node_id(2)}));
+    EXPECT_EQ((*plan)[2].replicas, (std::vector<node_id>{node_id(2), node_id(0)}));
+    EXPECT_EQ((*plan)[3].id, partition_id(3));
+
+    req.assignments = {{0, 1}, {1, 1}};
+    EXPECT_EQ(n.topics.controller().plan_assignments(req, 0, 2).error().code, code(errc::invalid_replica_assignment));
+    req.assignments = {{0, 7}};
+    auto unknown = n.topics.controller().plan_assignments(req, 0, 1);
+    EXPECT_EQ(unknown.error().code, code(errc::invalid_replica_assignment));
+    EXPECT_NE(unknown.error().message.find("Unknown broker 7"), std::string::npos);
+
+    // A topic of replication factor 3 on three brokers: leaders spread, this node hosts the
+    // replicas that name it (all of them here, each partition having three replicas).
+    create_topic_request three;
+    three.name = "r3";
+    three.partitions = 3;
+    three.replication_factor = 3;
+    auto created = run(n.topics.controller().create_topic(three, false));
+    ASSERT_TRUE(created) << created.error().message;
+    EXPECT_EQ(md.state({"r3", partition_id(1)})->leader, node_id(1));
+    EXPECT_EQ(md.state({"r3", partition_id(1)})->isr.size(), 3u);
+    auto p1 = n.topics.get("r3", 1);
+    ASSERT_NE(p1, nullptr);
+    EXPECT_FALSE(p1->is_leader()); // a follower replica, with its log
+    EXPECT_TRUE(n.topics.get("r3", 0)->is_leader());
+    three.name = "r4";
+    three.replication_factor = 4;
+    EXPECT_EQ(run(n.topics.controller().create_topic(three, false)).error().code, code(errc::invalid_replication_factor));
 }
 
 } // namespace

@@ -14,8 +14,9 @@ namespace {
 using protocol::error_code;
 using topic_result = protocol::create_partitions_response::create_partitions_topic_result;
 
-topic_result grow(request_context& ctx, const protocol::create_partitions_request::create_partitions_topic& t,
-                  bool validate_only)
+boost::asio::awaitable<topic_result> grow(request_context& ctx,
+                                          const protocol::create_partitions_request::create_partitions_topic& t,
+                                          bool validate_only)
 {
     topic_result out;
     out.name = t.name;
@@ -23,12 +24,12 @@ topic_result grow(request_context& ctx, const protocol::create_partitions_reques
     if (t.assignments) {
         for (auto& a : *t.assignments) assignments.push_back(a.broker_ids);
     }
-    auto r = ctx.broker.topics.create_partitions(t.name, t.count, assignments, validate_only);
+    auto r = co_await ctx.broker.topics.controller().create_partitions(t.name, t.count, assignments, validate_only);
     if (!r) {
-        out.error_code = code(r.error().code);
+        out.error_code = code(to_kafka_error(r.error().code));
         if (!r.error().message.empty()) out.error_message = r.error().message;
     }
-    return out;
+    co_return out;
 }
 
 } // namespace
@@ -48,7 +49,7 @@ boost::asio::awaitable<bool> handle_create_partitions(request_context& ctx, prot
             resp.results.push_back(std::move(dup));
             continue;
         }
-        resp.results.push_back(grow(ctx, t, req.validate_only));
+        resp.results.push_back(co_await grow(ctx, t, req.validate_only));
     }
     // New partitions' logs are opened in steps, as a new topic's (see CreateTopics).
     std::vector<std::string> grown;
@@ -61,6 +62,13 @@ boost::asio::awaitable<bool> handle_create_partitions(request_context& ctx, prot
                 r.error_code = code(error_code::request_timed_out);
                 r.error_message = "Timed out waiting for the new partitions to be created; creation continues.";
             }
+        }
+    }
+    for (auto& r : resp.results) {
+        if (r.error_code != 0 || req.validate_only || !ctx.broker.topics.settled(r.name)) continue;
+        if (auto why = ctx.broker.topics.take_creation_failure(r.name)) {
+            r.error_code = code(error_code::kafka_storage_error);
+            r.error_message = "Cannot create the new partitions' logs: " + *why;
         }
     }
     resp.encode(out, ctx.version());

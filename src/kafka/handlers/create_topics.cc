@@ -20,7 +20,7 @@ using creatable_topic = protocol::create_topics_request::creatable_topic;
 using topic_result = protocol::create_topics_response::creatable_topic_result;
 
 /// Replica lists ordered by partition index, which must run 0, 1, 2, …
-cluster::kafka_result<std::vector<std::vector<int32_t>>> manual_assignments(const creatable_topic& t)
+kafka_result<std::vector<std::vector<int32_t>>> manual_assignments(const creatable_topic& t)
 {
     std::vector<const protocol::create_topics_request::creatable_replica_assignment*> sorted;
     for (auto& a : t.assignments) sorted.push_back(&a);
@@ -29,7 +29,7 @@ cluster::kafka_result<std::vector<std::vector<int32_t>>> manual_assignments(cons
     std::vector<std::vector<int32_t>> out;
     for (size_t i = 0; i < sorted.size(); ++i) {
         if (sorted[i]->partition_index != static_cast<int32_t>(i)) {
-            return cluster::kafka_error(error_code::invalid_replica_assignment,
+            return kafka_error(error_code::invalid_replica_assignment,
                                         "Partitions should be a consecutive 0-based integer sequence");
         }
         out.push_back(sorted[i]->broker_ids);
@@ -37,7 +37,7 @@ cluster::kafka_result<std::vector<std::vector<int32_t>>> manual_assignments(cons
     return out;
 }
 
-cluster::kafka_result<cluster::create_topic_request> to_request(const creatable_topic& t)
+kafka_result<cluster::create_topic_request> to_request(const creatable_topic& t)
 {
     cluster::create_topic_request req;
     req.name = t.name;
@@ -48,7 +48,7 @@ cluster::kafka_result<cluster::create_topic_request> to_request(const creatable_
     req.assignments = std::move(*assignments);
     for (auto& c : t.configs) {
         if (!c.value) {
-            return cluster::kafka_error(error_code::invalid_config,
+            return kafka_error(error_code::invalid_config,
                                         fmt::format("Null value not supported for topic configs: {}", c.name));
         }
         req.configs[c.name] = *c.value;
@@ -73,22 +73,23 @@ void describe_created(request_context& ctx, const cluster::topic_info& t, topic_
     }
 }
 
-topic_result create_one(request_context& ctx, const creatable_topic& t, bool validate_only)
+boost::asio::awaitable<topic_result> create_one(request_context& ctx, const creatable_topic& t, bool validate_only)
 {
     topic_result out;
     out.name = t.name;
     out.error_message = std::nullopt;
-    auto req = to_request(t);
-    auto created = req ? ctx.broker.topics.create_topic(*req, validate_only)
-                       : cluster::kafka_result<const cluster::topic_info*>(req.error());
-    if (!created) {
-        out.error_code = code(created.error().code);
-        if (!created.error().message.empty()) out.error_message = created.error().message;
+    auto fail = [&](const kafka_failure& f) {
+        out.error_code = code(f.code);
+        if (!f.message.empty()) out.error_message = f.message;
         return out;
-    }
-    out.topic_id = (*created)->id;
-    describe_created(ctx, **created, out);
-    return out;
+    };
+    auto req = to_request(t);
+    if (!req) co_return fail(req.error());
+    auto created = co_await ctx.broker.topics.controller().create_topic(*req, validate_only);
+    if (!created) co_return fail(to_kafka_failure(created.error()));
+    out.topic_id = created->id;
+    describe_created(ctx, *created, out);
+    co_return out;
 }
 
 } // namespace
@@ -108,7 +109,7 @@ boost::asio::awaitable<bool> handle_create_topics(request_context& ctx, protocol
             resp.topics.push_back(std::move(dup));
             continue;
         }
-        resp.topics.push_back(create_one(ctx, t, ctx.version() >= 1 && req.validate_only));
+        resp.topics.push_back(co_await create_one(ctx, t, ctx.version() >= 1 && req.validate_only));
     }
     bool validate_only = ctx.version() >= 1 && req.validate_only;
     std::vector<std::string> created;

@@ -19,37 +19,38 @@ void set_error(topic_result& out, error_code ec, std::string msg)
     if (!msg.empty()) out.error_message = std::move(msg);
 }
 
-topic_result delete_by_name(request_context& ctx, const std::string& name)
+boost::asio::awaitable<topic_result> delete_by_name(request_context& ctx, std::string name)
 {
     topic_result out;
     out.name = name;
     if (auto* t = ctx.broker.topics.find(name)) out.topic_id = t->id;
-    auto r = ctx.broker.topics.delete_topic(name);
-    if (!r) set_error(out, r.error().code, r.error().message);
-    return out;
+    auto r = co_await ctx.broker.topics.controller().delete_topic(name);
+    if (!r) set_error(out, to_kafka_error(r.error().code), r.error().message);
+    co_return out;
 }
 
 /// v6: each entry names the topic or gives its id, not both.
-topic_result delete_entry(request_context& ctx, const protocol::delete_topics_request::delete_topic_state& s)
+boost::asio::awaitable<topic_result> delete_entry(request_context& ctx,
+                                                  const protocol::delete_topics_request::delete_topic_state& s)
 {
     if (s.name && !s.topic_id.is_zero()) {
         topic_result out;
         out.name = s.name;
         out.topic_id = s.topic_id;
         set_error(out, error_code::invalid_request, "You may not specify both topic name and topic id.");
-        return out;
+        co_return out;
     }
-    if (s.name) return delete_by_name(ctx, *s.name);
+    if (s.name) co_return co_await delete_by_name(ctx, *s.name);
     auto* t = ctx.broker.topics.find(s.topic_id);
     if (!t) {
         topic_result out;
         out.name = std::nullopt;
         out.topic_id = s.topic_id;
         set_error(out, error_code::unknown_topic_id, "This server does not host this topic ID.");
-        return out;
+        co_return out;
     }
     std::string name = t->name; // t dies with the topic
-    return delete_by_name(ctx, name);
+    co_return co_await delete_by_name(ctx, name);
 }
 
 } // namespace
@@ -59,9 +60,9 @@ boost::asio::awaitable<bool> handle_delete_topics(request_context& ctx, protocol
     auto req = decode_request<protocol::delete_topics_request>(ctx);
     protocol::delete_topics_response resp;
     if (ctx.version() >= 6) {
-        for (auto& s : req.topics) resp.responses.push_back(delete_entry(ctx, s));
+        for (auto& s : req.topics) resp.responses.push_back(co_await delete_entry(ctx, s));
     } else {
-        for (auto& name : req.topic_names) resp.responses.push_back(delete_by_name(ctx, name));
+        for (auto& name : req.topic_names) resp.responses.push_back(co_await delete_by_name(ctx, name));
     }
     std::vector<std::string> deleted;
     for (auto& r : resp.responses) {

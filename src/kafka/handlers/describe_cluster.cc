@@ -1,4 +1,4 @@
-// DescribeCluster: this node as the cluster's only broker and its controller.
+// DescribeCluster: the live brokers and the controller, from the metadata cache.
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
 #include "kafka/topic_helpers.h"
@@ -27,9 +27,10 @@ boost::asio::awaitable<bool> handle_describe_cluster(request_context& ctx, proto
         resp.encode(out, ctx.version());
         co_return true;
     }
-    resp.controller_id = b.self();
-    if (auto* ep = b.endpoint_for(ctx.conn->listener)) {
-        resp.brokers.push_back({b.self(), ep->host, ep->port, std::nullopt});
+    auto& md = b.topics.metadata();
+    resp.controller_id = md.controller()();
+    for (auto& br : md.brokers()) {
+        if (auto* ep = br.endpoint_for(ctx.conn->listener)) resp.brokers.push_back({br.id(), ep->host, ep->port, br.rack});
     }
     if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = all_cluster_operations();
     resp.encode(out, ctx.version());

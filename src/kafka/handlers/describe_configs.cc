@@ -55,7 +55,7 @@ std::vector<config::config_entry> describe_cluster_defaults(const config::broker
     return out;
 }
 
-cluster::kafka_result<std::vector<config::config_entry>> describe(request_context& ctx, const describe_resource& r,
+kafka_result<std::vector<config::config_entry>> describe(request_context& ctx, const describe_resource& r,
                                                                   config::describe_options opts)
 {
     auto& b = ctx.broker;
@@ -64,11 +64,11 @@ cluster::kafka_result<std::vector<config::config_entry>> describe(request_contex
     switch (static_cast<config_resource_type>(r.resource_type)) {
     case config_resource_type::topic: {
         if (auto bad = cluster::validate_topic_name(r.resource_name)) {
-            return cluster::kafka_error(error_code::invalid_topic_exception, *bad);
+            return kafka_error(error_code::invalid_topic_exception, *bad);
         }
         auto* t = b.topics.find(r.resource_name);
         if (!t) {
-            return cluster::kafka_error(error_code::unknown_topic_or_partition,
+            return kafka_error(error_code::unknown_topic_or_partition,
                                         fmt::format("Topic '{}' does not exist.", r.resource_name));
         }
         return config::describe_topic_config(t->overrides, b.config, names, opts);
@@ -84,12 +84,12 @@ cluster::kafka_result<std::vector<config::config_entry>> describe(request_contex
         auto scope = broker_scope(b, r.resource_name);
         if (!scope) return scope.error();
         if (*scope != config::dynamic_scope::broker) {
-            return cluster::kafka_error(error_code::invalid_request, "A broker logger resource names one broker.");
+            return kafka_error(error_code::invalid_request, "A broker logger resource names one broker.");
         }
         return std::vector<config::config_entry>{};
     }
     }
-    return cluster::kafka_error(error_code::invalid_request,
+    return kafka_error(error_code::invalid_request,
                                 fmt::format("Unsupported resource type {} for resource {}", r.resource_type,
                                             r.resource_name));
 }

@@ -1,3 +1,7 @@
+// FindCoordinator: the broker leading the `__consumer_offsets` partition a group hashes to
+// (creating the topic first if needed, as Kafka does); transaction coordinators are not served
+// yet.
+#include "coordinator/offsets_records.h"
 #include "kafka/errors.h"
 #include "kafka/group_service.h"
 #include "kafka/handlers/group_handlers.h"
@@ -8,18 +12,33 @@ namespace samsa::kafka {
 namespace {
 using protocol::error_code;
 
-/// One coordinator answer: this node for groups; transactions are not served yet.
+/// Where the group's coordinator is: the leader of its offsets partition, and that broker's
+/// endpoint for the client's listener. nullptr when not known (no leader, unregistered).
+const cluster::broker_endpoint* coordinator_of(request_context& ctx, const std::string& group, int32_t& node)
+{
+    auto& b = ctx.broker;
+    auto& md = b.topics.metadata();
+    int32_t p = coordinator::partition_for_group(group, b.groups->offsets_partitions());
+    auto* state = md.state(topic_partition{group_service::offsets_topic, partition_id(p)});
+    if (!state || state->leader() < 0) return nullptr;
+    auto* broker = md.broker(state->leader);
+    if (!broker) return nullptr;
+    node = state->leader();
+    return broker->endpoint_for(ctx.conn->listener);
+}
+
 template<typename T>
-void locate(request_context& ctx, int8_t key_type, T& r)
+boost::asio::awaitable<void> locate(request_context& ctx, int8_t key_type, std::string key, T& r)
 {
     auto& b = ctx.broker;
     auto err = error_code::none;
     if (key_type == 1) err = error_code::coordinator_not_available;
     else if (key_type != 0) err = error_code::invalid_request;
-    else if (!b.groups || !b.groups->ensure_offsets_topic()) err = error_code::coordinator_not_available;
-    auto* ep = b.endpoint_for(ctx.conn->listener);
-    if (err == error_code::none && ep) {
-        r.node_id = b.self();
+    else if (!b.groups || !co_await b.groups->ensure_offsets_topic()) err = error_code::coordinator_not_available;
+    int32_t node = -1;
+    auto* ep = err == error_code::none ? coordinator_of(ctx, key, node) : nullptr;
+    if (ep) {
+        r.node_id = node;
         r.host = ep->host;
         r.port = ep->port;
     } else {
@@ -39,12 +58,12 @@ boost::asio::awaitable<bool> handle_find_coordinator(request_context& ctx, proto
     auto req = decode_request<protocol::find_coordinator_request>(ctx);
     protocol::find_coordinator_response resp;
     if (ctx.version() < 4) {
-        locate(ctx, req.key_type, resp);
+        co_await locate(ctx, req.key_type, req.key, resp);
     } else {
         for (auto& key : req.coordinator_keys) {
             protocol::find_coordinator_response::coordinator c;
             c.key = key;
-            locate(ctx, req.key_type, c);
+            co_await locate(ctx, req.key_type, key, c);
             resp.coordinators.push_back(std::move(c));
         }
     }

@@ -34,26 +34,26 @@ enum class config_resource_type : int8_t { topic = 2, broker = 4, broker_logger 
 
 /// The dynamic layer a BROKER resource name addresses: "" is the cluster default, this node's
 /// id the broker itself. INVALID_REQUEST for another id or a name that is not a number.
-cluster::kafka_result<config::dynamic_scope> broker_scope(const broker_context& b, const std::string& resource_name);
+kafka_result<config::dynamic_scope> broker_scope(const broker_context& b, const std::string& resource_name);
 
 /// A config module failure as clients see it (config::kafka_error_code and its message).
-cluster::kafka_failure to_kafka_failure(const config::config_failure& f);
+kafka_failure to_kafka_failure(const config::config_failure& f);
 
 /// Validates a complete override map for a broker scope and, unless validate_only, persists
 /// it (metadata_store::save_broker_overrides), applies it and re-resolves the logs' settings.
-cluster::kafka_result<void> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
+kafka_result<void> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
                                                     const config::property_map& overrides, bool validate_only);
 
-/// Replaces a topic's overrides with a validated map, unless validate_only.
-/// UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist.
-cluster::kafka_result<void> commit_topic_overrides(broker_context& b, const std::string& topic,
-                                                   const config::property_map& overrides, bool validate_only);
+/// Replaces a topic's overrides with a validated map (through the controller), unless
+/// validate_only. UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist.
+boost::asio::awaitable<kafka_result<void>> commit_topic_overrides(broker_context& b, std::string topic,
+                                                                  config::property_map overrides, bool validate_only);
 
 /// The body of AlterConfigs and IncrementalAlterConfigs: `alter(resource, validate_only)` for each
 /// resource of `req`, one response entry each, in order. A resource named twice in one request
 /// gets INVALID_REQUEST for every occurrence, as Kafka answers.
 template <typename Response, typename Request, typename Alter>
-Response alter_each_resource(const Request& req, Alter&& alter)
+boost::asio::awaitable<Response> alter_each_resource(const Request& req, Alter alter)
 {
     std::multiset<std::pair<int8_t, std::string>> seen;
     for (auto& r : req.resources) seen.emplace(r.resource_type, r.resource_name);
@@ -63,16 +63,15 @@ Response alter_each_resource(const Request& req, Alter&& alter)
         rr.resource_type = r.resource_type;
         rr.resource_name = r.resource_name;
         rr.error_message = std::nullopt;
-        auto done = seen.count({r.resource_type, r.resource_name}) > 1
-                        ? cluster::kafka_result<void>(cluster::kafka_error(protocol::error_code::invalid_request,
-                                                                           "Duplicate resource in request."))
-                        : alter(r, req.validate_only);
+        // (g++ 12 cannot compile a co_await inside ?:.)
+        kafka_result<void> done = kafka_error(protocol::error_code::invalid_request, "Duplicate resource in request.");
+        if (seen.count({r.resource_type, r.resource_name}) == 1) done = co_await alter(r, req.validate_only);
         if (!done) {
             rr.error_code = code(done.error().code);
             rr.error_message = done.error().message;
         }
     }
-    return resp;
+    co_return resp;
 }
 
 } // namespace samsa::kafka

@@ -24,20 +24,19 @@ config::config_result<std::vector<config::alter_op>> to_ops(const alter_resource
     return ops;
 }
 
-cluster::kafka_result<void> alter_topic(request_context& ctx, const std::string& topic,
-                                        const std::vector<config::alter_op>& ops, bool validate_only)
+boost::asio::awaitable<kafka_result<void>> alter_topic(request_context& ctx, const std::string& topic,
+                                                       const std::vector<config::alter_op>& ops, bool validate_only)
 {
     auto* t = ctx.broker.topics.find(topic);
     if (!t) {
-        return cluster::kafka_error(error_code::unknown_topic_or_partition,
-                                    fmt::format("Topic '{}' does not exist.", topic));
+        co_return kafka_error(error_code::unknown_topic_or_partition, fmt::format("Topic '{}' does not exist.", topic));
     }
     auto next = config::alter_topic_overrides(t->overrides, ops, ctx.broker.config.current());
-    if (!next) return to_kafka_failure(next.error());
-    return commit_topic_overrides(ctx.broker, topic, *next, validate_only);
+    if (!next) co_return to_kafka_failure(next.error());
+    co_return co_await commit_topic_overrides(ctx.broker, topic, *next, validate_only);
 }
 
-cluster::kafka_result<void> alter_broker(request_context& ctx, const std::string& name,
+kafka_result<void> alter_broker(request_context& ctx, const std::string& name,
                                          const std::vector<config::alter_op>& ops, bool validate_only)
 {
     auto scope = broker_scope(ctx.broker, name);
@@ -47,16 +46,17 @@ cluster::kafka_result<void> alter_broker(request_context& ctx, const std::string
     return commit_broker_overrides(ctx.broker, *scope, *next, validate_only);
 }
 
-cluster::kafka_result<void> alter_resource_configs(request_context& ctx, const alter_resource& r, bool validate_only)
+boost::asio::awaitable<kafka_result<void>> alter_resource_configs(request_context& ctx, const alter_resource& r,
+                                                                  bool validate_only)
 {
     auto ops = to_ops(r);
-    if (!ops) return to_kafka_failure(ops.error());
+    if (!ops) co_return to_kafka_failure(ops.error());
     switch (static_cast<config_resource_type>(r.resource_type)) {
-    case config_resource_type::topic: return alter_topic(ctx, r.resource_name, *ops, validate_only);
-    case config_resource_type::broker: return alter_broker(ctx, r.resource_name, *ops, validate_only);
+    case config_resource_type::topic: co_return co_await alter_topic(ctx, r.resource_name, *ops, validate_only);
+    case config_resource_type::broker: co_return alter_broker(ctx, r.resource_name, *ops, validate_only);
     case config_resource_type::broker_logger: break;
     }
-    return cluster::kafka_error(
+    co_return kafka_error(
         error_code::invalid_request,
         fmt::format("IncrementalAlterConfigs is not supported for resource type {}", r.resource_type));
 }
@@ -66,7 +66,7 @@ cluster::kafka_result<void> alter_resource_configs(request_context& ctx, const a
 boost::asio::awaitable<bool> handle_incremental_alter_configs(request_context& ctx, protocol::writer& out)
 {
     auto req = decode_request<protocol::incremental_alter_configs_request>(ctx);
-    auto resp = alter_each_resource<protocol::incremental_alter_configs_response>(
+    auto resp = co_await alter_each_resource<protocol::incremental_alter_configs_response>(
         req, [&](auto& r, bool validate_only) { return alter_resource_configs(ctx, r, validate_only); });
     resp.encode(out, ctx.version());
     co_return true;

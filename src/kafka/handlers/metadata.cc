@@ -16,18 +16,22 @@ response_topic describe_topic(broker_context& b, const cluster::topic_info& t, b
     rt.topic_id = t.id;
     rt.is_internal = t.internal;
     if (include_ops) rt.topic_authorized_operations = all_topic_operations();
+    auto& md = b.topics.metadata();
     for (auto& a : t.partitions) {
         protocol::metadata_response::metadata_response_partition p;
         p.partition_index = a.id();
-        p.leader_id = a.leader();
-        p.leader_epoch = a.epoch();
-        if (a.leader == b.self && !b.topics.get(t.name, a.id())) {
-            // Led here, but its log is not open yet (a large topic is created in steps).
+        auto* s = md.state(topic_partition{t.name, a.id});
+        p.leader_id = s ? s->leader() : -1;
+        p.leader_epoch = s ? s->epoch() : -1;
+        if (!s || s->leader() < 0 || (s->leader == b.self && !b.topics.get(t.name, a.id()))) {
+            // No leader, or led here but its log is not open yet (a large topic is created in steps).
             p.error_code = code(protocol::error_code::leader_not_available);
             p.leader_id = -1;
         }
         for (auto r : a.replicas) p.replica_nodes.push_back(r());
-        for (auto r : a.isr) p.isr_nodes.push_back(r());
+        if (s) {
+            for (auto r : s->isr) p.isr_nodes.push_back(r());
+        }
         rt.partitions.push_back(std::move(p));
     }
     return rt;
@@ -41,11 +45,12 @@ boost::asio::awaitable<bool> handle_metadata(request_context& ctx, protocol::wri
     auto& b = ctx.broker;
     int16_t v = ctx.version();
     protocol::metadata_response resp;
-    if (auto* ep = b.endpoint_for(ctx.conn->listener)) {
-        resp.brokers.push_back({b.self(), ep->host, ep->port, std::nullopt});
+    auto& md = b.topics.metadata();
+    for (auto& br : md.brokers()) {
+        if (auto* ep = br.endpoint_for(ctx.conn->listener)) resp.brokers.push_back({br.id(), ep->host, ep->port, br.rack});
     }
     resp.cluster_id = b.cluster_id;
-    resp.controller_id = b.self();
+    resp.controller_id = md.controller()();
     if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = all_cluster_operations();
     bool include_ops = req.include_topic_authorized_operations;
 
@@ -58,7 +63,7 @@ boost::asio::awaitable<bool> handle_metadata(request_context& ctx, protocol::wri
         for (auto& rt : *req.topics) {
             const cluster::topic_info* t = nullptr;
             if (rt.name) {
-                auto ec = ensure_topic(b, *rt.name, auto_create);
+                auto ec = co_await ensure_topic(b, *rt.name, auto_create);
                 if (ec != protocol::error_code::none) {
                     response_topic err;
                     err.name = rt.name;

@@ -194,7 +194,7 @@ partition_work prepare(request_context& ctx, const protocol::produce_request& re
     };
     if (req.acks != -1 && req.acks != 0 && req.acks != 1) return refuse(error_code::invalid_required_acks);
     // Produce never creates a topic (Kafka: Metadata and FindCoordinator do).
-    if (auto ec = ensure_topic(b, topic, false); ec != error_code::none) return refuse(ec);
+    if (auto ec = topic_error(b, topic); ec != error_code::none) return refuse(ec);
     w.part = b.topics.get(topic, pd.index);
     if (!w.part) return refuse(no_replica_error(b, topic, pd.index));
     w.tc = b.topics.effective_config(*b.topics.find(topic));

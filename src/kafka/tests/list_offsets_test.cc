@@ -192,9 +192,9 @@ TEST(list_offsets, leader_epochs_fencing_and_batch_epochs)
     f.create_topic("t");
     f.produce_values("t", 0, {"old"}, 100);
     // Bump the partition's leader epoch to 3 in the stored metadata, then reopen.
-    auto info = *f.topics().find("t");
-    info.partitions[0].epoch = leader_epoch(3);
-    ASSERT_TRUE(f.broker().store.save_topic(info));
+    cluster::topic_record r{*f.topics().find("t"), f.topics().metadata().states_of("t")};
+    r.states.at(0).epoch = leader_epoch(3);
+    ASSERT_TRUE(f.broker().store.save_topic(r));
     f.restart();
     ASSERT_EQ(f.topics().get("t", 0)->epoch(), leader_epoch(3));
     f.produce_values("t", 0, {"new"}, 200);

@@ -136,6 +136,20 @@ TEST(produce, message_too_large)
     EXPECT_EQ(f.produce("t", 0, batch_of({"small"}), 8).error_code, 0);
 }
 
+/// Sets a topic's overrides through the controller, as AlterConfigs does.
+cluster::op_result<void> set_overrides(broker_fixture& f, const std::string& topic, config::property_map m)
+{
+    std::optional<cluster::op_result<void>> out;
+    boost::asio::co_spawn(f.io(), f.topics().controller().set_topic_overrides(topic, std::move(m)),
+                          [&](std::exception_ptr e, cluster::op_result<void> r) {
+                              if (e) std::rethrow_exception(e);
+                              out = std::move(r);
+                          });
+    f.io().restart();
+    f.io().run();
+    return out.value();
+}
+
 TEST(produce, config_changes_apply_to_the_next_request)
 {
     broker_fixture f;
@@ -143,9 +157,9 @@ TEST(produce, config_changes_apply_to_the_next_request)
     auto big = std::string(500, 'x');
     EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 0);
     // A topic override, then its removal, then a dynamic broker default under it.
-    ASSERT_TRUE(f.topics().set_topic_overrides("t", {{"max.message.bytes", "200"}}));
+    ASSERT_TRUE(set_overrides(f, "t", {{"max.message.bytes", "200"}}));
     EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 10);
-    ASSERT_TRUE(f.topics().set_topic_overrides("t", {}));
+    ASSERT_TRUE(set_overrides(f, "t", {}));
     EXPECT_EQ(f.produce("t", 0, batch_of({big}), 9).error_code, 0);
     ASSERT_TRUE(f.config().replace_dynamic(config::dynamic_scope::cluster_default, {{"message.max.bytes", "300"}}));
     f.topics().broker_config_changed();

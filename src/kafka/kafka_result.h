@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace samsa::cluster {
+namespace samsa::kafka {
 
 /// A Kafka-visible failure: the error code a client will see and a one-line message for the
 /// response's error_message field.
@@ -21,4 +21,4 @@ using kafka_result = boost::system::result<T, kafka_failure>;
 
 inline kafka_failure kafka_error(protocol::error_code c, std::string msg = {}) { return {c, std::move(msg)}; }
 
-} // namespace samsa::cluster
+} // namespace samsa::kafka
