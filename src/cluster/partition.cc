@@ -65,6 +65,22 @@ partition::partition(topic_partition tp, std::shared_ptr<storage::log> log, std:
     if (_state.leader == _self && _leader.update(_self, _log->log_end_offset())) publish_high_watermark();
 }
 
+void partition::apply_state(partition_state s)
+{
+    if (_stopped) return;
+    bool was_leader = _state.leader == _self;
+    bool new_term = s.epoch != _state.epoch || s.leader != _state.leader;
+    _state = std::move(s);
+    if (_state.leader == _self && (new_term || !was_leader)) {
+        // A new term: replicas' progress is learnt afresh, from the high watermark we have.
+        _leader = leader_state(_self, _state.isr, _log->high_watermark());
+        if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
+    } else if (_state.leader == _self) {
+        if (_leader.set_isr(_state.isr)) publish_high_watermark();
+    }
+    notify(); // waiters re-check leadership and min.insync.replicas
+}
+
 void partition::stop()
 {
     if (_stopped) return;
@@ -84,6 +100,7 @@ offset partition::visible_end(isolation iso) const
 
 result<void> partition::check_leader_epoch(int32_t current_leader_epoch) const
 {
+    if (!is_leader()) return make_error_code(errc::not_leader);
     if (current_leader_epoch < 0 || current_leader_epoch == epoch()()) return ok();
     return make_error_code(current_leader_epoch < epoch()() ? errc::fenced_leader_epoch : errc::unknown_leader_epoch);
 }

@@ -97,6 +97,9 @@ public:
     /// The in-sync replicas as the leader tracks them.
     const std::vector<node_id>& isr() const { return _leader.isr(); }
 
+    /// A new state from the controller (become-leader / become-follower, a new leader epoch or
+    /// in-sync set). A new leader counts its own log end at once; followers' as they fetch.
+    void apply_state(partition_state s);
     /// Stops serving: waiters fail with errc::shutting_down, later calls with errc::not_leader.
     void stop();
     bool stopped() const { return _stopped; }
@@ -111,8 +114,9 @@ public:
     bool offline() const { return _log->offline(); }
     const storage::log_config& log_config() const { return _log->config(); }
 
-    /// A client's idea of the current leader epoch (-1: none given): fenced_leader_epoch when
-    /// older, unknown_leader_epoch when newer, else success.
+    /// For requests only a leader serves: not_leader unless this replica leads; then the
+    /// client's idea of the current leader epoch (-1: none given): fenced_leader_epoch when
+    /// older, unknown_leader_epoch when newer.
     result<void> check_leader_epoch(int32_t current_leader_epoch) const;
     /// not_enough_replicas when acks=-1 and the in-sync set is below `min_insync_replicas`.
     result<void> check_produce(int16_t acks, int32_t min_insync_replicas) const;

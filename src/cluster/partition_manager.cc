@@ -107,8 +107,8 @@ void partition_manager::topic_changed(const topic_info& t, const std::vector<par
         auto it = _partitions.find(tp);
         if (it == _partitions.end()) {
             if (!_queued_opens.count(tp)) first = std::min(first, i);
-        } else if (i < states.size() && it->second->state().isr != states[i].isr) {
-            it->second->set_isr(states[i].isr);
+        } else if (i < states.size() && it->second->state() != states[i]) {
+            it->second->apply_state(states[i]); // become leader / follower, new epoch or ISR
         }
     }
     if (first < t.partitions.size()) {

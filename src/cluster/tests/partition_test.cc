@@ -248,5 +248,30 @@ TEST(partition, leader_epochs_fence_old_callers_and_answer_where_an_epoch_ends)
     EXPECT_EQ(before.epoch, leader_epoch(-1)); // older than the history
 }
 
+TEST(partition, follows_state_changes_from_the_controller)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self});
+    r.append(2);
+    // Leadership moves away: a follower serves no produce and no consumer reads.
+    r.part->apply_state({other, leader_epoch(4), {other, self}, 1});
+    EXPECT_FALSE(r.part->is_leader());
+    EXPECT_EQ(r.part->check_produce(1, 1).error(), make_error_code(errc::not_leader));
+    EXPECT_EQ(r.part->check_leader_epoch(-1).error(), make_error_code(errc::not_leader));
+    auto b = batch_of(1);
+    EXPECT_EQ(r.part->append_as_leader(mutable_bytes_view(b), false).error(), make_error_code(errc::not_leader));
+    // And back, in a later epoch with a follower in sync: appends carry the new epoch, and the
+    // high watermark waits for the follower.
+    r.part->apply_state({self, leader_epoch(5), {self, other}, 2});
+    EXPECT_TRUE(r.part->is_leader());
+    EXPECT_EQ(r.part->epoch(), leader_epoch(5));
+    auto a = r.append(1);
+    EXPECT_EQ(a.base_offset, offset(2));
+    EXPECT_EQ(r.part->high_watermark(), offset(2));
+    EXPECT_EQ(r.part->end_offset_for_epoch(leader_epoch(3)).start_offset, offset(2)); // epoch 3 ends where 5 starts
+    r.part->update_replica_log_end(other, offset(3));
+    EXPECT_EQ(r.part->high_watermark(), offset(3));
+}
+
 } // namespace
 } // namespace samsa::cluster
