@@ -70,48 +70,36 @@ broker_fixture::~broker_fixture() { close(); }
 
 void broker_fixture::open()
 {
-    auto& fs = _fs;
-    _config = std::make_unique<config::broker_config_store>(_props);
-    _store = std::make_unique<cluster::local_metadata_store>(fs, _meta_dir);
-    auto persisted = _store->load_broker_overrides();
-    if (!persisted) throw std::runtime_error("cannot read broker overrides: " + persisted.error().message());
-    for (auto& [scope, m] : *persisted) {
-        auto s = scope.empty() ? config::dynamic_scope::cluster_default : config::dynamic_scope::broker;
-        _config->replace_dynamic(s, m).value();
-    }
-    storage::log_manager_config mc;
-    mc.log_dirs = {_log_dir};
-    auto* self = this;
-    _logs = std::make_unique<storage::log_manager>(fs, system_clock::instance(), mc, [self](const topic_partition& tp) {
-        auto* t = self->_topics ? self->_topics->find(tp.topic) : nullptr;
-        if (t) return self->_topics->log_config_for(*t);
-        return cluster::to_log_config(config::resolve_topic_config({}, self->_config->current()));
-    });
-    if (auto r = _logs->startup(); !r) throw std::runtime_error("log startup failed: " + r.error().message());
-    node_id self_id(_config->current().node_id);
-    _topics = std::make_unique<cluster::topic_manager>(*_logs, *_config, *_store, self_id);
-    if (auto r = _topics->start(); !r) throw std::runtime_error("topic startup failed: " + r.error().message());
-    while (_topics->reconcile()) {
-    }
-    _context = std::make_unique<broker_context>(broker_context{
-        *_topics, *_config, *_logs, *_store, system_clock::instance(), self_id, _cluster_id,
-        {advertised_endpoint{"PLAINTEXT", advertised_host, advertised_port}}});
-    _dispatcher = std::make_unique<dispatcher>(*_context);
+    app::node_options opts;
+    opts.fs = &_fs;
+    opts.io = &_io;
+    opts.listen = false;
+    opts.endpoints = {advertised_endpoint{"PLAINTEXT", advertised_host, advertised_port}};
+    opts.background = false;
+    opts.cluster_id = _cluster_id;
+    opts.metadata_dir = _meta_dir;
+    _node = std::make_unique<app::node>(_props, std::move(opts));
+    _node->start();
 }
 
 void broker_fixture::close()
 {
-    if (!_logs) return;
+    if (!_node) return;
     _io.restart();
-    _io.run(); // let anything still queued finish before the objects it uses go away
-    _dispatcher.reset();
-    _context.reset();
-    auto r = _logs->shutdown();
-    EXPECT_TRUE(r) << (r ? "" : r.error().message());
-    _topics.reset();
-    _logs.reset();
-    _store.reset();
-    _config.reset();
+    _io.run(); // let anything still queued finish first
+    bool done = false, clean = false;
+    std::exception_ptr error;
+    asio::co_spawn(_io, _node->shutdown(), [&](std::exception_ptr e, bool c) {
+        error = e;
+        clean = c;
+        done = true;
+    });
+    _io.restart();
+    _io.run();
+    EXPECT_TRUE(done) << "the node's shutdown did not complete";
+    EXPECT_FALSE(error) << "the node's shutdown threw";
+    EXPECT_TRUE(clean) << "the logs did not close cleanly";
+    _node.reset();
 }
 
 void broker_fixture::restart()
@@ -139,7 +127,7 @@ std::optional<bytes> broker_fixture::exchange(protocol::api_key key, int16_t ver
     std::optional<protocol::encoded_message> response;
     std::exception_ptr error;
     bool done = false;
-    asio::co_spawn(_io, _dispatcher->handle(_conn, frame(key, version, correlation, body)),
+    asio::co_spawn(_io, handler().handle(_conn, frame(key, version, correlation, body)),
                    [&](std::exception_ptr e, std::optional<protocol::encoded_message> r) {
                        error = e;
                        response = std::move(r);
@@ -166,8 +154,16 @@ void broker_fixture::create_topic(const std::string& name, int32_t partitions, c
     req.name = name;
     req.partitions = partitions;
     req.configs = std::move(configs);
-    auto r = _topics->create_topic(req, false);
-    ASSERT_TRUE(r) << r.error().message;
+    std::optional<cluster::op_result<cluster::topic_info>> r;
+    asio::co_spawn(_io, topics().controller().create_topic(std::move(req), false),
+                   [&](std::exception_ptr e, cluster::op_result<cluster::topic_info> out) {
+                       if (e) std::rethrow_exception(e);
+                       r = std::move(out);
+                   });
+    _io.restart();
+    _io.run();
+    ASSERT_TRUE(r) << "the topic creation did not complete";
+    ASSERT_TRUE(*r) << r->error().message;
 }
 
 protocol::produce_response::partition_produce_response broker_fixture::produce(const std::string& topic,

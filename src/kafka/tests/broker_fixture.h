@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/node.h"
 #include "cluster/metadata_store.h"
 #include "cluster/topic_manager.h"
 #include "config/broker_config_store.h"
@@ -72,13 +73,15 @@ struct fetched_record {
 /// ignored, as clients do). Throws std::runtime_error on a malformed batch.
 std::vector<fetched_record> decode_records(bytes_view data);
 
-/// A whole broker in process, without sockets: a temp directory with the log directory and
-/// the metadata store, the broker config store, log manager, topic manager, broker context and
-/// the Kafka dispatcher, driven on an io_context owned by the test's thread. Requests go in
-/// as frames (header + body) exactly as a connection would hand them over.
+/// A whole broker in process, without sockets: an app::node (the same assembly samsa-server
+/// runs) over a temp directory with the log directory and the metadata store, with the network
+/// and the background threads off, driven on an io_context owned by the test's thread (run
+/// until it has no work left; nothing ticks by itself). Requests go in as frames (header +
+/// body) exactly as a connection would hand them over.
 ///
-/// restart() shuts everything down cleanly (log_manager::shutdown) and opens it again from the
-/// same directory, restoring persisted dynamic broker configs as the app does.
+/// restart() shuts the node down cleanly (node::shutdown: logs closed, clean-shutdown markers)
+/// and opens a new one on the same directory, restoring persisted dynamic broker configs as
+/// the app does.
 class broker_fixture {
 public:
     /// `props` go over the fixture's defaults (log.dirs = the temp dir, node.id = 0). `fs`
@@ -122,11 +125,12 @@ public:
     /// Clean shutdown, then everything reopened from the same directory.
     void restart();
 
-    broker_context& broker() { return *_context; }
-    cluster::topic_manager& topics() { return *_topics; }
-    storage::log_manager& logs() { return *_logs; }
-    config::broker_config_store& config() { return *_config; }
-    dispatcher& handler() { return *_dispatcher; }
+    broker_context& broker() { return _node->context(); }
+    cluster::topic_manager& topics() { return _node->topics(); }
+    storage::log_manager& logs() { return _node->logs(); }
+    config::broker_config_store& config() { return _node->config(); }
+    dispatcher& handler() { return _node->dispatcher(); }
+    app::node& node() { return *_node; }
     boost::asio::io_context& io() { return _io; }
     std::shared_ptr<const net::connection_info> conn() const { return _conn; }
     const std::string& log_dir() const { return _log_dir; }
@@ -162,13 +166,8 @@ private:
     std::string _meta_dir;
     config::property_map _props;
     std::string _cluster_id;
-    std::unique_ptr<config::broker_config_store> _config;
-    std::unique_ptr<storage::log_manager> _logs;
-    std::unique_ptr<cluster::local_metadata_store> _store;
-    std::unique_ptr<cluster::topic_manager> _topics;
-    std::unique_ptr<broker_context> _context;
-    std::unique_ptr<dispatcher> _dispatcher;
-    boost::asio::io_context _io;
+    boost::asio::io_context _io; // before the node: outlives it
+    std::unique_ptr<app::node> _node;
     std::shared_ptr<const net::connection_info> _conn;
     int32_t _next_correlation = 1;
     std::deque<bytes> _bodies; // what decoded responses' record views point into

@@ -1,0 +1,384 @@
+#include "app/node.h"
+
+#include "app/gate_wait.h"
+#include "base/assert.h"
+#include "base/file_limits.h"
+#include "base/gate.h"
+#include "base/logging.h"
+#include "cluster/metadata_store.h"
+#include "cluster/topic_manager.h"
+#include "config/broker_config_store.h"
+#include "kafka/dispatcher.h"
+#include "kafka/group_service.h"
+#include "storage/background.h"
+#include "storage/index_file.h"
+#include "storage/log_cleaner.h"
+#include "storage/log_manager.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <optional>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace samsa::app {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr logger log{"server"};
+
+} // namespace
+
+void node::check_supported(const config::broker_config& cfg, bool listen)
+{
+    if (cfg.zookeeper_connect) {
+        throw std::runtime_error(fmt::format("zookeeper.connect={} is set, but ZooKeeper cluster mode is not "
+                                             "implemented yet; remove it to run a single node",
+                                             *cfg.zookeeper_connect));
+    }
+    // Only PLAINTEXT is served until the security milestone: a listener asking for SSL or SASL
+    // is refused, never served as plaintext.
+    if (!listen) return;
+    for (auto& l : cfg.listeners) {
+        if (l.security_protocol.empty() || l.security_protocol == "PLAINTEXT") continue;
+        throw std::runtime_error(fmt::format("listener {}://{}:{} uses security protocol {}, which this version of "
+                                             "samsa-server does not implement yet (only PLAINTEXT is served)",
+                                             l.name, l.host, l.port, l.security_protocol));
+    }
+}
+
+namespace {
+std::string local_hostname()
+{
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
+    return buf;
+}
+} // namespace
+
+/// Member order is destruction order reversed: what coroutine frames and pool threads use is
+/// declared before the io_context (an owned one destroys the frames it still holds before
+/// those objects go), the pools after it (their threads stop before it goes).
+struct node::impl {
+    node_options opts;
+    storage::file_ops& fs;
+    config::broker_config_store config;
+    std::string cluster_id;
+    std::unique_ptr<cluster::local_metadata_store> store;
+    std::unique_ptr<storage::log_manager> logs;
+    std::unique_ptr<cluster::topic_manager> topics;
+    std::unique_ptr<kafka::broker_context> context;
+    std::unique_ptr<kafka::group_service> groups;
+    std::shared_ptr<kafka::dispatcher> dispatcher;
+    /// Held by the node's detached tasks: the periodic loop and the reconcile turns.
+    gate tasks;
+    std::optional<asio::io_context> own_io;
+    asio::io_context& io;
+    std::unique_ptr<storage::log_cleaner> cleaner;
+    std::unique_ptr<storage::background> pool;
+    /// CPU-heavy request work (decompressing produced batches) off the node's thread.
+    std::unique_ptr<asio::thread_pool> cpu;
+    std::unique_ptr<net::server> server;
+    /// The periodic loop's timer while it runs (cancelled to stop it).
+    asio::steady_timer* tick_timer = nullptr;
+    bool reconcile_posted = false;
+    bool started = false;
+    bool shutting_down = false;
+
+    impl(config::property_map props, node_options o)
+      : opts(std::move(o)), fs(opts.fs ? *opts.fs : storage::posix_file_ops()), config(props),
+        cluster_id(opts.cluster_id.empty() ? cluster::random_cluster_id() : opts.cluster_id),
+        io(opts.io ? *opts.io : own_io.emplace(1))
+    {}
+    ~impl() { SAMSA_ASSERT(!started || shutting_down, "a started node is destroyed without shutdown()"); }
+
+    void step(std::string_view what)
+    {
+        log.debug("node {}: shutdown: {}", config.current().node_id, what);
+        if (opts.on_shutdown_step) opts.on_shutdown_step(what);
+    }
+    void open_storage();
+    void start_services();
+    void start_network();
+    /// This node, with the endpoints it advertises, as the metadata cache's live broker.
+    void register_self();
+    /// Runs the topic manager's queued log work in turns of a few milliseconds, other handlers
+    /// (requests) served between turns, until none remains.
+    void schedule_reconcile();
+    asio::awaitable<void> periodic(gate::holder hold);
+    asio::awaitable<void> drain_server();
+    asio::awaitable<void> stop_tasks();
+    void join_pools();
+};
+
+void node::impl::open_storage()
+{
+    auto& cfg = config.current();
+    for (auto& w : config.warnings()) log.warn("{}", w);
+    check_supported(cfg, opts.listen);
+    for (auto& d : cfg.log_dirs) {
+        if (auto r = fs.create_dirs(d); !r) {
+            throw std::runtime_error(fmt::format("cannot create log directory {}: {}", d, r.error().message()));
+        }
+    }
+    storage::log_manager_config mc;
+    mc.log_dirs = cfg.log_dirs;
+    mc.retention_check_interval_ms = cfg.log_retention_check_interval_ms;
+    mc.recovery_point_checkpoint_interval_ms = cfg.log_flush_offset_checkpoint_interval_ms;
+    mc.log_start_checkpoint_interval_ms = cfg.log_flush_start_offset_checkpoint_interval_ms;
+    auto meta_dir = opts.metadata_dir.empty() ? storage::join_path(cfg.log_dirs.front(), "__samsa_metadata")
+                                              : opts.metadata_dir;
+    store = std::make_unique<cluster::local_metadata_store>(fs, meta_dir);
+    auto persisted = store->load_broker_overrides();
+    if (!persisted) throw std::runtime_error("cannot read broker config overrides: " + persisted.error().message());
+    for (auto& [scope, m] : *persisted) {
+        auto s = scope.empty() ? config::dynamic_scope::cluster_default : config::dynamic_scope::broker;
+        if (auto r = config.replace_dynamic(s, m); !r) log.warn("ignoring stored broker configs: {}", r.error().message);
+    }
+    // Topic settings are known once the topics are loaded; until then logs open with defaults
+    // and the topic manager applies each topic's settings right after.
+    auto* self = this;
+    logs = std::make_unique<storage::log_manager>(fs, system_clock::instance(), mc, [self](const topic_partition& tp) {
+        auto* t = self->topics ? self->topics->find(tp.topic) : nullptr;
+        if (t) return self->topics->log_config_for(*t);
+        return cluster::to_log_config(config::resolve_topic_config({}, self->config.current()));
+    });
+    if (auto r = logs->startup(); !r) throw std::runtime_error("cannot load the logs: " + r.error().message());
+    topics = std::make_unique<cluster::topic_manager>(*logs, config, *store, node_id(cfg.node_id));
+    cluster::file_budget budget;
+    budget.limit = open_file_limit().soft;
+    // Index descriptors are a cache (most recently used open): an eighth of the limit at most.
+    storage::index_file::set_max_open(std::clamp<size_t>(budget.limit / 8, 16, 1024));
+    budget.reserve += storage::index_file::max_open();
+    budget.in_use = open_files_in_use;
+    topics->set_file_budget(std::move(budget));
+    if (auto r = topics->start(); !r) throw std::runtime_error("cannot load topics: " + r.error().message());
+    if (!opts.background) {
+        while (topics->reconcile()) {
+        }
+        return;
+    }
+    // From here on large topic operations run in steps, other work served in between.
+    topics->set_scheduler([this] { schedule_reconcile(); });
+    storage::cleaner_config cc;
+    cc.enabled = cfg.log_cleaner_enable;
+    cc.threads = cfg.log_cleaner_threads;
+    cc.dedupe_buffer_bytes = static_cast<size_t>(cfg.log_cleaner_dedupe_buffer_size);
+    cc.io_max_bytes_per_second = cfg.log_cleaner_io_max_bytes_per_second;
+    cc.backoff_ms = cfg.log_cleaner_backoff_ms;
+    // Cleaning runs on the cleaner's threads; the final swap comes back to this thread.
+    cleaner = std::make_unique<storage::log_cleaner>(fs, system_clock::instance(), cc,
+                                                     [this](std::function<void()> f) { asio::post(io, std::move(f)); });
+    logs->set_cleaner(cleaner.get());
+    // fsyncs of rolled segments and checkpoint writes leave the network thread.
+    pool = std::make_unique<storage::background>(2, [this](std::function<void()> f) { asio::post(io, std::move(f)); });
+    logs->set_background(pool.get());
+}
+
+void node::impl::start_services()
+{
+    auto& cfg = config.current();
+    context = std::make_unique<kafka::broker_context>(kafka::broker_context{
+        *topics, config, *logs, *store, system_clock::instance(), node_id(cfg.node_id), cluster_id, {}});
+    if (!opts.listen) context->endpoints = opts.endpoints;
+    coordinator::coordinator_config gcfg;
+    gcfg.min_session_timeout_ms = static_cast<int32_t>(cfg.group_min_session_timeout_ms);
+    gcfg.max_session_timeout_ms = static_cast<int32_t>(cfg.group_max_session_timeout_ms);
+    gcfg.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.group_initial_rebalance_delay_ms);
+    gcfg.max_group_size = cfg.group_max_size;
+    gcfg.offsets_retention_ms = cfg.offsets_retention_ms;
+    gcfg.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
+    groups = std::make_unique<kafka::group_service>(*context, gcfg);
+    context->groups = groups.get();
+    if (opts.background) {
+        cpu = std::make_unique<asio::thread_pool>(2);
+        context->cpu = cpu->get_executor();
+    }
+    if (auto r = groups->start(); !r) throw std::runtime_error("cannot load consumer groups: " + r.error().message());
+    dispatcher = std::make_shared<kafka::dispatcher>(*context);
+}
+
+void node::impl::start_network()
+{
+    auto& cfg = config.current();
+    net::server_config sc;
+    for (auto& l : cfg.listeners) sc.listeners.push_back({l.name, l.host, l.port});
+    sc.max_request_bytes = cfg.socket_request_max_bytes;
+    sc.connections_max_idle_ms = cfg.connections_max_idle_ms;
+    sc.socket_send_buffer_bytes = cfg.socket_send_buffer_bytes;
+    sc.socket_receive_buffer_bytes = cfg.socket_receive_buffer_bytes;
+    server = std::make_unique<net::server>(io, sc, dispatcher);
+    server->start();
+    for (auto& b : server->bound_listeners()) {
+        kafka::advertised_endpoint ep{b.name, b.host, b.port};
+        for (auto& a : cfg.advertised_listeners) {
+            if (a.name == b.name) ep = {a.name, a.host, a.port ? a.port : b.port};
+        }
+        if (ep.host.empty() || ep.host == "0.0.0.0") ep.host = local_hostname();
+        context->endpoints.push_back(ep);
+        log.info("listening on {}://{}:{} (advertised as {}:{})", b.name, b.host, b.port, ep.host, ep.port);
+    }
+}
+
+void node::impl::register_self()
+{
+    cluster::broker_info me;
+    me.id = node_id(config.current().node_id);
+    for (auto& e : context->endpoints) me.endpoints.push_back({e.listener, e.host, e.port});
+    topics->metadata().set_brokers({std::move(me)});
+}
+
+void node::impl::schedule_reconcile()
+{
+    if (reconcile_posted) return;
+    auto h = tasks.try_enter();
+    if (!h) return; // shutting down: what is queued is finished at the next start
+    reconcile_posted = true;
+    asio::post(io, [this, in_gate = std::move(*h)] {
+        reconcile_posted = false;
+        // A few milliseconds per turn, so a request waits at most that long behind it.
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(4);
+        bool more = true;
+        while (more && std::chrono::steady_clock::now() < until) more = topics->reconcile(8);
+        if (more) schedule_reconcile();
+    });
+}
+
+asio::awaitable<void> node::impl::periodic(gate::holder hold)
+{
+    auto in_gate = std::move(hold);
+    asio::steady_timer t(io);
+    tick_timer = &t;
+    while (!tasks.is_closed()) {
+        t.expires_after(std::chrono::milliseconds(200));
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec || tasks.is_closed()) break;
+        logs->tick();
+        groups->tick();
+    }
+    tick_timer = nullptr;
+}
+
+/// Stop accepting and reading; answer what is in flight within the deadline; then close the
+/// connections left (a handler still running, e.g. a parked group request, gets a last second).
+asio::awaitable<void> node::impl::drain_server()
+{
+    using namespace asio::experimental::awaitable_operators;
+    server->drain();
+    asio::steady_timer t(io);
+    t.expires_after(opts.drain_timeout);
+    co_await (wait_closed(server->tasks()) || t.async_wait(asio::use_awaitable));
+    if (auto left = server->tasks().count()) {
+        log.warn("{} connection task(s) still had requests in flight after {} ms; closing their connections", left,
+                 opts.drain_timeout.count());
+        server->stop();
+        t.expires_after(std::chrono::seconds(1));
+        co_await (wait_closed(server->tasks()) || t.async_wait(asio::use_awaitable));
+        if (auto still = server->tasks().count()) {
+            log.warn("{} server task(s) still running after the shutdown deadline", still);
+        }
+    }
+}
+
+/// The node's own tasks: the periodic loop is woken to end; reconcile turns already posted run.
+asio::awaitable<void> node::impl::stop_tasks()
+{
+    using namespace asio::experimental::awaitable_operators;
+    tasks.close();
+    if (tick_timer) tick_timer->cancel();
+    asio::steady_timer t(io);
+    t.expires_after(std::chrono::seconds(1));
+    co_await (wait_closed(tasks) || t.async_wait(asio::use_awaitable));
+    if (auto left = tasks.count()) log.warn("{} node task(s) still running after the shutdown deadline", left);
+}
+
+/// Threads stop; what they still post to this thread (flush and swap results) runs before the
+/// logs close, after the caller yields once.
+void node::impl::join_pools()
+{
+    if (cpu) cpu->join(); // nothing awaits it any more: the handlers are done
+    if (cleaner) {
+        cleaner->stop();
+        logs->set_cleaner(nullptr);
+    }
+    if (pool) {
+        pool->stop();
+        logs->set_background(nullptr);
+    }
+}
+
+node::node(config::property_map props, node_options opts)
+  : _impl(std::make_unique<impl>(std::move(props), std::move(opts)))
+{}
+
+node::~node() = default;
+
+void node::start()
+{
+    auto& im = *_impl;
+    SAMSA_ASSERT(!im.started, "node::start() called twice");
+    im.open_storage();
+    im.start_services();
+    if (im.opts.listen) im.start_network();
+    im.register_self();
+    im.started = true;
+    if (im.opts.background) {
+        asio::co_spawn(im.io, im.periodic(im.tasks.enter()), asio::detached);
+    }
+}
+
+asio::awaitable<bool> node::shutdown()
+{
+    auto& im = *_impl;
+    SAMSA_ASSERT(!im.shutting_down, "node::shutdown() called twice");
+    im.shutting_down = true;
+    im.step("draining");
+    if (im.server) co_await im.drain_server();
+    im.step("drained");
+    co_await im.stop_tasks();
+    im.step("tasks stopped");
+    im.join_pools();
+    co_await asio::post(im.io, asio::use_awaitable);
+    im.step("pools joined");
+    bool clean = true;
+    // Replicas stop before their logs close: nothing reaches a log from here on.
+    if (im.topics) im.topics->stop();
+    if (im.logs) {
+        if (auto r = im.logs->shutdown(); !r) {
+            log.error("shutdown incomplete: {}", r.error().message());
+            clean = false;
+        }
+    }
+    im.step("logs closed");
+    co_return clean;
+}
+
+bool node::shutting_down() const { return _impl->shutting_down; }
+asio::io_context& node::io() { return _impl->io; }
+kafka::broker_context& node::context() { return *_impl->context; }
+cluster::topic_manager& node::topics() { return *_impl->topics; }
+storage::log_manager& node::logs() { return *_impl->logs; }
+config::broker_config_store& node::config() { return _impl->config; }
+cluster::metadata_store& node::store() { return *_impl->store; }
+kafka::dispatcher& node::dispatcher() { return *_impl->dispatcher; }
+kafka::group_service& node::groups() { return *_impl->groups; }
+net::server* node::server() { return _impl->server.get(); }
+std::vector<net::server::bound> node::listeners() const
+{
+    return _impl->server ? _impl->server->bound_listeners() : std::vector<net::server::bound>{};
+}
+const std::string& node::cluster_id() const { return _impl->cluster_id; }
+node_id node::self() const { return node_id(_impl->config.current().node_id); }
+
+} // namespace samsa::app
