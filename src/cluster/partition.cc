@@ -119,8 +119,9 @@ result<append_result> partition::append_as_leader(mutable_bytes_view batches, bo
     if (!is_leader()) return make_error_code(errc::not_leader);
     SAMSA_TRY_ASSIGN(auto info, _log->append_as_leader(batches, _state.epoch, crc_checked));
     append_result r{info.first_offset, info.last_offset, info.log_append_time, info.log_start_offset};
+    // Fetches waiting on this partition wake once: with the high watermark if it moved.
     if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
-    notify();
+    else notify();
     return r;
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 
 #include "kafka/broker_context.h"
+#include "kafka/errors.h"
 #include "protocol/error_code.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace samsa::kafka {
@@ -23,6 +25,20 @@ boost::asio::awaitable<protocol::error_code> ensure_topic(broker_context& b, std
 /// cluster::topic_manager::settled), or `timeout_ms` passes. Returns whether all settled.
 /// Other requests are served meanwhile.
 boost::asio::awaitable<bool> wait_settled(broker_context& b, std::vector<std::string> names, int64_t timeout_ms);
+
+/// For CreateTopics and CreatePartitions: each entry of `results` that succeeded, and whose
+/// topic's queued log work is done but failed, becomes KAFKA_STORAGE_ERROR "<what>: <why>".
+template<typename Results>
+void report_creation_failures(broker_context& b, Results& results, std::string_view what)
+{
+    for (auto& r : results) {
+        if (r.error_code != 0 || !b.topics.settled(r.name)) continue;
+        if (auto why = b.topics.take_creation_failure(r.name)) {
+            r.error_code = code(protocol::error_code::kafka_storage_error);
+            r.error_message = std::string(what) + ": " + *why;
+        }
+    }
+}
 
 /// The error for a partition this broker has no replica of: NOT_LEADER_OR_FOLLOWER when the
 /// topic has the partition (its log is not open yet, or it lives elsewhere), else

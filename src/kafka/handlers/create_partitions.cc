@@ -64,13 +64,7 @@ boost::asio::awaitable<bool> handle_create_partitions(request_context& ctx, prot
             }
         }
     }
-    for (auto& r : resp.results) {
-        if (r.error_code != 0 || req.validate_only || !ctx.broker.topics.settled(r.name)) continue;
-        if (auto why = ctx.broker.topics.take_creation_failure(r.name)) {
-            r.error_code = code(error_code::kafka_storage_error);
-            r.error_message = "Cannot create the new partitions' logs: " + *why;
-        }
-    }
+    if (!req.validate_only) report_creation_failures(ctx.broker, resp.results, "Cannot create the new partitions' logs");
     resp.encode(out, ctx.version());
     co_return true;
 }

@@ -124,13 +124,7 @@ boost::asio::awaitable<bool> handle_create_topics(request_context& ctx, protocol
             }
         }
     }
-    for (auto& r : resp.topics) {
-        if (r.error_code != 0 || validate_only || !ctx.broker.topics.settled(r.name)) continue;
-        if (auto why = ctx.broker.topics.take_creation_failure(r.name)) {
-            r.error_code = code(error_code::kafka_storage_error);
-            r.error_message = "Cannot create the topic's logs: " + *why;
-        }
-    }
+    if (!validate_only) report_creation_failures(ctx.broker, resp.topics, "Cannot create the topic's logs");
     resp.encode(out, ctx.version());
     co_return true;
 }
