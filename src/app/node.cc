@@ -80,6 +80,7 @@ struct node::impl {
     std::unique_ptr<cluster::topic_manager> topics;
     std::unique_ptr<kafka::broker_context> context;
     std::unique_ptr<kafka::group_service> groups;
+    std::unique_ptr<cluster::producer_id_manager> producer_ids;
     std::shared_ptr<kafka::dispatcher> dispatcher;
     /// Held by the node's detached tasks: the periodic loop and the reconcile turns.
     gate tasks;
@@ -137,6 +138,8 @@ void node::impl::open_storage()
     mc.retention_check_interval_ms = cfg.log_retention_check_interval_ms;
     mc.recovery_point_checkpoint_interval_ms = cfg.log_flush_offset_checkpoint_interval_ms;
     mc.log_start_checkpoint_interval_ms = cfg.log_flush_start_offset_checkpoint_interval_ms;
+    mc.producer_id_expiration_ms = cfg.producer_id_expiration_ms;
+    mc.producer_id_expiration_check_interval_ms = cfg.producer_id_expiration_check_interval_ms;
     auto meta_dir = opts.metadata_dir.empty() ? storage::join_path(cfg.log_dirs.front(), "__samsa_metadata")
                                               : opts.metadata_dir;
     store = std::make_unique<cluster::local_metadata_store>(fs, meta_dir);
@@ -201,6 +204,8 @@ void node::impl::start_services()
     gcfg.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
     groups = std::make_unique<kafka::group_service>(*context, gcfg);
     context->groups = groups.get();
+    producer_ids = std::make_unique<cluster::producer_id_manager>(*store, node_id(cfg.node_id));
+    context->producer_ids = producer_ids.get();
     if (opts.background) {
         cpu = std::make_unique<asio::thread_pool>(2);
         context->cpu = cpu->get_executor();

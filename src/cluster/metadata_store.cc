@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <fmt/format.h>
+#include <limits>
 
 namespace samsa::cluster {
 namespace {
@@ -190,6 +191,30 @@ result<void> local_metadata_store::save_broker_overrides(const std::string& scop
     auto text = config::write_properties(m);
     return _fs.write_file_atomic(storage::join_path(dir, (scope.empty() ? "default" : scope) + std::string(suffix)),
                                  as_bytes(text));
+}
+
+result<producer_id_block> local_metadata_store::allocate_producer_id_block(node_id broker, int64_t size)
+{
+    auto path = storage::join_path(_dir, "latest-producer-id-block.properties");
+    int64_t last = -1;
+    if (_fs.exists(path)) {
+        SAMSA_TRY_ASSIGN(auto raw, _fs.read_file(path));
+        auto parsed = config::parse_properties(as_string_view(raw), path);
+        if (!parsed) return corrupt();
+        auto m = config::to_map(*parsed);
+        auto it = m.find("block.end");
+        if (it == m.end()) return corrupt();
+        if (!parse_int(it->second, last) || last < -1) return corrupt();
+    }
+    if (size <= 0 || last > std::numeric_limits<int64_t>::max() - size) return make_error_code(storage::errc::invalid_argument);
+    producer_id_block b{broker, last + 1, last + size};
+    config::property_map m{{"version", "1"},
+                           {"broker", std::to_string(broker())},
+                           {"block.start", std::to_string(b.first)},
+                           {"block.end", std::to_string(b.last)}};
+    SAMSA_TRY(_fs.create_dirs(_dir));
+    SAMSA_TRY(_fs.write_file_atomic(path, as_bytes(config::write_properties(m))));
+    return b;
 }
 
 } // namespace samsa::cluster

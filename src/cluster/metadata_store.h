@@ -21,6 +21,13 @@ struct metadata_event {
     std::optional<topic_record> record;
 };
 
+/// A range of producer ids reserved for one broker: [first, last].
+struct producer_id_block {
+    node_id broker{-1};
+    int64_t first = 0;
+    int64_t last = -1;
+};
+
 /// Where the cluster's metadata lives. Today: local files of the embedded single node (below);
 /// with `zookeeper.connect`, ZooKeeper (the cluster milestone), whose watches become events
 /// here. Every successful write is reported to every watcher, in the order of the writes,
@@ -39,6 +46,10 @@ public:
     /// name ("" for cluster-wide defaults, the node id for this broker).
     virtual result<std::map<std::string, config::property_map>> load_broker_overrides() = 0;
     virtual result<void> save_broker_overrides(const std::string& scope, const config::property_map& m) = 0;
+    /// Reserves the next `size` producer ids for `broker`, after every block reserved before
+    /// (by any broker), durably: an id is never handed out twice, even across restarts. (In
+    /// ZooKeeper: /latest_producer_id_block, updated with a version check.)
+    virtual result<producer_id_block> allocate_producer_id_block(node_id broker, int64_t size) = 0;
 
     /// Registers a watcher of topic changes; returns an id for unwatch().
     size_t watch(std::function<void(const metadata_event&)> w)
@@ -82,6 +93,7 @@ public:
     result<void> remove_topic(const std::string& name) override;
     result<std::map<std::string, config::property_map>> load_broker_overrides() override;
     result<void> save_broker_overrides(const std::string& scope, const config::property_map& m) override;
+    result<producer_id_block> allocate_producer_id_block(node_id broker, int64_t size) override;
 
     /// Serialised form of one topic (exposed for tests and docs).
     static std::string encode_topic(const topic_record& t);

@@ -253,6 +253,7 @@ void fill_coordinators(const value_reader& r, broker_config& c)
     c.transaction_remove_expired_transaction_cleanup_interval_ms =
         r.i64("transaction.remove.expired.transaction.cleanup.interval.ms");
     c.producer_id_expiration_ms = r.i64("producer.id.expiration.ms");
+    c.producer_id_expiration_check_interval_ms = r.i64("producer.id.expiration.check.interval.ms");
 }
 
 } // namespace

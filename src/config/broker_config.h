@@ -144,6 +144,7 @@ struct broker_config {
     int64_t transaction_abort_timed_out_transaction_cleanup_interval_ms = 0;
     int64_t transaction_remove_expired_transaction_cleanup_interval_ms = 0;
     int64_t producer_id_expiration_ms = 0;
+    int64_t producer_id_expiration_check_interval_ms = 0;
 };
 
 /// Builds the typed config from raw values (keys Samsa does not know are ignored here; the

@@ -158,6 +158,8 @@ void define_coordinator_configs(config_def& d)
         "How often expired transactional ids are removed.");
     add(d, "producer.id.expiration.ms", int32, "86400000", at_least(1), low, cluster_wide,
         "Idle time after which a producer id's sequence state is dropped.");
+    add(d, "producer.id.expiration.check.interval.ms", int32, "600000", at_least(1), low, read_only,
+        "How often producer ids past producer.id.expiration.ms are removed.");
     add(d, "share.coordinator.state.topic.replication.factor", int16, "3", at_least(1), medium, read_only,
         "Replication factor of the share-group state topic (accepted for compatibility).");
     add(d, "share.coordinator.state.topic.min.isr", int16, "2", at_least(1), medium, read_only,

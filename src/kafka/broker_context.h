@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "cluster/metadata_store.h"
+#include "cluster/producer_id_manager.h"
 #include "cluster/topic_manager.h"
 #include "config/broker_config_store.h"
 #include "kafka/produce_order.h"
@@ -38,6 +39,8 @@ struct broker_context {
     std::vector<advertised_endpoint> endpoints;
     /// The group coordinator (set by the app once it exists).
     class group_service* groups = nullptr;
+    /// Producer ids for InitProducerId (set by the app).
+    cluster::producer_id_manager* producer_ids = nullptr;
     /// Where CPU-heavy request work runs (decompressing produced batches), so the broker thread
     /// keeps serving other connections meanwhile: a small thread pool owned by the app. Unset:
     /// on the broker thread (unit tests).

@@ -27,6 +27,8 @@ public:
         case errc::read_only: return "Read-only file system";
         case errc::name_too_long: return "File name too long";
         case errc::not_a_directory: return "Not a directory";
+        case errc::out_of_order_sequence: return "out of order sequence number";
+        case errc::invalid_producer_epoch: return "producer epoch older than the current one";
         }
         return "unknown storage error";
     }

@@ -23,6 +23,8 @@ enum class errc {
     read_only,           // EROFS
     name_too_long,       // ENAMETOOLONG
     not_a_directory,     // ENOTDIR: a path component is a file
+    out_of_order_sequence,  // a producer's batch does not follow its last sequence number
+    invalid_producer_epoch, // a producer's batch carries an epoch older than the producer's
 };
 
 const std::error_category& storage_category();

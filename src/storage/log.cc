@@ -14,9 +14,12 @@ constexpr logger log_{"storage"};
 result<void> flush_job::run() const
 {
     for (auto& p : sync_paths) {
-        if (!fs->exists(p)) continue;
-        SAMSA_TRY_ASSIGN(auto f, fs->open(p, open_mode::read_only));
-        SAMSA_TRY(f->sync());
+        // A file replaced or removed meanwhile (a producer snapshot after a truncation) is
+        // not this job's to sync.
+        auto f = fs->open(p, open_mode::read_only);
+        if (!f && f.error() == make_error_code(errc::not_found)) continue;
+        if (!f) return f.error();
+        SAMSA_TRY((*f)->sync());
     }
     for (auto& f : files) SAMSA_TRY(f->sync());
     for (auto& d : dirs) SAMSA_TRY(fs->sync_dir(d));
@@ -87,6 +90,11 @@ result<void> log::roll()
     }
     log_.debug("{}: rolled new segment at offset {}", _tp, _log_end);
     _segments.emplace(_log_end, std::move(*seg));
+    // The producer state as of the new segment's base, so recovery replays at most the
+    // active segment; synced with the rolled segment (prepare_flush).
+    if (auto r = take_producer_snapshot(/*durable=*/false); !r) {
+        log_.warn("{}: cannot write a producer snapshot: {}", _tp, r.error().message());
+    }
     // As Kafka does, the finished segment is flushed soon after the roll (flush_rolled()).
     _roll_flush_pending = _log_end;
     return ok();
@@ -152,6 +160,7 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
     offset next = _log_end;
     timestamp_ms now = _clock.now_ms();
     bool append_time = _cfg.timestamp_type == protocol::timestamp_type::log_append_time;
+    producer_state::append producers(_producers);
     size_t pos = 0;
     while (pos < batches.size()) {
         auto rest = batches.subspan(pos);
@@ -167,12 +176,24 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
             h->max_timestamp = now;
             h->attributes |= protocol::batch_attr::timestamp_type;
         }
+        SAMSA_TRY_ASSIGN(auto dup, producers.check(*h));
+        if (dup) {
+            // A retry of a batch already written: answered with where it went, as Kafka does.
+            append_info info;
+            info.first_offset = dup->first_offset();
+            info.last_offset = dup->last_offset;
+            if (append_time) info.log_append_time = dup->timestamp;
+            info.log_start_offset = _log_start;
+            info.duplicate = true;
+            return info;
+        }
         next = h->next_offset();
         pos += h->size_bytes();
         headers.push_back(*h);
     }
     if (headers.empty()) return make_error_code(errc::invalid_batch);
     SAMSA_TRY_ASSIGN(auto info, append_checked(batches, std::move(headers)));
+    producers.commit(_producers);
     if (append_time) info.log_append_time = now;
     return info;
 }
@@ -182,13 +203,17 @@ result<append_info> log::append_with_offsets(bytes_view batches)
     std::vector<protocol::batch_header> headers;
     protocol::batch_iterator it(batches);
     offset next = _log_end;
+    producer_state::append producers(_producers);
     while (auto h = it.next()) {
         if (h->base_offset < next) return make_error_code(errc::invalid_offset);
         next = h->next_offset();
+        producers.record(*h);
         headers.push_back(*h);
     }
     if (it.error() || headers.empty()) return make_error_code(errc::invalid_batch);
-    return append_checked(batches, std::move(headers));
+    SAMSA_TRY_ASSIGN(auto info, append_checked(batches, std::move(headers)));
+    producers.commit(_producers);
+    return info;
 }
 
 result<file_slice> log::read(offset start, size_t max_bytes, offset max_offset, bool min_one)
@@ -229,6 +254,7 @@ flush_job log::prepare_flush(offset up_to)
     job.up_to = std::min(up_to, _log_end);
     job.fs = &_fs;
     job.sync_paths.push_back(_epochs->path());
+    if (!_snapshots.empty()) job.sync_paths.push_back(snapshot_path(*_snapshots.rbegin()));
     job.dirs.push_back(_dir);
     if (!_dir_entry_synced) job.dirs.push_back(parent_dir(_dir));
     if (job.up_to <= _recovery_point) return job;
@@ -309,6 +335,11 @@ bool log::try_reopen_after_no_space()
 result<void> log::close(bool do_flush)
 {
     if (!_segments.empty() && !_offline_error) SAMSA_TRY(active().seal());
+    // The producer state as of the end, so a clean start replays nothing (an empty log
+    // without producers needs no file: it loads empty).
+    if (!_offline_error && (!_producers.empty() || !_snapshots.empty() || _log_end > _log_start)) {
+        SAMSA_TRY(take_producer_snapshot(do_flush));
+    }
     if (do_flush && !_offline_error) {
         if (_fs.exists(_epochs->path())) {
             SAMSA_TRY_ASSIGN(auto ef, _fs.open(_epochs->path(), open_mode::read_only));

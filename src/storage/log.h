@@ -7,12 +7,14 @@
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_cleaner.h"
 #include "storage/log_config.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,9 @@ struct append_info {
     offset log_start_offset{0};
     uint64_t bytes = 0;
     size_t batches = 0;
+    /// The append repeated a producer's batch already in the log: nothing was written, and
+    /// the offsets are the original's.
+    bool duplicate = false;
 };
 
 /// A record located by timestamp (ListOffsets). Batch granularity: the batch's base offset
@@ -87,9 +92,12 @@ public:
     /// framing and CRC are checked (the CRC only when `crc_checked` is false: the produce path
     /// has just verified it); base offsets and the leader epoch are written in place (and
     /// LogAppendTime when the config says so). All or nothing: an invalid batch rejects the lot.
+    /// Batches of idempotent producers are checked against the producer state first:
+    /// errc::invalid_producer_epoch, errc::out_of_order_sequence, or a retried batch answered
+    /// with its original offsets (append_info::duplicate).
     result<append_info> append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked = false);
     /// Appends batches that already carry their offsets (replication): offsets must start at
-    /// or after the log end offset and increase.
+    /// or after the log end offset and increase. The producer state follows without checks.
     result<append_info> append_with_offsets(bytes_view batches);
 
     /// Whole batches from the one holding `start`, up to `max_bytes` (at least one batch when
@@ -127,8 +135,19 @@ public:
     /// DeleteRecords: moves the log start offset up to `new_start` (<= high watermark) and
     /// deletes segments wholly below it. errc::offset_out_of_range beyond the high watermark.
     result<void> advance_log_start_offset(offset new_start);
-    /// Removes everything at or after `target` (replication: a follower diverged).
+    /// Removes everything at or after `target` (replication: a follower diverged); the
+    /// producer state is rebuilt to match.
     result<void> truncate_to(offset target);
+
+    /// Per producer id: epoch, last batches, open transaction (see producer_state).
+    const producer_state& producers() const { return _producers; }
+    /// Forgets producers idle for producer.id.expiration.ms. Returns how many.
+    size_t remove_expired_producers(int64_t expiration_ms);
+    /// Writes the producer state as of the log end offset to `<log end>.snapshot` (done at
+    /// every segment roll and clean close). Returns the file's path.
+    result<std::string> take_producer_snapshot(bool durable);
+    /// The offsets of the producer snapshots on disk, ascending.
+    const std::set<offset>& producer_snapshots() const { return _snapshots; }
 
     /// Compaction (cleanup.policy=compact). The cleaner checkpoint: offsets below it are clean.
     offset cleaner_checkpoint() const { return _cleaner_checkpoint; }
@@ -194,6 +213,17 @@ private:
     result<void> load(const log_open_options& opts);
     result<void> recover_from(offset recovery_point, const std::vector<epoch_entry>* epochs);
     result<void> rebuild_epoch_cache();
+    /// Loads the newest readable snapshot at or below the log end (dropping those above it
+    /// and unreadable ones) and replays the batches after it. On a clean shutdown with no
+    /// snapshot at all (a log written before producer state existed) the state starts empty.
+    result<void> load_producer_state(bool clean_shutdown);
+    /// Replays every batch at or after `from` into the producer state.
+    result<void> replay_producers(offset from);
+    std::string snapshot_path(offset o) const;
+    /// Deletes snapshot files at offsets above `o`.
+    void delete_snapshots_above(offset o);
+    /// Deletes snapshot files below the first segment, keeping the newest.
+    void delete_old_snapshots();
     result<void> finish_interrupted_swaps(std::vector<std::string>& names);
     offset first_uncleanable_offset() const;
     void remove_cleaned_files(const cleaning_result& r);
@@ -220,6 +250,8 @@ private:
     const clock& _clock;
     std::map<offset, std::unique_ptr<segment>> _segments;
     std::unique_ptr<leader_epoch_cache> _epochs;
+    producer_state _producers;
+    std::set<offset> _snapshots;
     std::vector<deleted_segment> _deleted;
     offset _log_start{0};
     offset _log_end{0};

@@ -81,7 +81,7 @@ result<void> log::load(const log_open_options& opts)
     if (!epochs_intact) SAMSA_TRY(rebuild_epoch_cache());
     SAMSA_TRY(_epochs->truncate_from_end(_log_end));
     SAMSA_TRY(_epochs->truncate_from_start(_log_start));
-    return ok();
+    return load_producer_state(opts.clean_shutdown);
 }
 
 result<void> log::recover_from(offset recovery_point, const std::vector<epoch_entry>* epochs)

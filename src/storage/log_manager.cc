@@ -43,7 +43,7 @@ log_manager::~log_manager() = default;
 result<void> log_manager::startup()
 {
     for (auto& dir : _cfg.log_dirs) SAMSA_TRY(load_dir(dir));
-    _last_retention_ms = _last_checkpoint_ms = _clock.monotonic_ms();
+    _last_retention_ms = _last_checkpoint_ms = _last_producer_expiry_ms = _clock.monotonic_ms();
     return ok();
 }
 
@@ -237,6 +237,10 @@ void log_manager::tick()
         for (auto& [tp, l] : _logs) {
             if (auto r = l->apply_retention(); !r) log_.warn("{}: retention failed: {}", tp, r.error().message());
         }
+    }
+    if (now - _last_producer_expiry_ms >= _cfg.producer_id_expiration_check_interval_ms) {
+        _last_producer_expiry_ms = now;
+        for (auto& [tp, l] : _logs) l->remove_expired_producers(_cfg.producer_id_expiration_ms);
     }
     int64_t ckpt = std::min(_cfg.recovery_point_checkpoint_interval_ms, _cfg.log_start_checkpoint_interval_ms);
     if (now - _last_checkpoint_ms >= ckpt && !_checkpoint_in_flight) {

@@ -23,6 +23,8 @@ struct log_manager_config {
     int64_t retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
     int64_t recovery_point_checkpoint_interval_ms = 60000; // log.flush.offset.checkpoint.interval.ms
     int64_t log_start_checkpoint_interval_ms = 60000;      // log.flush.start.offset.checkpoint.interval.ms
+    int64_t producer_id_expiration_ms = 86400000;           // producer.id.expiration.ms
+    int64_t producer_id_expiration_check_interval_ms = 600000; // producer.id.expiration.check.interval.ms
 };
 
 /// Owns every partition log in the configured log directories and the per-directory files:
@@ -111,6 +113,7 @@ private:
     /// Directories renamed by retire() and not yet settled: log dir -> renamed paths.
     std::map<std::string, std::vector<std::string>> _retired;
     int64_t _last_retention_ms = 0;
+    int64_t _last_producer_expiry_ms = 0;
     int64_t _last_checkpoint_ms = 0;
     bool _shut_down = false;
     log_cleaner* _cleaner = nullptr;

@@ -69,6 +69,7 @@ result<void> log::delete_segments(size_t count)
     if (auto r = _epochs->truncate_from_start(_log_start); !r) {
         log_.warn("{}: cannot write leader-epoch-checkpoint: {}", _tp, r.error().message());
     }
+    delete_old_snapshots();
     return ok();
 }
 
@@ -126,7 +127,9 @@ result<void> log::truncate_to(offset target)
     _recovery_point = std::min(_recovery_point, _log_end);
     _high_watermark = std::min(_high_watermark, _log_end);
     check_invariants();
-    return _epochs->truncate_from_end(_log_end);
+    SAMSA_TRY(_epochs->truncate_from_end(_log_end));
+    // The producer state as of the new end: from the newest snapshot at or below it.
+    return load_producer_state(/*clean_shutdown=*/false);
 }
 
 } // namespace samsa::storage

@@ -299,7 +299,10 @@ void append(request_context& ctx, partition_work& w)
     auto appended = w.part->append_as_leader(w.data, /*crc_checked=*/true);
     if (!appended) {
         auto ec = to_kafka_error(appended.error());
-        log.warn("produce to {}-{} failed: {}", *w.topic, w.index, appended.error().message());
+        // A producer's own mistakes (sequence, epoch) are its to handle; storage failures are ours.
+        bool producer_error = ec == error_code::out_of_order_sequence_number || ec == error_code::invalid_producer_epoch;
+        if (producer_error) log.debug("produce to {}-{} refused: {}", *w.topic, w.index, appended.error().message());
+        else log.warn("produce to {}-{} failed: {}", *w.topic, w.index, appended.error().message());
         w.failed = fail(w.index, ec, appended.error().message());
         return;
     }

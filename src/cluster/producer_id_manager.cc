@@ -1,0 +1,25 @@
+#include "cluster/producer_id_manager.h"
+
+#include "base/logging.h"
+
+namespace samsa::cluster {
+namespace {
+constexpr logger log{"cluster"};
+} // namespace
+
+boost::asio::awaitable<result<producer_id>> producer_id_manager::next()
+{
+    if (!_block || _next > _block->last) {
+        auto b = _store.allocate_producer_id_block(_self, block_size);
+        if (!b) {
+            log.warn("cannot reserve a block of producer ids: {}", b.error().message());
+            co_return b.error();
+        }
+        log.info("reserved producer ids {} to {}", b->first, b->last);
+        _block = *b;
+        _next = b->first;
+    }
+    co_return producer_id(_next++);
+}
+
+} // namespace samsa::cluster

@@ -1,0 +1,103 @@
+// Idempotent producers through the dispatcher: InitProducerId hands out ids that are never
+// reused (across restarts too); Produce recognises retries, refuses gaps and old epochs, and
+// still does after a restart.
+#include "kafka/tests/broker_fixture.h"
+#include "protocol/error_code.h"
+#include "protocol/record_batch_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <set>
+
+namespace samsa::kafka::test {
+namespace {
+
+using protocol::error_code;
+
+int16_t code_of(error_code e) { return static_cast<int16_t>(e); }
+
+bytes idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int records)
+{
+    protocol::batch_builder::options o;
+    o.pid = producer_id(pid);
+    o.epoch = producer_epoch(epoch);
+    o.base_sequence = seq;
+    protocol::batch_builder b(o);
+    for (int i = 0; i < records; ++i) b.add("k", fmt::format("seq-{}", seq + i), timestamp_ms(1'000 + i));
+    return b.build();
+}
+
+protocol::init_producer_id_response init(broker_fixture& f, int16_t version, std::optional<std::string> txn = {})
+{
+    protocol::init_producer_id_request req;
+    req.transactional_id = std::move(txn);
+    req.transaction_timeout_ms = 60'000;
+    return f.call(req, version);
+}
+
+TEST(init_producer_id, hands_out_distinct_ids_at_every_version_and_never_again_after_a_restart)
+{
+    broker_fixture f;
+    std::set<int64_t> seen;
+    for (int16_t v = 0; v <= 5; ++v) {
+        auto r = init(f, v);
+        EXPECT_EQ(r.error_code, 0) << "v" << v;
+        EXPECT_EQ(r.producer_epoch, 0);
+        EXPECT_GE(r.producer_id, 0);
+        EXPECT_TRUE(seen.insert(r.producer_id).second) << "id " << r.producer_id << " handed out twice";
+    }
+    int64_t before = *seen.rbegin();
+    f.restart();
+    // The rest of the block reserved before the restart is skipped, never reused.
+    auto r = init(f, 4);
+    EXPECT_EQ(r.error_code, 0);
+    EXPECT_GT(r.producer_id, before);
+    EXPECT_GE(r.producer_id, 1000);
+    EXPECT_FALSE(seen.count(r.producer_id));
+}
+
+TEST(init_producer_id, transactional_ids_wait_for_the_transaction_coordinator)
+{
+    broker_fixture f;
+    auto r = init(f, 4, "my-txn");
+    EXPECT_EQ(r.error_code, code_of(error_code::coordinator_not_available));
+    EXPECT_EQ(r.producer_id, -1);
+}
+
+TEST(idempotent_produce, retries_gaps_and_epochs)
+{
+    broker_fixture f;
+    f.create_topic("t");
+    auto pid = init(f, 4).producer_id;
+    auto first = f.produce("t", 0, idempotent_batch(pid, 0, 0, 3));
+    ASSERT_EQ(first.error_code, 0);
+    EXPECT_EQ(first.base_offset, 0);
+    ASSERT_EQ(f.produce("t", 0, idempotent_batch(pid, 0, 3, 2)).error_code, 0);
+    // A retry of the first batch: its offset again, nothing written.
+    auto retry = f.produce("t", 0, idempotent_batch(pid, 0, 0, 3));
+    EXPECT_EQ(retry.error_code, 0);
+    EXPECT_EQ(retry.base_offset, 0);
+    EXPECT_EQ(f.topics().get("t", 0)->log().log_end_offset(), offset(5));
+    // A gap.
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 0, 7, 1)).error_code,
+              code_of(error_code::out_of_order_sequence_number));
+    // A new epoch from 0, then the old one is fenced.
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 1, 0, 1)).error_code, 0);
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 0, 5, 1)).error_code, code_of(error_code::invalid_producer_epoch));
+    EXPECT_EQ(f.topics().get("t", 0)->log().log_end_offset(), offset(6));
+    // Producers are per partition: another producer id is independent.
+    auto other = init(f, 4).producer_id;
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(other, 0, 0, 1)).base_offset, 6);
+
+    f.restart();
+    auto again = f.produce("t", 0, idempotent_batch(pid, 1, 0, 1));
+    EXPECT_EQ(again.error_code, 0);
+    EXPECT_EQ(again.base_offset, 5);
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 1, 1, 1)).base_offset, 7);
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(other, 0, 2, 1)).error_code,
+              code_of(error_code::out_of_order_sequence_number));
+}
+
+} // namespace
+} // namespace samsa::kafka::test
