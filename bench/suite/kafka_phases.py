@@ -21,9 +21,11 @@ def create_topics(ctx, b, partitions, names, configs=()):
     return run_tool(argv + list(names), timeout=300, what=f"create topics {' '.join(names)}")
 
 
-def produce(ctx, b, topic, size, acks, partitions, count=None, duration=None):
+def produce(ctx, b, topic, size, acks, partitions, count=None, duration=None, idempotent=False):
     argv = [ctx.tool("produce_bench"), "--brokers", b.address, "--topic", topic, "--size", str(size),
             "--acks", acks, "--partitions", str(partitions)]
+    if idempotent:
+        argv += ["--set", "enable.idempotence=true"]
     argv += ["--count", str(count)] if count else ["--duration", str(duration)]
     limit = 900 if count else duration + 300
     return run_tool(argv, timeout=limit, what=f"produce {topic}")
@@ -36,13 +38,17 @@ def consume(ctx, b, topic, partitions, expect, timeout=600):
 
 
 def throughput(ctx):
-    """Produce 100 B and 1 KiB records, acks=1 and acks=all, to 1 and 16 partitions; then read the
-    acks=1 topics back with one consumer while they are still in the page cache."""
+    """Produce 100 B and 1 KiB records, acks=1 and acks=all, to 1 and 16 partitions, and with an
+    idempotent producer (acks=all, 1 partition; key "<size>B_acksidem_1p") right after plain
+    acks=all; then read the acks=1 topics back with one consumer while they are still in the page
+    cache."""
     out = {"produce": {}, "consume": {}}
     b = ctx.fresh_broker("throughput")
     try:
         for parts in (1, 16):
             names = [f"t-{run_key(s, a, parts)}" for s in SIZES for a in ("1", "all")]
+            if parts == 1:
+                names += [f"t-{run_key(s, 'idem', 1)}" for s in SIZES]
             create_topics(ctx, b, parts, names)
         for size in SIZES:
             count = ctx.profile["count_100"] if size == 100 else ctx.profile["count_1k"]
@@ -52,6 +58,12 @@ def throughput(ctx):
                     log(f"produce: {count:,} x {size} B, acks={acks}, {parts} partition(s)")
                     out["produce"][key] = ctx.attempt(
                         f"produce {key}", lambda: produce(ctx, b, f"t-{key}", size, acks, parts, count=count))
+                    if acks == "all" and parts == 1:
+                        key = run_key(size, "idem", 1)
+                        log(f"produce: {count:,} x {size} B, idempotent (acks=all), 1 partition")
+                        out["produce"][key] = ctx.attempt(
+                            f"produce {key}",
+                            lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=count, idempotent=True))
         for size in SIZES:
             for parts in (1, 16):
                 key = run_key(size, "1", parts)

@@ -12,6 +12,7 @@ TARGETS = {
     "idle_rss": "idle RSS <= 30 MB",
     "per_partition": "<= 20 KiB per idle partition",
     "recovery": "recovery scan >= 500 MB/s",
+    "idempotence": "idempotent produce >= 95% of plain acks=all in the same run",
 }
 
 
@@ -112,6 +113,18 @@ def _produce_rows(r, res, loop):
                 r.add(f"produce_{key}", label, v, "records/s", f"{rate_str(v)} {mbps_str(p['mb_per_s'])}",
                       limit=mock, limit_label=f"mock {size_str(size)}", target=target,
                       met=(v >= 1.5e6) if target else None)
+        # Idempotence against plain acks=all in the same run (target: under 5% slower).
+        key = run_key(size, "idem", 1)
+        p = _get(res, "throughput", "produce", key)
+        plain = _get(res, "throughput", "produce", run_key(size, "all", 1), "records_per_s")
+        label = f"{size_str(size)} idempotent (acks=all) 1 partition"
+        if not p:
+            r.missing(f"produce_{key}", label, "idempotence")
+        else:
+            v = p["records_per_s"]
+            r.add(f"produce_{key}", label, v, "records/s", f"{rate_str(v)} {mbps_str(p['mb_per_s'])}",
+                  limit=plain, limit_label="acks=all 1 partition", target="idempotence",
+                  met=(v >= 0.95 * plain) if plain else None)
     s = _get(res, "sustained")
     disk = _get(res, "limits", "disk", "mb_per_s")
     label = "1 KiB acks=1 16 partitions, sustained"

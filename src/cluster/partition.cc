@@ -114,10 +114,11 @@ result<void> partition::check_produce(int16_t acks, int32_t min_insync_replicas)
     return ok();
 }
 
-result<append_result> partition::append_as_leader(mutable_bytes_view batches, bool crc_checked)
+result<append_result> partition::append_as_leader(mutable_bytes_view batches, bool crc_checked,
+                                                  storage::append_origin origin)
 {
     if (!is_leader()) return make_error_code(errc::not_leader);
-    SAMSA_TRY_ASSIGN(auto info, _log->append_as_leader(batches, _state.epoch, crc_checked));
+    SAMSA_TRY_ASSIGN(auto info, _log->append_as_leader(batches, _state.epoch, crc_checked, origin));
     append_result r{info.first_offset, info.last_offset, info.log_append_time, info.log_start_offset};
     // Fetches waiting on this partition wake once: with the high watermark if it moved.
     if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
@@ -168,6 +169,7 @@ result<read_result> partition::read(offset start, size_t max_bytes, isolation is
     r.log_start_offset = log_start_offset();
     r.log_end_offset = log_end_offset();
     SAMSA_TRY_ASSIGN(r.slice, _log->read(start, max_bytes, visible_end(iso), min_one));
+    if (iso == isolation::committed && !r.slice.empty()) r.aborted = _log->aborted_transactions(start, r.slice.last_offset + 1);
     return r;
 }
 

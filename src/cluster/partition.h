@@ -69,6 +69,8 @@ struct read_result {
     offset last_stable_offset{0};
     offset log_start_offset{0};
     offset log_end_offset{0};
+    /// isolation::committed: the aborted transactions with records in the slice.
+    std::vector<storage::aborted_txn> aborted;
 };
 
 /// This node's replica of one partition, and the only door to its data: every append, read,
@@ -107,8 +109,10 @@ public:
     offset log_start_offset() const { return _log->log_start_offset(); }
     offset log_end_offset() const { return _log->log_end_offset(); }
     offset high_watermark() const { return _log->high_watermark(); }
-    /// Below it every transaction is decided: the high watermark until transactions exist.
-    offset last_stable_offset() const { return high_watermark(); }
+    /// Per producer id: epoch, last sequence, open transaction (DescribeProducers).
+    const storage::producer_state& producers() const { return _log->producers(); }
+    /// Below it every transaction is decided (and its marker committed).
+    offset last_stable_offset() const { return _log->last_stable_offset(); }
     /// Where reads with `iso` end.
     offset visible_end(isolation iso) const;
     bool offline() const { return _log->offline(); }
@@ -124,7 +128,8 @@ public:
     /// Appends batches as leader (their CRCs checked when `crc_checked`): assigns offsets and
     /// the leader epoch, then advances the high watermark as far as the in-sync set allows.
     /// Synchronous, so appends happen in call order.
-    result<append_result> append_as_leader(mutable_bytes_view batches, bool crc_checked = true);
+    result<append_result> append_as_leader(mutable_bytes_view batches, bool crc_checked = true,
+                                           storage::append_origin origin = storage::append_origin::client);
     /// Completes once the high watermark reaches `end` (acks=-1): timeout after `timeout`,
     /// not_enough_replicas_after_append if the in-sync set is then below `min_insync_replicas`,
     /// shutting_down if the partition stops meanwhile.

@@ -31,6 +31,7 @@ error_code from_storage(storage::errc e)
     case storage::errc::not_a_directory: return error_code::kafka_storage_error;
     case storage::errc::out_of_order_sequence: return error_code::out_of_order_sequence_number;
     case storage::errc::invalid_producer_epoch: return error_code::invalid_producer_epoch;
+    case storage::errc::coordinator_fenced: return error_code::transaction_coordinator_fenced;
     }
     return error_code::unknown_server_error;
 }

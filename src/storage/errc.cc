@@ -29,6 +29,7 @@ public:
         case errc::not_a_directory: return "Not a directory";
         case errc::out_of_order_sequence: return "out of order sequence number";
         case errc::invalid_producer_epoch: return "producer epoch older than the current one";
+        case errc::coordinator_fenced: return "transaction marker from an older coordinator epoch";
         }
         return "unknown storage error";
     }

@@ -25,6 +25,7 @@ enum class errc {
     not_a_directory,     // ENOTDIR: a path component is a file
     out_of_order_sequence,  // a producer's batch does not follow its last sequence number
     invalid_producer_epoch, // a producer's batch carries an epoch older than the producer's
+    coordinator_fenced,     // a transaction marker from an older transaction coordinator
 };
 
 const std::error_category& storage_category();

@@ -47,7 +47,38 @@ void log::go_offline(std::error_code ec, const char* what)
 void log::set_high_watermark(offset hw)
 {
     _high_watermark = std::clamp(hw, _log_start, _log_end);
+    std::erase_if(_unstable, [&](const completed_txn& c) { return c.last_offset < _high_watermark; });
     check_invariants();
+}
+
+offset log::last_stable_offset() const
+{
+    offset lso = _high_watermark;
+    if (auto first = _producers.first_ongoing_offset()) lso = std::min(lso, *first);
+    for (auto& c : _unstable) lso = std::min(lso, c.first_offset);
+    return std::max(lso, _log_start);
+}
+
+std::vector<aborted_txn> log::aborted_transactions(offset from, offset upper) const
+{
+    std::vector<aborted_txn> out;
+    auto it = std::lower_bound(_aborted.begin(), _aborted.end(), from,
+                               [](const aborted_txn& a, offset o) { return a.last_offset < o; });
+    for (; it != _aborted.end(); ++it) {
+        if (it->first_offset < upper) out.push_back(*it);
+    }
+    return out;
+}
+
+void log::on_completed(const std::vector<completed_txn>& done)
+{
+    for (auto& c : done) {
+        if (c.last_offset >= _high_watermark) _unstable.push_back(c);
+        if (!c.aborted) continue;
+        auto stable = _producers.first_ongoing_offset().value_or(c.last_offset + 1);
+        _aborted.push_back({c.pid, c.first_offset, c.last_offset, std::min(stable, c.last_offset + 1)});
+        write_txn_index(segment_base_of(c.last_offset));
+    }
 }
 
 void log::check_invariants() const
@@ -153,7 +184,8 @@ result<append_info> log::append_checked(bytes_view data, std::vector<protocol::b
     return info;
 }
 
-result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked)
+result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked,
+                                          append_origin origin)
 {
     if (_offline_error) return make_error_code(errc::log_offline);
     std::vector<protocol::batch_header> headers;
@@ -176,7 +208,13 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
             h->max_timestamp = now;
             h->attributes |= protocol::batch_attr::timestamp_type;
         }
-        SAMSA_TRY_ASSIGN(auto dup, producers.check(*h));
+        std::optional<control_marker> marker;
+        if (h->is_control()) {
+            // Only the transaction coordinator writes markers, one per control batch.
+            marker = read_control_marker(batch, *h);
+            if (origin != append_origin::coordinator || !marker || h->pid() < 0) return make_error_code(errc::invalid_batch);
+        }
+        SAMSA_TRY_ASSIGN(auto dup, producers.check(*h, marker ? &*marker : nullptr));
         if (dup) {
             // A retry of a batch already written: answered with where it went, as Kafka does.
             append_info info;
@@ -193,7 +231,7 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
     }
     if (headers.empty()) return make_error_code(errc::invalid_batch);
     SAMSA_TRY_ASSIGN(auto info, append_checked(batches, std::move(headers)));
-    producers.commit(_producers);
+    on_completed(producers.commit(_producers));
     if (append_time) info.log_append_time = now;
     return info;
 }
@@ -207,12 +245,13 @@ result<append_info> log::append_with_offsets(bytes_view batches)
     while (auto h = it.next()) {
         if (h->base_offset < next) return make_error_code(errc::invalid_offset);
         next = h->next_offset();
-        producers.record(*h);
+        auto marker = h->is_control() ? read_control_marker(it.current(), *h) : std::nullopt;
+        producers.record(*h, marker ? &*marker : nullptr);
         headers.push_back(*h);
     }
     if (it.error() || headers.empty()) return make_error_code(errc::invalid_batch);
     SAMSA_TRY_ASSIGN(auto info, append_checked(batches, std::move(headers)));
-    producers.commit(_producers);
+    on_completed(producers.commit(_producers));
     return info;
 }
 

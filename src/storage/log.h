@@ -20,6 +20,10 @@
 
 namespace samsa::storage {
 
+/// Who appends: producers' batches are checked against the producer state; the transaction
+/// coordinator's markers (control batches) only for epochs.
+enum class append_origin : uint8_t { client, coordinator };
+
 /// What the log knows from the log directory's checkpoints when it opens.
 struct log_open_options {
     /// The directory was shut down cleanly (marker present): skip recovery.
@@ -95,7 +99,10 @@ public:
     /// Batches of idempotent producers are checked against the producer state first:
     /// errc::invalid_producer_epoch, errc::out_of_order_sequence, or a retried batch answered
     /// with its original offsets (append_info::duplicate).
-    result<append_info> append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked = false);
+    /// Control batches are taken only from the coordinator (WriteTxnMarkers), each holding one
+    /// valid marker (errc::invalid_batch otherwise).
+    result<append_info> append_as_leader(mutable_bytes_view batches, leader_epoch epoch, bool crc_checked = false,
+                                         append_origin origin = append_origin::client);
     /// Appends batches that already carry their offsets (replication): offsets must start at
     /// or after the log end offset and increase. The producer state follows without checks.
     result<append_info> append_with_offsets(bytes_view batches);
@@ -141,6 +148,12 @@ public:
 
     /// Per producer id: epoch, last batches, open transaction (see producer_state).
     const producer_state& producers() const { return _producers; }
+    /// Below it every transaction is decided and its marker is below the high watermark: the
+    /// end of what read_committed consumers see.
+    offset last_stable_offset() const;
+    /// The aborted transactions with records in [from, upper): those whose marker is at or
+    /// after `from` and which began before `upper`, in marker order.
+    std::vector<aborted_txn> aborted_transactions(offset from, offset upper) const;
     /// Forgets producers idle for producer.id.expiration.ms. Returns how many.
     size_t remove_expired_producers(int64_t expiration_ms);
     /// Writes the producer state as of the log end offset to `<log end>.snapshot` (done at
@@ -220,6 +233,14 @@ private:
     /// Replays every batch at or after `from` into the producer state.
     result<void> replay_producers(offset from);
     std::string snapshot_path(offset o) const;
+    std::string txn_index_path(offset segment_base) const;
+    /// Rewrites the .txnindex of the segment at `segment_base` from the aborted list (removes
+    /// it when the segment has no aborted transaction).
+    void write_txn_index(offset segment_base);
+    /// The base of the segment holding `o`.
+    offset segment_base_of(offset o) const;
+    /// Takes in what a committed append's markers completed.
+    void on_completed(const std::vector<completed_txn>& done);
     /// Deletes snapshot files at offsets above `o`.
     void delete_snapshots_above(offset o);
     /// Deletes snapshot files below the first segment, keeping the newest.
@@ -252,6 +273,10 @@ private:
     std::unique_ptr<leader_epoch_cache> _epochs;
     producer_state _producers;
     std::set<offset> _snapshots;
+    /// Aborted transactions by marker offset (the .txnindex files, in memory).
+    std::vector<aborted_txn> _aborted;
+    /// Completed transactions whose marker is not below the high watermark yet.
+    std::vector<completed_txn> _unstable;
     std::vector<deleted_segment> _deleted;
     offset _log_start{0};
     offset _log_end{0};

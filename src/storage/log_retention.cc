@@ -53,8 +53,10 @@ result<size_t> log::apply_retention()
 result<void> log::delete_segments(size_t count)
 {
     int64_t delete_at = _clock.monotonic_ms() + _cfg.file_delete_delay_ms;
+    std::vector<offset> removed;
     for (size_t i = 0; i < count && _segments.size() > 1; ++i) {
         auto it = _segments.begin();
+        removed.push_back(it->first);
         auto seg = std::move(it->second);
         _segments.erase(it);
         if (auto r = seg->rename_files(".deleted"); !r) {
@@ -70,6 +72,12 @@ result<void> log::delete_segments(size_t count)
         log_.warn("{}: cannot write leader-epoch-checkpoint: {}", _tp, r.error().message());
     }
     delete_old_snapshots();
+    // Aborted transactions whose markers went with the segments, and their .txnindex files.
+    offset first = _segments.begin()->first;
+    std::erase_if(_aborted, [&](const aborted_txn& a) { return a.last_offset < first; });
+    for (auto o : removed) {
+        if (_fs.exists(txn_index_path(o))) (void)_fs.remove(txn_index_path(o));
+    }
     return ok();
 }
 

@@ -2,9 +2,11 @@
 
 #include "bytes/crc32c.h"
 #include "bytes/endian.h"
+#include "protocol/records.h"
 #include "storage/errc.h"
 
 #include <limits>
+#include <utility>
 
 namespace samsa::storage {
 namespace {
@@ -36,8 +38,9 @@ producer_batch batch_of(const protocol::batch_header& h)
 
 /// Applies one batch to an entry (no checks): a new epoch forgets the old epoch's batches; a
 /// transactional data batch opens the transaction if none is open; a control batch (a
-/// commit or abort marker) closes it.
-void apply(producer_entry& e, const protocol::batch_header& h)
+/// commit or abort marker) closes it and says which transaction it completed (one with no
+/// data here starts and ends at the marker, as in Kafka).
+std::optional<completed_txn> apply(producer_entry& e, const protocol::batch_header& h, const control_marker* marker)
 {
     if (h.epoch != e.epoch) {
         e.batches.clear();
@@ -45,14 +48,66 @@ void apply(producer_entry& e, const protocol::batch_header& h)
     }
     e.last_timestamp = h.max_timestamp;
     if (h.is_control()) {
+        if (!marker) return std::nullopt;
+        completed_txn c{h.pid, e.current_txn_first_offset() >= 0 ? e.current_txn_first_offset : h.base_offset,
+                        h.base_offset, marker->type == marker_type::abort};
         e.current_txn_first_offset = offset(-1);
-        return;
+        e.coordinator_epoch = marker->coordinator_epoch;
+        return c;
     }
     e.add_batch(batch_of(h));
     if (h.is_transactional() && e.current_txn_first_offset() < 0) e.current_txn_first_offset = h.base_offset;
+    return std::nullopt;
 }
 
 } // namespace
+
+std::optional<control_marker> read_control_marker(bytes_view batch, const protocol::batch_header& h)
+{
+    if (!h.is_control() || h.compression() != protocol::compression_type::none || h.record_count < 1 ||
+        batch.size() <= protocol::batch_layout::header_size) {
+        return std::nullopt;
+    }
+    auto r = protocol::decode_record(batch.subspan(protocol::batch_layout::header_size), h);
+    if (!r || !r->key || r->key->size() < 4) return std::nullopt;
+    auto type = be::load<int16_t>(r->key->data() + 2);
+    if (type != 0 && type != 1) return std::nullopt;
+    control_marker m;
+    m.type = static_cast<marker_type>(type);
+    if (r->value && r->value->size() >= 6) m.coordinator_epoch = be::load<int32_t>(r->value->data() + 2);
+    return m;
+}
+
+namespace {
+constexpr size_t txn_index_entry_bytes = 34;
+} // namespace
+
+bytes encode_txn_index(const std::vector<aborted_txn>& entries)
+{
+    bytes out(entries.size() * txn_index_entry_bytes);
+    uint8_t* p = out.data();
+    for (auto& e : entries) {
+        be::store<int16_t>(p, 0);
+        be::store<int64_t>(p + 2, e.pid());
+        be::store<int64_t>(p + 10, e.first_offset());
+        be::store<int64_t>(p + 18, e.last_offset());
+        be::store<int64_t>(p + 26, e.last_stable_offset());
+        p += txn_index_entry_bytes;
+    }
+    return out;
+}
+
+result<std::vector<aborted_txn>> decode_txn_index(bytes_view data)
+{
+    std::vector<aborted_txn> out;
+    for (size_t pos = 0; pos + txn_index_entry_bytes <= data.size(); pos += txn_index_entry_bytes) {
+        const uint8_t* p = data.data() + pos;
+        if (be::load<int16_t>(p) != 0) return make_error_code(errc::corrupt);
+        out.push_back({producer_id(be::load<int64_t>(p + 2)), offset(be::load<int64_t>(p + 10)),
+                       offset(be::load<int64_t>(p + 18)), offset(be::load<int64_t>(p + 26))});
+    }
+    return out;
+}
 
 int32_t increment_sequence(int32_t seq, int32_t n)
 {
@@ -90,9 +145,17 @@ producer_entry& producer_state::append::updated(producer_id pid)
     return _updated.emplace(pid, cur ? *cur : producer_entry{}).first->second;
 }
 
-result<std::optional<producer_batch>> producer_state::append::check(const protocol::batch_header& h)
+result<std::optional<producer_batch>> producer_state::append::check(const protocol::batch_header& h,
+                                                                     const control_marker* marker)
 {
     if (h.pid() < 0) return std::optional<producer_batch>{};
+    if (marker) {
+        auto& e = updated(h.pid);
+        if (h.epoch < e.epoch) return make_error_code(errc::invalid_producer_epoch);
+        if (marker->coordinator_epoch < e.coordinator_epoch) return make_error_code(errc::coordinator_fenced);
+        if (auto c = apply(e, h, marker)) _completed.push_back(*c);
+        return std::optional<producer_batch>{};
+    }
     // A retry of a batch already in the log (the state before this append, as Kafka checks).
     if (const auto* cur = _s.find(h.pid)) {
         if (auto* dup = cur->find_duplicate(h.epoch, h.base_sequence, increment_sequence(h.base_sequence, h.last_offset_delta))) {
@@ -111,26 +174,39 @@ result<std::optional<producer_batch>> producer_state::append::check(const protoc
             return make_error_code(errc::out_of_order_sequence);
         }
     }
-    apply(e, h);
+    apply(e, h, nullptr);
     return std::optional<producer_batch>{};
 }
 
-void producer_state::append::record(const protocol::batch_header& h)
+void producer_state::append::record(const protocol::batch_header& h, const control_marker* marker)
 {
     if (h.pid() < 0) return;
-    apply(updated(h.pid), h);
+    if (auto c = apply(updated(h.pid), h, marker)) _completed.push_back(*c);
 }
 
-void producer_state::append::commit(producer_state& s)
+std::vector<completed_txn> producer_state::append::commit(producer_state& s)
 {
-    for (auto& [pid, e] : _updated) s._entries[pid] = std::move(e);
+    for (auto& [pid, e] : _updated) s.put(pid, std::move(e));
     _updated.clear();
+    return std::exchange(_completed, {});
 }
 
-void producer_state::replay(const protocol::batch_header& h)
+void producer_state::put(producer_id pid, producer_entry e)
 {
-    if (h.pid() < 0) return;
-    apply(_entries[h.pid], h);
+    auto [it, fresh] = _entries.try_emplace(pid);
+    if (!fresh && it->second.current_txn_first_offset() >= 0) _ongoing.erase(it->second.current_txn_first_offset);
+    if (e.current_txn_first_offset() >= 0) _ongoing[e.current_txn_first_offset] = pid;
+    it->second = std::move(e);
+}
+
+std::optional<completed_txn> producer_state::replay(const protocol::batch_header& h, const control_marker* marker)
+{
+    if (h.pid() < 0) return std::nullopt;
+    auto it = _entries.find(h.pid);
+    producer_entry e = it == _entries.end() ? producer_entry{} : it->second;
+    auto c = apply(e, h, marker);
+    put(h.pid, std::move(e));
+    return c;
 }
 
 size_t producer_state::remove_expired(timestamp_ms now, int64_t expiration_ms)
@@ -199,7 +275,8 @@ result<void> producer_state::decode_snapshot(bytes_view data)
         }
         entries[pid] = std::move(e);
     }
-    _entries = std::move(entries);
+    clear();
+    for (auto& [pid, e] : entries) put(pid, std::move(e));
     return ok();
 }
 

@@ -50,6 +50,43 @@ struct producer_entry {
     void add_batch(const producer_batch& b);
 };
 
+/// What a transaction marker (a control batch's one record) says.
+enum class marker_type : int16_t { abort = 0, commit = 1 };
+struct control_marker {
+    marker_type type = marker_type::abort;
+    int32_t coordinator_epoch = -1;
+};
+/// The marker of a control batch (key: int16 version, int16 type; value: int16 version, int32
+/// coordinator epoch), or nullopt if `batch` does not hold one.
+std::optional<control_marker> read_control_marker(bytes_view batch, const protocol::batch_header& h);
+
+/// A transaction a marker ended, for the aborted-transaction index and the last stable offset.
+struct completed_txn {
+    producer_id pid{-1};
+    offset first_offset{-1};
+    /// The marker's offset.
+    offset last_offset{-1};
+    bool aborted = false;
+};
+
+/// An aborted transaction as the `.txnindex` files hold it: read_committed fetches return
+/// (pid, first offset) of those overlapping the data, so consumers drop their records.
+struct aborted_txn {
+    producer_id pid{-1};
+    offset first_offset{-1};
+    /// The abort marker's offset.
+    offset last_offset{-1};
+    /// The last stable offset once it was aborted.
+    offset last_stable_offset{-1};
+    auto operator<=>(const aborted_txn&) const = default;
+};
+/// Kafka's .txnindex entries: int16 version 0, pid int64, first offset int64, last offset
+/// int64, last stable offset int64 (34 bytes each), back to back.
+bytes encode_txn_index(const std::vector<aborted_txn>& entries);
+/// The entries of a .txnindex file; a torn last entry is dropped; errc::corrupt for a
+/// version other than 0.
+result<std::vector<aborted_txn>> decode_txn_index(bytes_view data);
+
 /// The sequence number `n` places after `seq`, wrapping past INT32_MAX to 0 as producers do.
 int32_t increment_sequence(int32_t seq, int32_t n);
 
@@ -69,25 +106,41 @@ public:
         /// A client's batch (its offsets already assigned): none if it may be written; the
         /// batch it repeats when it is a retry of one already written (then nothing of the
         /// append is written and the original is answered); or errc::invalid_producer_epoch
-        /// (an epoch older than the producer's) or errc::out_of_order_sequence (a gap).
-        result<std::optional<producer_batch>> check(const protocol::batch_header& h);
-        /// Records a batch without checks (replication and replay).
-        void record(const protocol::batch_header& h);
-        /// Applies what was recorded.
-        void commit(producer_state& s);
+        /// (an epoch older than the producer's) or errc::out_of_order_sequence (a gap). A
+        /// transaction marker (`marker` set: the coordinator's append) skips the sequence
+        /// checks; errc::coordinator_fenced when its coordinator epoch is older than the last.
+        result<std::optional<producer_batch>> check(const protocol::batch_header& h,
+                                                    const control_marker* marker = nullptr);
+        /// Records a batch without checks (replication and replay); `marker` for control batches.
+        void record(const protocol::batch_header& h, const control_marker* marker = nullptr);
+        /// Applies what was recorded; returns the transactions its markers completed.
+        std::vector<completed_txn> commit(producer_state& s);
 
     private:
         producer_entry& updated(producer_id pid);
         const producer_state& _s;
         std::map<producer_id, producer_entry> _updated;
+        std::vector<completed_txn> _completed;
     };
 
     const std::map<producer_id, producer_entry>& entries() const { return _entries; }
     const producer_entry* find(producer_id pid) const;
     bool empty() const { return _entries.empty(); }
-    void clear() { _entries.clear(); }
-    /// Records one batch of the log (replay at load or after truncation).
-    void replay(const protocol::batch_header& h);
+    void clear()
+    {
+        _entries.clear();
+        _ongoing.clear();
+    }
+    /// Records one batch of the log (replay at load or after truncation); `marker` for control
+    /// batches. Returns the transaction a marker completed.
+    std::optional<completed_txn> replay(const protocol::batch_header& h, const control_marker* marker = nullptr);
+    /// The first offset of the oldest open transaction, if any.
+    std::optional<offset> first_ongoing_offset() const
+    {
+        return _ongoing.empty() ? std::nullopt : std::optional<offset>(_ongoing.begin()->first);
+    }
+    /// Open transactions by first offset.
+    const std::map<offset, producer_id>& ongoing() const { return _ongoing; }
     /// Drops producers idle for `expiration_ms` (last timestamp at or before now - expiration)
     /// with no open transaction, as producer.id.expiration.ms asks. Returns how many.
     size_t remove_expired(timestamp_ms now, int64_t expiration_ms);
@@ -98,7 +151,11 @@ public:
     result<void> decode_snapshot(bytes_view data);
 
 private:
+    /// Stores `e` for `pid`, keeping the open-transaction map in step.
+    void put(producer_id pid, producer_entry e);
+
     std::map<producer_id, producer_entry> _entries;
+    std::map<offset, producer_id> _ongoing;
 };
 
 } // namespace samsa::storage

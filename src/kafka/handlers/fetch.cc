@@ -77,6 +77,9 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
     pd.high_watermark = read->high_watermark();
     pd.last_stable_offset = read->last_stable_offset();
     pd.log_start_offset = read->log_start_offset();
+    if (v >= 4 && pd.aborted_transactions) {
+        for (auto& a : read->aborted) pd.aborted_transactions->push_back({a.pid(), a.first_offset()});
+    }
     auto* slice = &read->slice;
     if (slice->empty()) return;
     if (v <= 3) {

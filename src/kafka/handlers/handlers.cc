@@ -38,6 +38,7 @@ const std::vector<api_handler>& api_handlers()
             {api_key::delete_groups, 0, 2, &handle_delete_groups},
             {api_key::offset_delete, 0, 0, &handle_offset_delete},
             {api_key::init_producer_id, 0, 5, &handle_init_producer_id},
+            {api_key::describe_producers, 0, 0, &handle_describe_producers},
         };
         std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.key < b.key; });
         return t;

@@ -26,6 +26,7 @@ boost::asio::awaitable<bool> handle_create_partitions(request_context& ctx, prot
 boost::asio::awaitable<bool> handle_incremental_alter_configs(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_describe_cluster(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_init_producer_id(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_describe_producers(request_context& ctx, protocol::writer& out);
 
 // Shared by the config handlers (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs);
 // defined in alter_configs.cc.

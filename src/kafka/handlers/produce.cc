@@ -114,6 +114,10 @@ error_code check_batch(mutable_bytes_view batch, const config::topic_config& tc,
         msg = h.error().message();
         return to_kafka_error(h.error());
     }
+    if (h->is_control()) {
+        msg = "Clients are not allowed to write control records.";
+        return error_code::invalid_record;
+    }
     if (h->size_bytes() > static_cast<size_t>(tc.max_message_bytes)) {
         msg = fmt::format("The batch of {} bytes is larger than max.message.bytes ({})", h->size_bytes(),
                           tc.max_message_bytes);

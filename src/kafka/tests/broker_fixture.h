@@ -17,6 +17,7 @@
 #include "protocol/messages/describe_configs.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/incremental_alter_configs.h"
+#include "protocol/messages/describe_producers.h"
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/list_offsets.h"
 #include "protocol/messages/metadata.h"
@@ -57,6 +58,7 @@ SAMSA_TEST_RESPONSE_OF(create_partitions)
 SAMSA_TEST_RESPONSE_OF(incremental_alter_configs)
 SAMSA_TEST_RESPONSE_OF(describe_cluster)
 SAMSA_TEST_RESPONSE_OF(init_producer_id)
+SAMSA_TEST_RESPONSE_OF(describe_producers)
 #undef SAMSA_TEST_RESPONSE_OF
 
 template<typename Request>

@@ -17,9 +17,10 @@ using protocol::error_code;
 
 int16_t code_of(error_code e) { return static_cast<int16_t>(e); }
 
-bytes idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int records)
+bytes idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int records, bool transactional = false)
 {
     protocol::batch_builder::options o;
+    o.transactional = transactional;
     o.pid = producer_id(pid);
     o.epoch = producer_epoch(epoch);
     o.base_sequence = seq;
@@ -97,6 +98,67 @@ TEST(idempotent_produce, retries_gaps_and_epochs)
     EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 1, 1, 1)).base_offset, 7);
     EXPECT_EQ(f.produce("t", 0, idempotent_batch(other, 0, 2, 1)).error_code,
               code_of(error_code::out_of_order_sequence_number));
+}
+
+TEST(read_committed, stops_at_an_open_transaction)
+{
+    broker_fixture f;
+    f.create_topic("t");
+    ASSERT_EQ(f.produce_values("t", 0, {"a", "b"}), 0);
+    ASSERT_EQ(f.produce("t", 0, idempotent_batch(init(f, 4).producer_id, 0, 0, 2, /*transactional=*/true)).error_code, 0);
+    ASSERT_EQ(f.produce_values("t", 0, {"c"}), 4);
+    for (int8_t iso : {0, 1}) {
+        auto req = broker_fixture::fetch_request("t", 0, 0);
+        req.isolation_level = iso;
+        auto resp = f.call(req, 12);
+        auto& p = resp.responses.at(0).partitions.at(0);
+        EXPECT_EQ(p.error_code, 0);
+        EXPECT_EQ(p.high_watermark, 5);
+        EXPECT_EQ(p.last_stable_offset, 2) << "iso " << int(iso);
+        // read_committed gets the records below the open transaction only.
+        EXPECT_EQ(decode_records(p.records.to_bytes()).size(), iso ? 2u : 5u) << "iso " << int(iso);
+        if (iso) {
+            EXPECT_TRUE(p.aborted_transactions && p.aborted_transactions->empty());
+        }
+    }
+    // A client may not write a transaction marker.
+    protocol::batch_builder::options o;
+    o.pid = producer_id(init(f, 4).producer_id);
+    o.epoch = producer_epoch(0);
+    o.control = true;
+    o.transactional = true;
+    protocol::batch_builder b(o);
+    b.add("\0\0\0\1", "\0\0\0\0\0\0", timestamp_ms(1));
+    EXPECT_EQ(f.produce("t", 0, b.build()).error_code, code_of(error_code::invalid_record));
+}
+
+TEST(describe_producers, lists_each_partitions_producers)
+{
+    broker_fixture f;
+    f.create_topic("t", 2);
+    auto a = init(f, 4).producer_id;
+    auto b = init(f, 4).producer_id;
+    ASSERT_EQ(f.produce("t", 0, idempotent_batch(a, 0, 0, 3)).error_code, 0);
+    ASSERT_EQ(f.produce("t", 0, idempotent_batch(b, 0, 0, 1, /*transactional=*/true)).error_code, 0);
+    protocol::describe_producers_request req;
+    req.topics.push_back({"t", {0, 1, 7}});
+    req.topics.push_back({"nope", {0}});
+    auto resp = f.call(req, 0);
+    ASSERT_EQ(resp.topics.size(), 2u);
+    auto& parts = resp.topics[0].partitions;
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[0].error_code, 0);
+    ASSERT_EQ(parts[0].active_producers.size(), 2u);
+    auto& pa = parts[0].active_producers[0].producer_id == a ? parts[0].active_producers[0] : parts[0].active_producers[1];
+    auto& pb = parts[0].active_producers[0].producer_id == a ? parts[0].active_producers[1] : parts[0].active_producers[0];
+    EXPECT_EQ(pa.last_sequence, 2);
+    EXPECT_EQ(pa.current_txn_start_offset, -1);
+    EXPECT_EQ(pb.last_sequence, 0);
+    EXPECT_EQ(pb.current_txn_start_offset, 3);
+    EXPECT_EQ(parts[1].error_code, 0);
+    EXPECT_TRUE(parts[1].active_producers.empty());
+    EXPECT_EQ(parts[2].error_code, code_of(error_code::unknown_topic_or_partition));
+    EXPECT_EQ(resp.topics[1].partitions.at(0).error_code, code_of(error_code::unknown_topic_or_partition));
 }
 
 } // namespace

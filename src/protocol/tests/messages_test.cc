@@ -1,6 +1,8 @@
+#include "protocol/messages/add_partitions_to_txn.h"
 #include "protocol/messages/all_types_test_message.h"
 #include "protocol/messages/api_table.h"
 #include "protocol/messages/api_versions.h"
+#include "protocol/messages/end_txn.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/heartbeat.h"
 #include "protocol/messages/metadata.h"
@@ -75,8 +77,8 @@ TEST(messages, every_message_round_trips_at_every_version)
             }
         }
     });
-    // 30 APIs (request + response), 6 data messages and the all-types test message.
-    EXPECT_EQ(names.size(), 67u);
+    // 37 APIs (request + response), 8 data messages and the all-types test message.
+    EXPECT_EQ(names.size(), 83u);
     EXPECT_GT(cases, 2000u);
 }
 
@@ -100,7 +102,10 @@ TEST(messages, api_table_agrees_with_api_keys_and_traits)
       api_key::leave_group, api_key::offset_commit, api_key::offset_fetch, api_key::list_groups,
       api_key::describe_groups, api_key::delete_groups, api_key::offset_delete,
       api_key::init_producer_id, api_key::offset_for_leader_epoch, api_key::describe_log_dirs,
-      api_key::sasl_handshake, api_key::sasl_authenticate, api_key::describe_producers};
+      api_key::sasl_handshake, api_key::sasl_authenticate, api_key::describe_producers,
+      api_key::add_partitions_to_txn, api_key::add_offsets_to_txn, api_key::end_txn,
+      api_key::write_txn_markers, api_key::txn_offset_commit, api_key::describe_transactions,
+      api_key::list_transactions};
     for (auto k : required) EXPECT_NE(find_schema_api(k), nullptr) << to_string(k);
     EXPECT_EQ(find_schema_api(api_key::leader_and_isr), nullptr);
 
@@ -192,6 +197,75 @@ TEST(messages, flexible_encodings_byte_by_byte)
     auto back = decode_message<metadata_request>(md_wire, 12);
     EXPECT_EQ(back, md);
     EXPECT_EQ(back.topics->at(0).topic_id, t.topic_id);
+}
+
+TEST(messages, transaction_requests_byte_by_byte)
+{
+    // EndTxn v3 (flexible): compact string, int64, int16, bool, empty tag section.
+    end_txn_request end;
+    end.transactional_id = "tx";
+    end.producer_id = 7;
+    end.producer_epoch = 2;
+    end.committed = true;
+    bytes end_v3{3, 't', 'x', 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 1, 0};
+    EXPECT_EQ(encode_message(end, 3), end_v3);
+    EXPECT_EQ(decode_message<end_txn_request>(end_v3, 3), end);
+    // v2: the same fields, classic string, no tag section.
+    EXPECT_EQ(encode_message(end, 2), (bytes{0, 2, 't', 'x', 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 1}));
+    // The response gains producer id and epoch in v5 only.
+    end_txn_response end_resp;
+    end_resp.error_code = 51;
+    EXPECT_EQ(encode_message(end_resp, 4), (bytes{0, 0, 0, 0, 0, 51, 0}));
+    EXPECT_EQ(encode_message(end_resp, 5),
+              (bytes{0, 0, 0, 0, 0, 51, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}));
+    static_assert(end_txn_api::latest_version_unstable);
+
+    // AddPartitionsToTxn v3: one transaction's fields at the top level.
+    add_partitions_to_txn_request v3;
+    v3.v3_and_below_transactional_id = "tx";
+    v3.v3_and_below_producer_id = 7;
+    v3.v3_and_below_producer_epoch = 2;
+    auto& topic = v3.v3_and_below_topics.emplace_back();
+    topic.name = "t";
+    topic.partitions = {0, 3};
+    bytes v3_wire{3, 't', 'x', 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, // id, producer id, epoch
+                  2, 2, 't', 3, 0, 0, 0, 0, 0, 0, 0, 3, 0,  // topics: "t" [0, 3], tags
+                  0};                                       // tags
+    EXPECT_EQ(encode_message(v3, 3), v3_wire);
+    EXPECT_EQ(decode_message<add_partitions_to_txn_request>(v3_wire, 3), v3);
+    EXPECT_EQ(encode_message(v3, 4), (bytes{1, 0})) << "v4+ has only the batched transactions";
+
+    // AddPartitionsToTxn v4: the batched Transactions array (as brokers send it).
+    add_partitions_to_txn_request v4;
+    auto& txn = v4.transactions.emplace_back();
+    txn.transactional_id = "tx";
+    txn.producer_id = 7;
+    txn.producer_epoch = 2;
+    txn.verify_only = true;
+    txn.topics.push_back(topic);
+    bytes v4_wire{2,                                       // one transaction
+                  3, 't', 'x', 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 1, // id, producer id, epoch, verify only
+                  2, 2, 't', 3, 0, 0, 0, 0, 0, 0, 0, 3, 0,     // topics: "t" [0, 3], tags
+                  0,                                       // transaction tags
+                  0};                                      // tags
+    EXPECT_EQ(encode_message(v4, 4), v4_wire);
+    auto back = decode_message<add_partitions_to_txn_request>(v4_wire, 4);
+    EXPECT_EQ(back, v4);
+    EXPECT_TRUE(back.v3_and_below_topics.empty());
+    EXPECT_EQ(encode_message(v4, 3), (bytes{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}))
+        << "v3 has only the top-level fields";
+
+    // The v4 response: a top-level error code and results by transaction.
+    add_partitions_to_txn_response resp;
+    resp.error_code = 0;
+    auto& result = resp.results_by_transaction.emplace_back();
+    result.transactional_id = "tx";
+    auto& tr = result.topic_results.emplace_back();
+    tr.name = "t";
+    tr.results_by_partition.push_back({3, 48});
+    bytes resp_v4{0, 0, 0, 0, 0, 0, 2, 3, 't', 'x', 2, 2, 't', 2, 0, 0, 0, 3, 0, 48, 0, 0, 0, 0};
+    EXPECT_EQ(encode_message(resp, 4), resp_v4);
+    EXPECT_EQ(decode_message<add_partitions_to_txn_response>(resp_v4, 4), resp);
 }
 
 TEST(messages, unknown_tagged_fields_are_skipped)

@@ -1,6 +1,7 @@
 // Producer state: sequence and epoch checks, duplicates, the snapshot format, and the log
 // rebuilding the state from snapshots and batches after a clean or unclean stop.
 #include "protocol/record_batch_builder.h"
+#include "bytes/endian.h"
 #include "storage/errc.h"
 #include "storage/log.h"
 #include "storage/mem_file_ops.h"
@@ -166,7 +167,12 @@ TEST(producer_state, expiration_spares_open_transactions)
     // A marker ends the transaction; then it expires too.
     auto marker = header(2, 0, -1, 1, 3, 1000);
     marker.attributes |= protocol::batch_attr::control | protocol::batch_attr::transactional;
-    s.replay(marker);
+    control_marker commit{marker_type::commit, 0};
+    auto done = s.replay(marker, &commit);
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->first_offset, offset(1));
+    EXPECT_FALSE(done->aborted);
+    EXPECT_FALSE(s.first_ongoing_offset());
     EXPECT_EQ(s.find(producer_id(2))->current_txn_first_offset, offset(-1));
     EXPECT_EQ(s.remove_expired(timestamp_ms(6000), 5000), 1u);
     EXPECT_TRUE(s.find(producer_id(3)));
@@ -359,6 +365,111 @@ TEST_F(producer_log, idle_producers_expire)
     clk.advance(5000);
     EXPECT_EQ(l->remove_expired_producers(5000), 1u);
     EXPECT_TRUE(l->producers().empty());
+}
+
+bytes marker_batch(int64_t pid, int16_t epoch, marker_type type, int32_t coordinator_epoch)
+{
+    protocol::batch_builder::options o;
+    o.pid = producer_id(pid);
+    o.epoch = producer_epoch(epoch);
+    o.transactional = true;
+    o.control = true;
+    protocol::batch_builder b(o);
+    protocol::record_input r;
+    bytes key(4), value(6);
+    be::store<int16_t>(key.data(), 0);
+    be::store<int16_t>(key.data() + 2, static_cast<int16_t>(type));
+    be::store<int16_t>(value.data(), 0);
+    be::store<int32_t>(value.data() + 2, coordinator_epoch);
+    r.key = key;
+    r.value = value;
+    r.timestamp = timestamp_ms(base_ts);
+    b.add(std::move(r));
+    return b.build();
+}
+
+struct txn_log : producer_log {
+    result<append_info> txn_produce(int64_t pid, int32_t seq, int records = 2)
+    {
+        auto b = producer_batch_bytes(pid, 0, seq, records, /*transactional=*/true);
+        auto r = l->append_as_leader(b, leader_epoch(0));
+        if (r) l->set_high_watermark(l->log_end_offset());
+        return r;
+    }
+    result<append_info> mark(int64_t pid, marker_type t, int32_t coordinator_epoch = 0, bool advance_hw = true,
+                             append_origin origin = append_origin::coordinator)
+    {
+        auto b = marker_batch(pid, 0, t, coordinator_epoch);
+        auto r = l->append_as_leader(b, leader_epoch(0), false, origin);
+        if (r && advance_hw) l->set_high_watermark(l->log_end_offset());
+        return r;
+    }
+};
+
+TEST_F(txn_log, markers_move_the_last_stable_offset_and_aborts_are_indexed)
+{
+    open();
+    ASSERT_TRUE(txn_produce(1, 0));            // 0-1
+    ASSERT_TRUE(txn_produce(2, 0));            // 2-3
+    ASSERT_TRUE(produce(3, 0, 0));             // 4-5, not transactional
+    EXPECT_EQ(l->high_watermark(), offset(4)); // produce() does not move it
+    l->set_high_watermark(l->log_end_offset());
+    EXPECT_EQ(l->last_stable_offset(), offset(0));
+    ASSERT_TRUE(mark(1, marker_type::commit)); // 6
+    EXPECT_EQ(l->last_stable_offset(), offset(2));
+    // A marker not yet below the high watermark keeps its transaction unstable.
+    ASSERT_TRUE(mark(2, marker_type::abort, 0, /*advance_hw=*/false)); // 7
+    EXPECT_EQ(l->last_stable_offset(), offset(2));
+    l->set_high_watermark(l->log_end_offset());
+    EXPECT_EQ(l->last_stable_offset(), offset(8));
+    auto aborted = l->aborted_transactions(offset(0), offset(8));
+    ASSERT_EQ(aborted.size(), 1u);
+    EXPECT_EQ(aborted[0].pid, producer_id(2));
+    EXPECT_EQ(aborted[0].first_offset, offset(2));
+    EXPECT_EQ(aborted[0].last_offset, offset(7));
+    EXPECT_TRUE(l->aborted_transactions(offset(8), offset(8)).empty());
+    EXPECT_TRUE(l->aborted_transactions(offset(0), offset(2)).empty());
+    EXPECT_EQ(fs.read_file("/data/t-0/00000000000000000000.txnindex").value().size(), 34u);
+    // Markers only from the coordinator, and never from an older coordinator epoch.
+    ASSERT_TRUE(txn_produce(4, 0)); // 8-9
+    EXPECT_EQ(code(mark(4, marker_type::commit, 0, true, append_origin::client)), make_error_code(errc::invalid_batch));
+    ASSERT_TRUE(mark(4, marker_type::commit, 5));
+    ASSERT_TRUE(txn_produce(4, 2));
+    EXPECT_EQ(code(mark(4, marker_type::abort, 4)), make_error_code(errc::coordinator_fenced));
+    EXPECT_EQ(l->last_stable_offset(), offset(11));
+}
+
+TEST_F(txn_log, the_aborted_index_and_open_transactions_survive_a_crash_and_a_clean_restart)
+{
+    cfg.segment_bytes = 600;
+    open();
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_TRUE(txn_produce(10 + i, 0, 3));
+        ASSERT_TRUE(mark(10 + i, i % 2 ? marker_type::commit : marker_type::abort));
+    }
+    ASSERT_TRUE(txn_produce(99, 0)); // left open
+    ASSERT_GT(l->segment_count(), 2u);
+    auto aborted = l->aborted_transactions(offset(0), l->log_end_offset());
+    ASSERT_EQ(aborted.size(), 3u);
+    auto lso = l->last_stable_offset();
+    EXPECT_EQ(lso, l->log_end_offset() - 2);
+    auto hw = l->high_watermark();
+    l.reset(); // a crash
+    open({.high_watermark = hw});
+    EXPECT_EQ(l->aborted_transactions(offset(0), l->log_end_offset()), aborted);
+    EXPECT_EQ(l->last_stable_offset(), lso);
+    ASSERT_TRUE(l->close(true));
+    l.reset();
+    open({.clean_shutdown = true, .recovery_point = hw, .high_watermark = hw});
+    EXPECT_EQ(l->aborted_transactions(offset(0), l->log_end_offset()), aborted);
+    EXPECT_EQ(l->last_stable_offset(), lso);
+    // The index files themselves are gone with their segments.
+    size_t files = 0;
+    for (auto& n : fs.list_dir("/data/t-0").value()) files += n.ends_with(".txnindex");
+    EXPECT_GE(files, 1u);
+    // Truncation below an abort marker drops it.
+    ASSERT_TRUE(l->truncate_to(aborted.back().last_offset));
+    EXPECT_EQ(l->aborted_transactions(offset(0), l->log_end_offset()).size(), 2u);
 }
 
 } // namespace
