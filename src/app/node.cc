@@ -10,6 +10,7 @@
 #include "config/broker_config_store.h"
 #include "kafka/dispatcher.h"
 #include "kafka/group_service.h"
+#include "kafka/txn_service.h"
 #include "storage/background.h"
 #include "storage/index_file.h"
 #include "storage/log_cleaner.h"
@@ -80,6 +81,7 @@ struct node::impl {
     std::unique_ptr<cluster::topic_manager> topics;
     std::unique_ptr<kafka::broker_context> context;
     std::unique_ptr<kafka::group_service> groups;
+    std::unique_ptr<kafka::txn_service> txns;
     std::unique_ptr<cluster::producer_id_manager> producer_ids;
     std::shared_ptr<kafka::dispatcher> dispatcher;
     /// Held by the node's detached tasks: the periodic loop and the reconcile turns.
@@ -206,11 +208,19 @@ void node::impl::start_services()
     context->groups = groups.get();
     producer_ids = std::make_unique<cluster::producer_id_manager>(*store, node_id(cfg.node_id));
     context->producer_ids = producer_ids.get();
+    coordinator::txn_config tcfg;
+    tcfg.max_timeout_ms = cfg.transaction_max_timeout_ms;
+    tcfg.id_expiration_ms = cfg.transactional_id_expiration_ms;
+    tcfg.state_partitions = cfg.transaction_state_log_num_partitions;
+    txns = std::make_unique<kafka::txn_service>(*context, tcfg);
+    context->txns = txns.get();
     if (opts.background) {
         cpu = std::make_unique<asio::thread_pool>(2);
         context->cpu = cpu->get_executor();
     }
     if (auto r = groups->start(); !r) throw std::runtime_error("cannot load consumer groups: " + r.error().message());
+    // After the groups: finishing a transaction may write markers to __consumer_offsets.
+    txns->start();
     dispatcher = std::make_shared<kafka::dispatcher>(*context);
 }
 
@@ -271,6 +281,7 @@ asio::awaitable<void> node::impl::periodic(gate::holder hold)
         if (ec || tasks.is_closed()) break;
         logs->tick();
         groups->tick();
+        txns->tick();
     }
     tick_timer = nullptr;
 }

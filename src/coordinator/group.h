@@ -78,6 +78,9 @@ struct group {
     std::map<topic_partition, committed_offset> offsets;
     /// Offsets committed but not yet persisted (see group_coordinator::commit_persisted).
     std::map<topic_partition, committed_offset> pending_offsets;
+    /// TxnOffsetCommit offsets by producer id: written, applied by the transaction's COMMIT
+    /// marker, dropped by its ABORT (see group_coordinator::complete_txn).
+    std::map<int64_t, std::map<topic_partition, committed_offset>> txn_offsets;
 
     bool has_member(const std::string& id) const { return members.count(id) > 0; }
     bool all_members_joined() const;

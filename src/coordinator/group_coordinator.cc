@@ -541,7 +541,7 @@ std::vector<outcome> group_coordinator::tick()
             }
         }
         expire_offsets(g, out, t);
-        if (g.state == group_state::empty && g.members.empty() && g.offsets.empty() && g.pending_offsets.empty() &&
+        if (g.state == group_state::empty && g.members.empty() && g.offsets.empty() && g.pending_offsets.empty() && g.txn_offsets.empty() &&
             g.pending_members.empty()) {
             if (g.generation > 0 || !g.protocol_type.empty()) out.records.push_back({encode_key(group_key{gid}), std::nullopt});
             dead_groups.push_back(gid);
@@ -552,12 +552,13 @@ std::vector<outcome> group_coordinator::tick()
     return outs;
 }
 
-void group_coordinator::load_record(bytes_view key, std::optional<bytes_view> value)
+void group_coordinator::load_record(bytes_view key, std::optional<bytes_view> value, std::optional<int64_t> txn_producer_id)
 {
     try {
         auto k = decode_key(key);
         if (auto* ok = std::get_if<offset_key>(&k)) {
-            if (value) get_or_create(ok->group).offsets[ok->tp] = decode_offset_value(*value);
+            if (value && txn_producer_id) get_or_create(ok->group).txn_offsets[*txn_producer_id][ok->tp] = decode_offset_value(*value);
+            else if (value) get_or_create(ok->group).offsets[ok->tp] = decode_offset_value(*value);
             else if (auto it = _groups.find(ok->group); it != _groups.end()) it->second.offsets.erase(ok->tp);
             return;
         }
@@ -573,9 +574,11 @@ void group_coordinator::load_record(bytes_view key, std::optional<bytes_view> va
         auto md = decode_group_value(*value);
         group& g = get_or_create(gid);
         auto offsets = std::move(g.offsets);
+        auto txn_offsets = std::move(g.txn_offsets);
         g = group{};
         g.id = gid;
         g.offsets = std::move(offsets);
+        g.txn_offsets = std::move(txn_offsets);
         g.protocol_type = md.protocol_type;
         g.generation = md.generation;
         g.protocol_name = md.protocol_name;

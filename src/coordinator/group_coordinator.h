@@ -14,6 +14,7 @@
 #include "protocol/messages/offset_delete.h"
 #include "protocol/messages/offset_fetch.h"
 #include "protocol/messages/sync_group.h"
+#include "protocol/messages/txn_offset_commit.h"
 
 #include <functional>
 #include <map>
@@ -28,7 +29,7 @@ namespace samsa::coordinator {
 using response = std::variant<protocol::join_group_response, protocol::sync_group_response,
                               protocol::heartbeat_response, protocol::leave_group_response,
                               protocol::offset_commit_response, protocol::delete_groups_response,
-                              protocol::offset_delete_response>;
+                              protocol::offset_delete_response, protocol::txn_offset_commit_response>;
 
 struct completion {
     request_id id;
@@ -45,6 +46,15 @@ struct offsets_record {
 struct commit_token {
     std::string group;
     std::vector<topic_partition> partitions;
+    /// A TxnOffsetCommit: the producer whose transaction the offsets belong to.
+    std::optional<int64_t> txn_producer_id;
+};
+
+/// The producer of a transactional write to __consumer_offsets: its records go into one
+/// transactional batch with this id and epoch.
+struct txn_producer {
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
 };
 
 /// What a call produced. The caller appends `records` to the partition of __consumer_offsets
@@ -55,6 +65,7 @@ struct outcome {
     std::vector<offsets_record> records;
     std::vector<completion> completions;
     std::optional<commit_token> commit;
+    std::optional<txn_producer> txn;
 };
 
 struct coordinator_config {
@@ -91,6 +102,17 @@ public:
     /// UNKNOWN_TOPIC_OR_PARTITION).
     outcome commit_offsets(request_id id, const protocol::offset_commit_request& req, int16_t version,
                            const std::function<bool(const topic_partition&)>& partition_exists);
+    /// TxnOffsetCommit: the offsets are written as part of the producer's transaction and
+    /// become visible when its COMMIT marker reaches the group's partition (complete_txn).
+    outcome txn_commit_offsets(request_id id, const protocol::txn_offset_commit_request& req, int16_t version,
+                               const std::function<bool(const topic_partition&)>& partition_exists);
+    /// A COMMIT (or ABORT) marker of `producer_id` was written to (or replayed from) the
+    /// offsets partition `offsets_partition`: applies (or drops) its transactional offsets of
+    /// the groups there.
+    void complete_txn(int64_t producer_id, bool commit, int32_t offsets_partition, int32_t offsets_partitions);
+    /// Whether a group has transactional offsets awaiting their marker for this partition
+    /// (OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT).
+    bool has_pending_txn_offset(const std::string& group, const topic_partition& tp) const;
     /// After the commit's records were (or failed to be) written: applies or drops its offsets.
     void commit_persisted(const commit_token& t, bool ok);
     protocol::offset_fetch_response fetch_offsets(const protocol::offset_fetch_request& req, int16_t version) const;
@@ -105,7 +127,8 @@ public:
     std::vector<outcome> tick();
 
     /// Startup: replays __consumer_offsets records in log order, then load_complete().
-    void load_record(bytes_view key, std::optional<bytes_view> value);
+    /// Records of a transactional batch carry its producer id: their offsets wait for its marker.
+    void load_record(bytes_view key, std::optional<bytes_view> value, std::optional<int64_t> txn_producer_id = std::nullopt);
     void load_complete();
 
     const group* find(const std::string& id) const;

@@ -98,7 +98,8 @@ void group_coordinator::commit_persisted(const commit_token& t, bool ok)
     for (auto& tp : t.partitions) {
         auto p = g.pending_offsets.find(tp);
         if (p == g.pending_offsets.end()) continue;
-        if (ok) g.offsets[tp] = p->second;
+        if (ok && t.txn_producer_id) g.txn_offsets[*t.txn_producer_id][tp] = p->second;
+        else if (ok) g.offsets[tp] = p->second;
         g.pending_offsets.erase(p);
     }
 }
@@ -114,6 +115,12 @@ protocol::offset_fetch_response group_coordinator::fetch_offsets(const protocol:
             if (auto it = g->offsets.find(tp); it != g->offsets.end()) c = it->second;
         }
         return c;
+    };
+    // KIP-447: a read_committed consumer (require_stable) waits while a transaction that
+    // commits offsets of the partition is still open.
+    bool stable = version >= 7 && req.require_stable;
+    auto unstable = [&](const std::string& gid, const std::string& topic, int32_t p) -> int16_t {
+        return stable && has_pending_txn_offset(gid, {topic, partition_id(p)}) ? E(error_code::unstable_offset_commit) : 0;
     };
     auto all_topics = [&](const std::string& gid) {
         std::map<std::string, std::vector<std::pair<int32_t, committed_offset>>> by_topic;
@@ -133,7 +140,7 @@ protocol::offset_fetch_response group_coordinator::fetch_offsets(const protocol:
         for (auto& [topic, parts] : by_topic) {
             resp_t::offset_fetch_response_topic rt;
             rt.name = topic;
-            for (auto& [p, c] : parts) rt.partitions.push_back({p, c.offset, c.leader_epoch, c.metadata, 0});
+            for (auto& [p, c] : parts) rt.partitions.push_back({p, c.offset, c.leader_epoch, c.metadata, unstable(req.group_id, topic, p)});
             resp.topics.push_back(std::move(rt));
         }
         return resp;
@@ -151,7 +158,7 @@ protocol::offset_fetch_response group_coordinator::fetch_offsets(const protocol:
         for (auto& [topic, parts] : by_topic) {
             resp_t::offset_fetch_response_topics rt;
             rt.name = topic;
-            for (auto& [p, c] : parts) rt.partitions.push_back({p, c.offset, c.leader_epoch, c.metadata, 0});
+            for (auto& [p, c] : parts) rt.partitions.push_back({p, c.offset, c.leader_epoch, c.metadata, unstable(g.group_id, topic, p)});
             rg.topics.push_back(std::move(rt));
         }
         resp.groups.push_back(std::move(rg));

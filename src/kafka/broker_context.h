@@ -39,6 +39,8 @@ struct broker_context {
     std::vector<advertised_endpoint> endpoints;
     /// The group coordinator (set by the app once it exists).
     class group_service* groups = nullptr;
+    /// The transaction coordinator (set by the app once it exists).
+    class txn_service* txns = nullptr;
     /// Producer ids for InitProducerId (set by the app).
     cluster::producer_id_manager* producer_ids = nullptr;
     /// Where CPU-heavy request work runs (decompressing produced batches), so the broker thread

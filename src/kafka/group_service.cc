@@ -2,8 +2,10 @@
 
 #include "base/logging.h"
 #include "kafka/errors.h"
+#include "kafka/topic_helpers.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/records.h"
+#include "storage/producer_state.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -82,32 +84,32 @@ void group_service::load()
     for (auto& a : t->partitions) {
         auto part = _broker.topics.get(offsets_topic, a.id());
         if (!part) continue;
-        offset next = part->log_start_offset();
-        while (next < part->high_watermark()) {
-            auto read = part->read(next, 1 << 20, cluster::isolation::high_watermark, true);
-            if (!read || read->slice.empty()) break;
-            auto data = read->slice.read_all();
-            if (!data) break;
-            protocol::batch_iterator it(*data);
-            while (auto h = it.next()) {
-                next = h->next_offset();
-                if (h->is_control()) continue;
-                auto reader = protocol::record_reader::open(it.current(), {});
-                if (!reader) continue;
-                while (auto rec = reader->next()) {
-                    if (!rec->key) continue;
-                    _coordinator.load_record(*rec->key, rec->value);
-                    ++records;
+        auto partitions = static_cast<int32_t>(t->partitions.size());
+        for_each_batch(*part, [&](const protocol::batch_header& h, bytes_view batch) {
+            if (h.is_control()) {
+                // The end of a transaction whose offsets (TxnOffsetCommit) were replayed.
+                if (auto m = storage::read_control_marker(batch, h)) {
+                    _coordinator.complete_txn(h.pid(), m->type == storage::marker_type::commit, a.id(), partitions);
                 }
+                return;
             }
-            if (it.error()) break;
-        }
+            auto reader = protocol::record_reader::open(batch, {});
+            if (!reader) return;
+            std::optional<int64_t> txn;
+            if (h.is_transactional()) txn = h.pid();
+            while (auto rec = reader->next()) {
+                if (!rec->key) continue;
+                _coordinator.load_record(*rec->key, rec->value, txn);
+                ++records;
+            }
+        });
     }
     _coordinator.load_complete();
     log.info("replayed {} record(s) of {}", records, offsets_topic);
 }
 
-std::error_code group_service::persist(const std::string& group, const std::vector<coordinator::offsets_record>& records)
+std::error_code group_service::persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
+                                       const std::optional<coordinator::txn_producer>& txn)
 {
     if (records.empty()) return {};
     // FindCoordinator creates the topic; a client that skipped it gets COORDINATOR_NOT_AVAILABLE.
@@ -115,11 +117,19 @@ std::error_code group_service::persist(const std::string& group, const std::vect
     int32_t p = coordinator::partition_for_group(group, offsets_partitions());
     auto part = _broker.topics.get(offsets_topic, p);
     if (!part) return make_error_code(std::errc::no_such_device);
-    protocol::batch_builder b;
+    protocol::batch_builder::options opts;
+    if (txn) {
+        // TxnOffsetCommit: part of the producer's transaction, ended by its marker.
+        opts.pid = producer_id(txn->producer_id);
+        opts.epoch = producer_epoch(txn->producer_epoch);
+        opts.transactional = true;
+    }
+    protocol::batch_builder b(opts);
     auto now = _broker.clk.now_ms();
     for (auto& r : records) b.add(protocol::record_input{r.key, r.value, {}, now});
     auto batch = b.build();
-    auto res = part->append_as_leader(batch, /*crc_checked=*/false);
+    auto res = part->append_as_leader(batch, /*crc_checked=*/false,
+                                      txn ? storage::append_origin::coordinator : storage::append_origin::client);
     if (!res) {
         log.error("cannot write to {}-{}: {}", offsets_topic, p, res.error().message());
         return res.error();
@@ -129,7 +139,7 @@ std::error_code group_service::persist(const std::string& group, const std::vect
 
 void group_service::process(coordinator::outcome& o)
 {
-    auto ec = persist(o.group, o.records);
+    auto ec = persist(o.group, o.records, o.txn);
     if (o.commit) {
         _coordinator.commit_persisted(*o.commit, !ec);
         if (ec) {
@@ -138,13 +148,15 @@ void group_service::process(coordinator::outcome& o)
                                                 ? protocol::error_code::coordinator_not_available
                                                 : to_kafka_error(ec));
             for (auto& c : o.completions) {
-                if (auto* r = std::get_if<protocol::offset_commit_response>(&c.resp)) {
-                    for (auto& t : r->topics) {
+                auto fail = [err](auto& topics) {
+                    for (auto& t : topics) {
                         for (auto& p : t.partitions) {
                             if (p.error_code == 0) p.error_code = err;
                         }
                     }
-                }
+                };
+                if (auto* r = std::get_if<protocol::offset_commit_response>(&c.resp)) fail(r->topics);
+                if (auto* r = std::get_if<protocol::txn_offset_commit_response>(&c.resp)) fail(r->topics);
             }
         }
     }

@@ -46,7 +46,8 @@ public:
 private:
     struct waiter;
     void process(coordinator::outcome& o);
-    std::error_code persist(const std::string& group, const std::vector<coordinator::offsets_record>& records);
+    std::error_code persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
+                            const std::optional<coordinator::txn_producer>& txn);
     void load();
 
     broker_context& _broker;

@@ -2,6 +2,7 @@
 
 #include "base/logging.h"
 #include "kafka/errors.h"
+#include "protocol/records.h"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -86,6 +87,24 @@ int32_t all_cluster_operations()
 {
     return bits({create, alter, describe, cluster_action, describe_configs, alter_configs, idempotent_write,
                  create_tokens, describe_tokens});
+}
+
+void for_each_batch(cluster::partition& part,
+                    const std::function<void(const protocol::batch_header&, bytes_view)>& on_batch)
+{
+    offset next = part.log_start_offset();
+    while (next < part.high_watermark()) {
+        auto read = part.read(next, 1 << 20, cluster::isolation::high_watermark, true);
+        if (!read || read->slice.empty()) return;
+        auto data = read->slice.read_all();
+        if (!data) return;
+        protocol::batch_iterator it(*data);
+        while (auto h = it.next()) {
+            next = h->next_offset();
+            on_batch(*h, it.current());
+        }
+        if (it.error()) return;
+    }
 }
 
 } // namespace samsa::kafka

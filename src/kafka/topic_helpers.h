@@ -5,6 +5,7 @@
 #include "protocol/error_code.h"
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,5 +50,11 @@ protocol::error_code no_replica_error(const broker_context& b, const std::string
 /// authorized-operations fields. No ACLs exist yet, so every operation on the resource type.
 int32_t all_topic_operations();
 int32_t all_cluster_operations();
+
+/// Replays an internal topic's partition: `on_batch(header, batch)` for every batch from the
+/// log start to the high watermark, in log order (startup loading of the coordinators). Stops
+/// early at an unreadable batch.
+void for_each_batch(cluster::partition& part,
+                    const std::function<void(const protocol::batch_header&, bytes_view)>& on_batch);
 
 } // namespace samsa::kafka

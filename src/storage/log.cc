@@ -214,7 +214,7 @@ result<append_info> log::append_as_leader(mutable_bytes_view batches, leader_epo
             marker = read_control_marker(batch, *h);
             if (origin != append_origin::coordinator || !marker || h->pid() < 0) return make_error_code(errc::invalid_batch);
         }
-        SAMSA_TRY_ASSIGN(auto dup, producers.check(*h, marker ? &*marker : nullptr));
+        SAMSA_TRY_ASSIGN(auto dup, producers.check(*h, marker ? &*marker : nullptr, origin == append_origin::client));
         if (dup) {
             // A retry of a batch already written: answered with where it went, as Kafka does.
             append_info info;

@@ -21,7 +21,8 @@
 namespace samsa::storage {
 
 /// Who appends: producers' batches are checked against the producer state; the transaction
-/// coordinator's markers (control batches) only for epochs.
+/// coordinator's writes (markers, and transactional offset commits of the group coordinator)
+/// only for epochs.
 enum class append_origin : uint8_t { client, coordinator };
 
 /// What the log knows from the log directory's checkpoints when it opens.

@@ -12,6 +12,7 @@
 #include "storage/segment.h"
 #include "storage/time_index.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <unordered_map>
@@ -75,6 +76,15 @@ private:
     std::chrono::steady_clock::time_point _start;
 };
 
+/// Whether a batch holds records of an aborted transaction.
+bool is_aborted(const cleaning_task& t, const protocol::batch_header& h)
+{
+    if (!h.is_transactional() || h.is_control()) return false;
+    return std::any_of(t.aborted.begin(), t.aborted.end(), [&](const aborted_txn& a) {
+        return a.pid == h.pid && a.first_offset <= h.base_offset && h.base_offset < a.last_offset;
+    });
+}
+
 /// Builds the map from the dirty section; returns the offset where mapping stopped (the end of
 /// the section, or earlier if the map filled up).
 result<offset> build_map(const cleaning_task& t, key_offset_map& map, cleaning_result& r, throttle& th)
@@ -86,7 +96,7 @@ result<offset> build_map(const cleaning_task& t, key_offset_map& map, cleaning_r
         while (auto b = scan.next()) {
             r.bytes_read += b->data.size();
             th.account(b->data.size());
-            if (b->header.last_offset() < t.first_dirty || b->header.is_control()) continue;
+            if (b->header.last_offset() < t.first_dirty || b->header.is_control() || is_aborted(t, b->header)) continue;
             auto reader = protocol::record_reader::open(b->data, {});
             if (!reader) return reader.error();
             while (auto rec = reader->next()) {
@@ -120,6 +130,10 @@ result<std::optional<bytes>> filter_batch(const cleaning_task& t, bytes_view bat
                                           const key_offset_map& map, offset map_end, cleaning_result& r)
 {
     if (h.is_control()) return std::optional<bytes>(bytes(batch.begin(), batch.end()));
+    if (is_aborted(t, h)) {
+        r.records_removed += static_cast<uint64_t>(std::max(h.record_count, 0));
+        return std::optional<bytes>{};
+    }
     auto reader = protocol::record_reader::open(batch, {});
     if (!reader) return reader.error();
     bool horizon_set = h.has_delete_horizon();

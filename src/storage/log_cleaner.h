@@ -4,6 +4,7 @@
 #include "base/ids.h"
 #include "base/result.h"
 #include "storage/file_ops.h"
+#include "storage/producer_state.h"
 
 #include <condition_variable>
 #include <deque>
@@ -48,6 +49,9 @@ struct cleaning_task {
     size_t map_memory = 128 << 20;
     /// log.cleaner.io.max.bytes.per.second (read + written), or infinity.
     double io_max_bytes_per_second = std::numeric_limits<double>::infinity();
+    /// The aborted transactions below first_uncleanable: their records are removed (never
+    /// taken as a key's latest value); control batches are kept.
+    std::vector<aborted_txn> aborted;
 };
 
 /// One rewritten group of old segments: `<base>.log.cleaned` (+ .index/.timeindex .cleaned).

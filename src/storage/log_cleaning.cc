@@ -16,16 +16,19 @@ constexpr logger log_{"cleaner"};
 
 offset log::first_uncleanable_offset() const
 {
-    // Never the active segment, nothing at or above the high watermark, nothing younger than
-    // min.compaction.lag.ms: the first segment failing any of these is uncleanable.
+    // Never the active segment, nothing at or above the high watermark or the last stable
+    // offset, nothing younger than min.compaction.lag.ms: the first segment failing any of
+    // these is uncleanable.
     int64_t now = _clock.now_ms()();
     for (auto it = _segments.begin(); it != _segments.end(); ++it) {
         auto& s = *it->second;
         bool active = std::next(it) == _segments.end();
         bool above_hw = s.next_offset() > _high_watermark;
+        // Nor an open transaction's records: whether they survive depends on its outcome.
+        bool above_lso = s.next_offset() > last_stable_offset();
         bool too_young = _cfg.min_compaction_lag_ms > 0 && s.max_timestamp()() >= 0 &&
                          now - s.max_timestamp()() < _cfg.min_compaction_lag_ms;
-        if (active || above_hw || too_young) return s.base_offset();
+        if (active || above_hw || above_lso || too_young) return s.base_offset();
     }
     return _log_end;
 }
@@ -60,6 +63,7 @@ std::optional<cleaning_task> log::prepare_cleaning(bool force, const cleaner_con
     t.max_index_bytes = _cfg.segment_index_bytes;
     t.map_memory = cfg.dedupe_buffer_bytes;
     t.io_max_bytes_per_second = cfg.io_max_bytes_per_second;
+    t.aborted = aborted_transactions(_log_start, end);
     timestamp_ms oldest_dirty(-1);
     for (auto& [base, s] : _segments) {
         if (base >= end) break;
@@ -145,6 +149,11 @@ result<void> log::swap_in(const cleaning_task& task, const cleaning_result& r, i
         SAMSA_TRY_ASSIGN(auto seg, segment::open(_fs, _dir, g.base, seg_opts(), _clock.now_ms()));
         SAMSA_TRY(seg->load());
         _segments.emplace(g.base, std::move(seg));
+        // The aborted transactions of the replaced segments are now the merged segment's.
+        for (auto base : g.replaced) {
+            if (base != g.base && _fs.exists(txn_index_path(base))) (void)_fs.remove(txn_index_path(base));
+        }
+        write_txn_index(g.base);
     }
     _cleaner_checkpoint = std::max(_cleaner_checkpoint, r.cleaned_up_to);
     return ok();

@@ -2,6 +2,7 @@
 
 #include "bytes/crc32c.h"
 #include "bytes/endian.h"
+#include "protocol/record_batch_builder.h"
 #include "protocol/records.h"
 #include "storage/errc.h"
 
@@ -78,6 +79,27 @@ std::optional<control_marker> read_control_marker(bytes_view batch, const protoc
     return m;
 }
 
+bytes build_control_batch(producer_id pid, producer_epoch epoch, const control_marker& m, timestamp_ms ts)
+{
+    protocol::batch_builder::options o;
+    o.pid = pid;
+    o.epoch = epoch;
+    o.transactional = true;
+    o.control = true;
+    protocol::record_input r;
+    bytes key(4), value(6);
+    be::store<int16_t>(key.data(), 0);
+    be::store<int16_t>(key.data() + 2, static_cast<int16_t>(m.type));
+    be::store<int16_t>(value.data(), 0);
+    be::store<int32_t>(value.data() + 2, m.coordinator_epoch);
+    r.key = std::move(key);
+    r.value = std::move(value);
+    r.timestamp = ts;
+    protocol::batch_builder b(o);
+    b.add(std::move(r));
+    return b.build();
+}
+
 namespace {
 constexpr size_t txn_index_entry_bytes = 34;
 } // namespace
@@ -146,7 +168,7 @@ producer_entry& producer_state::append::updated(producer_id pid)
 }
 
 result<std::optional<producer_batch>> producer_state::append::check(const protocol::batch_header& h,
-                                                                     const control_marker* marker)
+                                                                     const control_marker* marker, bool sequenced)
 {
     if (h.pid() < 0) return std::optional<producer_batch>{};
     if (marker) {
@@ -154,6 +176,13 @@ result<std::optional<producer_batch>> producer_state::append::check(const protoc
         if (h.epoch < e.epoch) return make_error_code(errc::invalid_producer_epoch);
         if (marker->coordinator_epoch < e.coordinator_epoch) return make_error_code(errc::coordinator_fenced);
         if (auto c = apply(e, h, marker)) _completed.push_back(*c);
+        return std::optional<producer_batch>{};
+    }
+    if (!sequenced) {
+        // The coordinator's own transactional writes (TxnOffsetCommit) carry no sequence.
+        auto& e = updated(h.pid);
+        if (h.epoch < e.epoch) return make_error_code(errc::invalid_producer_epoch);
+        apply(e, h, nullptr);
         return std::optional<producer_batch>{};
     }
     // A retry of a batch already in the log (the state before this append, as Kafka checks).

@@ -59,6 +59,9 @@ struct control_marker {
 /// The marker of a control batch (key: int16 version, int16 type; value: int16 version, int32
 /// coordinator epoch), or nullopt if `batch` does not hold one.
 std::optional<control_marker> read_control_marker(bytes_view batch, const protocol::batch_header& h);
+/// The control batch a transaction coordinator writes to end a producer's transaction: one
+/// record of version 0 with the marker's type and coordinator epoch.
+bytes build_control_batch(producer_id pid, producer_epoch epoch, const control_marker& m, timestamp_ms ts);
 
 /// A transaction a marker ended, for the aborted-transaction index and the last stable offset.
 struct completed_txn {
@@ -109,8 +112,9 @@ public:
         /// (an epoch older than the producer's) or errc::out_of_order_sequence (a gap). A
         /// transaction marker (`marker` set: the coordinator's append) skips the sequence
         /// checks; errc::coordinator_fenced when its coordinator epoch is older than the last.
+        /// `sequenced` false (the coordinator's own transactional writes) checks the epoch only.
         result<std::optional<producer_batch>> check(const protocol::batch_header& h,
-                                                    const control_marker* marker = nullptr);
+                                                    const control_marker* marker = nullptr, bool sequenced = true);
         /// Records a batch without checks (replication and replay); `marker` for control batches.
         void record(const protocol::batch_header& h, const control_marker* marker = nullptr);
         /// Applies what was recorded; returns the transactions its markers completed.

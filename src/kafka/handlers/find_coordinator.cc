@@ -1,9 +1,10 @@
 // FindCoordinator: the broker leading the `__consumer_offsets` partition a group hashes to
-// (creating the topic first if needed, as Kafka does); transaction coordinators are not served
-// yet.
+// (key type 0), or the `__transaction_state` partition a transactional id hashes to (key type
+// 1), creating the topic first if needed, as Kafka does.
 #include "coordinator/offsets_records.h"
 #include "kafka/errors.h"
 #include "kafka/group_service.h"
+#include "kafka/txn_service.h"
 #include "kafka/handlers/group_handlers.h"
 #include "protocol/messages/find_coordinator.h"
 
@@ -14,12 +15,19 @@ using protocol::error_code;
 
 /// Where the group's coordinator is: the leader of its offsets partition, and that broker's
 /// endpoint for the client's listener. nullptr when not known (no leader, unregistered).
-const cluster::broker_endpoint* coordinator_of(request_context& ctx, const std::string& group, int32_t& node)
+const cluster::broker_endpoint* coordinator_of(request_context& ctx, int8_t key_type, const std::string& key,
+                                               int32_t& node)
 {
     auto& b = ctx.broker;
     auto& md = b.topics.metadata();
-    int32_t p = coordinator::partition_for_group(group, b.groups->offsets_partitions());
-    auto* state = md.state(topic_partition{group_service::offsets_topic, partition_id(p)});
+    const cluster::partition_state* state = nullptr;
+    if (key_type == 0) {
+        int32_t p = coordinator::partition_for_group(key, b.groups->offsets_partitions());
+        state = md.state(topic_partition{group_service::offsets_topic, partition_id(p)});
+    } else {
+        int32_t p = b.txns->state().partition_for(key);
+        state = md.state(topic_partition{txn_service::state_topic, partition_id(p)});
+    }
     if (!state || state->leader() < 0) return nullptr;
     auto* broker = md.broker(state->leader);
     if (!broker) return nullptr;
@@ -32,11 +40,16 @@ boost::asio::awaitable<void> locate(request_context& ctx, int8_t key_type, std::
 {
     auto& b = ctx.broker;
     auto err = error_code::none;
-    if (key_type == 1) err = error_code::coordinator_not_available;
-    else if (key_type != 0) err = error_code::invalid_request;
-    else if (!b.groups || !co_await b.groups->ensure_offsets_topic()) err = error_code::coordinator_not_available;
+    if (key_type == 1) {
+        if (key.empty()) err = error_code::invalid_request;
+        else if (!b.txns || !co_await b.txns->ensure_state_topic()) err = error_code::coordinator_not_available;
+    } else if (key_type != 0) {
+        err = error_code::invalid_request;
+    } else if (!b.groups || !co_await b.groups->ensure_offsets_topic()) {
+        err = error_code::coordinator_not_available;
+    }
     int32_t node = -1;
-    auto* ep = err == error_code::none ? coordinator_of(ctx, key, node) : nullptr;
+    auto* ep = err == error_code::none ? coordinator_of(ctx, key_type, key, node) : nullptr;
     if (ep) {
         r.node_id = node;
         r.host = ep->host;

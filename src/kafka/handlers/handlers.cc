@@ -39,6 +39,13 @@ const std::vector<api_handler>& api_handlers()
             {api_key::offset_delete, 0, 0, &handle_offset_delete},
             {api_key::init_producer_id, 0, 5, &handle_init_producer_id},
             {api_key::describe_producers, 0, 0, &handle_describe_producers},
+            {api_key::add_partitions_to_txn, 0, 5, &handle_add_partitions_to_txn},
+            {api_key::add_offsets_to_txn, 0, 4, &handle_add_offsets_to_txn},
+            {api_key::end_txn, 0, 5, &handle_end_txn},
+            {api_key::write_txn_markers, 0, 1, &handle_write_txn_markers},
+            {api_key::txn_offset_commit, 0, 4, &handle_txn_offset_commit},
+            {api_key::describe_transactions, 0, 0, &handle_describe_transactions},
+            {api_key::list_transactions, 0, 1, &handle_list_transactions},
         };
         std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.key < b.key; });
         return t;

@@ -27,6 +27,13 @@ boost::asio::awaitable<bool> handle_incremental_alter_configs(request_context& c
 boost::asio::awaitable<bool> handle_describe_cluster(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_init_producer_id(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_describe_producers(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_add_partitions_to_txn(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_add_offsets_to_txn(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_end_txn(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_write_txn_markers(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_describe_transactions(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_list_transactions(request_context& ctx, protocol::writer& out);
 
 // Shared by the config handlers (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs);
 // defined in alter_configs.cc.

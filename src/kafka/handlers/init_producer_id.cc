@@ -1,14 +1,40 @@
-// InitProducerId: a producer id and epoch for an idempotent producer. Transactional ids wait
-// for the transaction coordinator (COORDINATOR_NOT_AVAILABLE until then, as FindCoordinator
-// answers for them).
+// InitProducerId: a producer id and epoch for an idempotent producer, or for a transactional
+// id from its transaction coordinator (which fences older producers of the id).
 #include "cluster/producer_id_manager.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/handlers/txn_common.h"
 #include "protocol/messages/init_producer_id.h"
 
 namespace samsa::kafka {
 
 using protocol::error_code;
+
+namespace {
+boost::asio::awaitable<void> init_transactional(request_context& ctx, const protocol::init_producer_id_request& req,
+                                                protocol::init_producer_id_response& resp)
+{
+    auto& b = ctx.broker;
+    const auto& id = *req.transactional_id;
+    auto err = co_await txn_coordinator_error(ctx, id, /*create=*/true);
+    if (err == error_code::none) {
+        std::optional<int64_t> fresh;
+        if (b.txns->state().needs_producer_id(id)) {
+            auto pid = b.producer_ids ? co_await b.producer_ids->next() : result<producer_id>(make_error_code(std::errc::no_such_device));
+            if (pid) fresh = (*pid)();
+        }
+        bool kip360 = ctx.version() >= 3;
+        auto r = b.txns->state().init_producer_id(id, req.transaction_timeout_ms, kip360 ? req.producer_id : -1,
+                                                  kip360 ? req.producer_epoch : int16_t(-1), fresh);
+        err = b.txns->apply(r);
+        if (err == error_code::none) {
+            resp.producer_id = r.producer_id;
+            resp.producer_epoch = r.producer_epoch;
+        }
+    }
+    resp.error_code = code(fenced_as(err, ctx.version() < 4));
+}
+} // namespace
 
 boost::asio::awaitable<bool> handle_init_producer_id(request_context& ctx, protocol::writer& out)
 {
@@ -18,7 +44,7 @@ boost::asio::awaitable<bool> handle_init_producer_id(request_context& ctx, proto
     resp.producer_id = -1;
     resp.producer_epoch = -1;
     if (req.transactional_id && !req.transactional_id->empty()) {
-        resp.error_code = code(error_code::coordinator_not_available);
+        co_await init_transactional(ctx, req, resp);
     } else if (!b.producer_ids) {
         resp.error_code = code(error_code::coordinator_not_available);
     } else {

@@ -17,7 +17,16 @@
 #include "protocol/messages/describe_configs.h"
 #include "protocol/messages/fetch.h"
 #include "protocol/messages/incremental_alter_configs.h"
+#include "protocol/messages/add_offsets_to_txn.h"
+#include "protocol/messages/add_partitions_to_txn.h"
 #include "protocol/messages/describe_producers.h"
+#include "protocol/messages/describe_transactions.h"
+#include "protocol/messages/end_txn.h"
+#include "protocol/messages/find_coordinator.h"
+#include "protocol/messages/list_transactions.h"
+#include "protocol/messages/offset_fetch.h"
+#include "protocol/messages/txn_offset_commit.h"
+#include "protocol/messages/write_txn_markers.h"
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/list_offsets.h"
 #include "protocol/messages/metadata.h"
@@ -59,6 +68,15 @@ SAMSA_TEST_RESPONSE_OF(incremental_alter_configs)
 SAMSA_TEST_RESPONSE_OF(describe_cluster)
 SAMSA_TEST_RESPONSE_OF(init_producer_id)
 SAMSA_TEST_RESPONSE_OF(describe_producers)
+SAMSA_TEST_RESPONSE_OF(add_partitions_to_txn)
+SAMSA_TEST_RESPONSE_OF(add_offsets_to_txn)
+SAMSA_TEST_RESPONSE_OF(end_txn)
+SAMSA_TEST_RESPONSE_OF(write_txn_markers)
+SAMSA_TEST_RESPONSE_OF(txn_offset_commit)
+SAMSA_TEST_RESPONSE_OF(describe_transactions)
+SAMSA_TEST_RESPONSE_OF(list_transactions)
+SAMSA_TEST_RESPONSE_OF(find_coordinator)
+SAMSA_TEST_RESPONSE_OF(offset_fetch)
 #undef SAMSA_TEST_RESPONSE_OF
 
 template<typename Request>

@@ -58,14 +58,6 @@ TEST(init_producer_id, hands_out_distinct_ids_at_every_version_and_never_again_a
     EXPECT_FALSE(seen.count(r.producer_id));
 }
 
-TEST(init_producer_id, transactional_ids_wait_for_the_transaction_coordinator)
-{
-    broker_fixture f;
-    auto r = init(f, 4, "my-txn");
-    EXPECT_EQ(r.error_code, code_of(error_code::coordinator_not_available));
-    EXPECT_EQ(r.producer_id, -1);
-}
-
 TEST(idempotent_produce, retries_gaps_and_epochs)
 {
     broker_fixture f;

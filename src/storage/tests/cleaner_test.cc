@@ -8,6 +8,7 @@
 #include "storage/log_cleaner.h"
 #include "storage/log_manager.h"
 #include "storage/mem_file_ops.h"
+#include "storage/producer_state.h"
 
 #include <gtest/gtest.h>
 
@@ -180,6 +181,68 @@ TEST_F(cleaner_fixture, random_workloads_keep_exactly_the_latest_value_per_key)
         workload(0, 40, seed);
         expect_compacted(l->cleaner_checkpoint());
     }
+}
+
+TEST_F(cleaner_fixture, aborted_records_go_committed_ones_stay_and_open_ones_are_not_cleaned)
+{
+    open();
+    int32_t seq = 0;
+    auto txn_put = [&](int64_t pid, const std::string& k, const std::string& v) {
+        protocol::batch_builder::options o;
+        o.pid = producer_id(pid);
+        o.epoch = producer_epoch(0);
+        o.base_sequence = seq++;
+        o.transactional = true;
+        protocol::batch_builder b(o);
+        b.add(k, v, clk.now_ms());
+        auto batch = b.build();
+        auto info = l->append_as_leader(batch, leader_epoch(0));
+        ASSERT_TRUE(info) << info.error().message();
+    };
+    auto end_txn = [&](int64_t pid, bool commit) {
+        auto batch = build_control_batch(producer_id(pid), producer_epoch(0),
+                                         control_marker{commit ? marker_type::commit : marker_type::abort, 0}, clk.now_ms());
+        auto info = l->append_as_leader(batch, leader_epoch(0), false, append_origin::coordinator);
+        ASSERT_TRUE(info) << info.error().message();
+    };
+    txn_put(1, "k", "committed");
+    end_txn(1, true);
+    seq = 0;
+    txn_put(2, "k", "aborted"); // the newest value of k, but aborted: k keeps "committed"
+    end_txn(2, false);
+    l->set_high_watermark(l->log_end_offset());
+    close_segments();
+    log_cleaner cleaner(*fs, clk, cleaner_config{});
+    auto r = cleaner.clean_now(*l);
+    ASSERT_FALSE(r.error) << r.error.message();
+    std::vector<std::string> values;
+    offset next = l->log_start_offset();
+    auto s = l->read(next, 1 << 20, l->log_end_offset(), true).value();
+    auto data = s.read_all().value();
+    protocol::batch_iterator it(data);
+    int markers = 0;
+    while (auto h = it.next()) {
+        if (h->is_control()) {
+            ++markers;
+            continue;
+        }
+        auto reader = protocol::record_reader::open(it.current()).value();
+        while (auto rec = reader.next()) {
+            if (rec->value && as_string_view(*rec->key) == "k") values.emplace_back(as_string_view(*rec->value));
+        }
+    }
+    EXPECT_EQ(values, std::vector<std::string>{"committed"});
+    EXPECT_EQ(markers, 2); // markers are kept
+    EXPECT_EQ(l->aborted_transactions(offset(0), l->log_end_offset()).size(), 1u);
+
+    // An open transaction holds cleaning back at its segment.
+    txn_put(3, "open", "v");
+    auto lso = l->last_stable_offset();
+    close_segments();
+    l->set_high_watermark(l->log_end_offset());
+    auto task = l->prepare_cleaning(true, cleaner_config{});
+    EXPECT_FALSE(task && task->first_uncleanable > lso);
+    if (task) l->abort_cleaning(cleaning_result{});
 }
 
 TEST_F(cleaner_fixture, tombstones_stay_for_delete_retention_then_go)

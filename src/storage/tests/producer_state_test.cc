@@ -369,23 +369,8 @@ TEST_F(producer_log, idle_producers_expire)
 
 bytes marker_batch(int64_t pid, int16_t epoch, marker_type type, int32_t coordinator_epoch)
 {
-    protocol::batch_builder::options o;
-    o.pid = producer_id(pid);
-    o.epoch = producer_epoch(epoch);
-    o.transactional = true;
-    o.control = true;
-    protocol::batch_builder b(o);
-    protocol::record_input r;
-    bytes key(4), value(6);
-    be::store<int16_t>(key.data(), 0);
-    be::store<int16_t>(key.data() + 2, static_cast<int16_t>(type));
-    be::store<int16_t>(value.data(), 0);
-    be::store<int32_t>(value.data() + 2, coordinator_epoch);
-    r.key = key;
-    r.value = value;
-    r.timestamp = timestamp_ms(base_ts);
-    b.add(std::move(r));
-    return b.build();
+    return build_control_batch(producer_id(pid), producer_epoch(epoch), control_marker{type, coordinator_epoch},
+                               timestamp_ms(base_ts));
 }
 
 struct txn_log : producer_log {

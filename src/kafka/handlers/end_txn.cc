@@ -1,0 +1,28 @@
+// EndTxn: commit or abort the producer's transaction. Answered once the PrepareCommit (or
+// PrepareAbort) record is in __transaction_state and the markers are out.
+#include "kafka/handlers/handlers.h"
+#include "kafka/handlers/txn_common.h"
+#include "protocol/messages/end_txn.h"
+
+namespace samsa::kafka {
+
+using protocol::error_code;
+
+boost::asio::awaitable<bool> handle_end_txn(request_context& ctx, protocol::writer& out)
+{
+    auto req = decode_request<protocol::end_txn_request>(ctx);
+    protocol::end_txn_response resp;
+    auto err = co_await txn_coordinator_error(ctx, req.transactional_id);
+    if (err == error_code::none) {
+        auto r = ctx.broker.txns->state().end_txn(req.transactional_id, req.producer_id, req.producer_epoch,
+                                                  req.committed);
+        err = ctx.broker.txns->apply(r);
+        resp.producer_id = r.producer_id;
+        resp.producer_epoch = r.producer_epoch;
+    }
+    resp.error_code = code(fenced_as(err, ctx.version() < 2));
+    resp.encode(out, ctx.version());
+    co_return true;
+}
+
+} // namespace samsa::kafka
