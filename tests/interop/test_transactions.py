@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""Transactions against samsa-server with real clients.
+
+- confluent-kafka (librdkafka): init/begin/produce/commit and abort, alternately; a
+  read_committed consumer sees every committed record once and no aborted one, a
+  read_uncommitted one sees both.
+- A second producer with the same transactional.id fences the first, whose open transaction is
+  aborted.
+- kafkajs: a committed, an aborted, and a committed transaction with sendOffsets.
+- A consume-transform-produce loop (txn_copier.py, send_offsets_to_transaction) SIGKILLed at
+  random points SAMSA_TXN_KILLS times (default 6; 100 by hand): every input is copied exactly
+  once.
+- The broker SIGKILLed with a transaction open: after the restart a new producer instance aborts
+  it, and read_committed consumers reach the end.
+
+Run alone: SAMSA_SERVER=build/ci/src/app/samsa-server /usr/bin/python3 tests/interop/test_transactions.py
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+import harness
+
+ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+JS_DIR = os.path.join(HERE, "js")
+PARTITIONS = 3
+KILLS = int(os.environ.get("SAMSA_TXN_KILLS", "6"))
+
+
+def create_topic(bootstrap, name, partitions=PARTITIONS):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for fut in admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)],
+                                   operation_timeout=20, request_timeout=20).values():
+        fut.result(timeout=30)
+
+
+def read_values(bootstrap, topic, isolation, timeout=60):
+    """Every record value of the topic under `isolation`, reading until each partition's
+    position reaches its end offset (read_committed: the last stable offset)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{isolation}-{time.monotonic_ns()}",
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest", "isolation.level": isolation,
+                  "enable.partition.eof": True})
+    try:
+        parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
+        c.assign([TopicPartition(topic, p, 0) for p in parts])
+        values, eof = [], set()
+        deadline = time.monotonic() + timeout
+        while len(eof) < len(parts) and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == ck.KafkaError._PARTITION_EOF:
+                    eof.add(m.partition())
+                continue
+            values.append(m.value().decode())
+        assert len(eof) == len(parts), f"{topic}: only partitions {sorted(eof)} reached their end"
+        return values
+    finally:
+        c.close()
+
+
+class TransactionsTest(harness.BrokerTestCase):
+    overrides = {"transaction.state.log.num.partitions": "4", "offsets.topic.num.partitions": "4"}
+
+    def producer(self, txn_id, **extra):
+        conf = {"bootstrap.servers": self.broker.bootstrap, "transactional.id": txn_id, "linger.ms": 5}
+        conf.update(extra)
+        return Producer(conf)
+
+    def test_commit_and_abort_with_confluent_kafka(self):
+        topic = "ck-txn"
+        create_topic(self.broker.bootstrap, topic)
+        p = self.producer("ck-txn-1")
+        p.init_transactions(30)
+        committed, aborted = [], []
+        for t in range(10):
+            p.begin_transaction()
+            vals = [f"t{t}-{i}" for i in range(30)]
+            for i, v in enumerate(vals):
+                p.produce(topic, key=f"k{i}", value=v, partition=i % PARTITIONS)
+            if t % 2 == 0:
+                p.commit_transaction(30)
+                committed += vals
+            else:
+                # Flushed first, so the aborted records are in the log (unflushed ones librdkafka
+                # would just drop).
+                self.assertEqual(p.flush(30), 0)
+                p.abort_transaction(30)
+                aborted += vals
+        seen = read_values(self.broker.bootstrap, topic, "read_committed")
+        self.assertEqual(sorted(seen), sorted(committed), "read_committed must see exactly the committed records")
+        self.assertEqual(len(seen), len(set(seen)))
+        everything = read_values(self.broker.bootstrap, topic, "read_uncommitted")
+        self.assertEqual(sorted(everything), sorted(committed + aborted))
+
+    def test_a_new_instance_fences_the_old_one(self):
+        topic = "ck-fence"
+        create_topic(self.broker.bootstrap, topic)
+        old = self.producer("ck-fence-1")
+        old.init_transactions(30)
+        old.begin_transaction()
+        for i in range(10):
+            old.produce(topic, value=f"zombie-{i}", partition=i % PARTITIONS)
+        old.flush(30)
+        new = self.producer("ck-fence-1")
+        new.init_transactions(30)  # aborts the old instance's open transaction
+        new.begin_transaction()
+        new.produce(topic, value="fresh", partition=0)
+        new.commit_transaction(30)
+        with self.assertRaises(KafkaException) as ctx:
+            old.commit_transaction(10)
+        err = ctx.exception.args[0]
+        self.assertTrue(err.fatal() or not err.retriable(), f"the fenced producer should fail for good: {err}")
+        self.assertEqual(read_values(self.broker.bootstrap, topic, "read_committed"), ["fresh"])
+
+    def test_kafkajs_transactions_and_send_offsets(self):
+        node = harness.require_program("node", "nodejs")
+        if not os.path.isfile(os.path.join(JS_DIR, "node_modules", "kafkajs", "package.json")):
+            harness.fail_setup(f"kafkajs is not installed in {JS_DIR}/node_modules; run scripts/setup.sh test")
+        topic = "js-txn"
+        create_topic(self.broker.bootstrap, topic)
+        r = subprocess.run([node, os.path.join(JS_DIR, "transactions.js"), self.broker.bootstrap, topic, "js-group"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1]), {"done": True})
+        seen = read_values(self.broker.bootstrap, topic, "read_committed")
+        expected = [f"js-commit-{i}" for i in range(20)] + [f"js-offsets-{i}" for i in range(20)]
+        self.assertEqual(sorted(seen), sorted(expected))
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "js-group"})
+        try:
+            got = c.committed([TopicPartition(topic, 0)], timeout=30)
+            self.assertEqual(got[0].offset, 7)
+        finally:
+            c.close()
+
+    def test_consume_transform_produce_survives_sigkill(self):
+        src, dst, group = "ctp-in", "ctp-out", "ctp-group"
+        create_topic(self.broker.bootstrap, src)
+        create_topic(self.broker.bootstrap, dst)
+        # Enough input that the copier is still busy at the last kill (~700 copies a lifetime).
+        inputs = [f"in-{i}" for i in range(max(3000, 800 * KILLS))]
+        p = Producer({"bootstrap.servers": self.broker.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+        for i, v in enumerate(inputs):
+            p.produce(src, value=v, partition=i % PARTITIONS)
+            if i % 500 == 0:
+                p.poll(0)
+        self.assertEqual(p.flush(30), 0)
+        copier = [sys.executable, os.path.join(HERE, "txn_copier.py"), self.broker.bootstrap, src, dst, group,
+                  "copier-1"]
+        rng = random.Random(12)
+        for k in range(KILLS):
+            proc = subprocess.Popen(copier + ["--pace", "0.05"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(rng.uniform(0.8, 2.5))
+            if proc.poll() is not None:
+                self.fail(f"the copier exited early ({proc.returncode}): {proc.stderr.read()}")
+            proc.kill()
+            proc.wait()
+            proc.stderr.close()
+        r = subprocess.run(copier + ["--drain"], capture_output=True, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("drained", r.stdout)
+        out = read_values(self.broker.bootstrap, dst, "read_committed")
+        dupes = len(out) - len(set(out))
+        self.assertEqual(dupes, 0, f"{dupes} input(s) copied more than once")
+        self.assertEqual(sorted(out), sorted("copy-" + v for v in inputs), "every input copied exactly once")
+        # Killed instances left aborted copies behind (a kill mid-transaction): read_uncommitted
+        # sees more than that.
+        aborted = len(read_values(self.broker.bootstrap, dst, "read_uncommitted")) - len(out)
+        print(f"consume-transform-produce: {KILLS} kill(s), {aborted} aborted copies, {len(out)} committed",
+              file=sys.stderr)
+        if KILLS >= 3:
+            self.assertGreater(aborted, 0, "no kill landed in an open transaction")
+
+    def test_broker_sigkill_with_a_transaction_open(self):
+        topic = "crash-txn"
+        create_topic(self.broker.bootstrap, topic)
+        p = self.producer("crash-1")
+        p.init_transactions(30)
+        p.begin_transaction()
+        for i in range(30):
+            p.produce(topic, value=f"committed-{i}", partition=i % PARTITIONS)
+        p.commit_transaction(30)
+        p.begin_transaction()
+        for i in range(30):
+            p.produce(topic, value=f"open-{i}", partition=i % PARTITIONS)
+        self.assertEqual(p.flush(30), 0)
+        del p
+        self.broker.kill()
+        self.broker.restart()
+        # Still open after the restart: read_committed stops before it.
+        committed = [f"committed-{i}" for i in range(30)]
+        self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(committed))
+        again = self.producer("crash-1")
+        again.init_transactions(30)  # fences and aborts what the old instance left open
+        again.begin_transaction()
+        for i in range(30):
+            again.produce(topic, value=f"after-{i}", partition=i % PARTITIONS)
+        again.commit_transaction(30)
+        # The aborted records no longer hold the last stable offset back.
+        seen = read_values(self.broker.bootstrap, topic, "read_committed")
+        self.assertEqual(sorted(seen), sorted(committed + [f"after-{i}" for i in range(30)]))
+        self.assertEqual(len(read_values(self.broker.bootstrap, topic, "read_uncommitted")), 90)
+
+if __name__ == "__main__":
+    harness.main()
