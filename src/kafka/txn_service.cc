@@ -1,5 +1,6 @@
 #include "kafka/txn_service.h"
 
+#include "base/failpoint.h"
 #include "base/logging.h"
 #include "kafka/errors.h"
 #include "kafka/group_service.h"
@@ -140,7 +141,9 @@ void txn_service::settle(const coordinator::txn_write& w)
 void txn_service::deliver(const coordinator::txn_markers& m)
 {
     std::vector<topic_partition> failed;
-    for (auto& tp : m.partitions) {
+    for (size_t i = 0; i < m.partitions.size(); ++i) {
+        auto& tp = m.partitions[i];
+        if (i == 1) failpoint("txn-after-first-marker");
         auto err = write_txn_marker(_broker, m, tp);
         // A partition deleted since it joined the transaction needs no marker any more.
         if (err != error_code::none && err != error_code::unknown_topic_or_partition) failed.push_back(tp);

@@ -99,6 +99,8 @@ class Broker:
         self._log_path = None
         # (soft, hard) RLIMIT_NOFILE for the server process, or None to inherit the test's.
         self.nofile = None
+        # Extra environment for the next start (e.g. SAMSA_FAILPOINT), None for the test's own.
+        self.env = None
         _live_brokers.append(self)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -115,8 +117,9 @@ class Broker:
         for k, v in self.overrides.items():
             args += ["--override", f"{k}={v}"]
         with open(self._log_path, "wb") as log:
+            env = None if self.env is None else {**os.environ, **self.env}
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         cwd=self.tmp, preexec_fn=self._preexec)
+                                         cwd=self.tmp, preexec_fn=self._preexec, env=env)
         self.port = self._wait_for_listening_line()
         self._wait_accepting()
         return self

@@ -210,5 +210,35 @@ class TransactionsTest(harness.BrokerTestCase):
         self.assertEqual(sorted(seen), sorted(committed + [f"after-{i}" for i in range(30)]))
         self.assertEqual(len(read_values(self.broker.bootstrap, topic, "read_uncommitted")), 90)
 
+    def test_broker_sigkill_between_a_commits_markers(self):
+        """The broker dies after the PrepareCommit record and the first marker, before the
+        others (failpoint txn-after-first-marker): after the restart the coordinator finishes
+        the commit, and read_committed consumers of every partition see the whole transaction."""
+        topic = "half-commit"
+        create_topic(self.broker.bootstrap, topic)
+        self.broker.stop()
+        self.broker.env = {"SAMSA_FAILPOINT": "txn-after-first-marker"}
+        self.broker.restart()
+        p = self.producer("half-1", **{"message.timeout.ms": 10000})
+        p.init_transactions(30)
+        p.begin_transaction()
+        values = [f"half-{i}" for i in range(30)]
+        for i, v in enumerate(values):
+            p.produce(topic, value=v, partition=i % PARTITIONS)
+        self.assertEqual(p.flush(30), 0)
+        with self.assertRaises(KafkaException):
+            p.commit_transaction(5)
+        deadline = time.monotonic() + 10
+        while self.broker.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(self.broker.alive(), "the failpoint did not stop the broker")
+        self.assertIn("failpoint txn-after-first-marker reached", self.broker.log_text())
+        del p
+        self.broker.env = None
+        self.broker.restart()
+        self.assertIn("finishing 1 transaction(s) left committing or aborting", self.broker.log_text())
+        seen = read_values(self.broker.bootstrap, topic, "read_committed")
+        self.assertEqual(sorted(seen), sorted(values), "the commit must complete on every partition")
+
 if __name__ == "__main__":
     harness.main()
