@@ -44,6 +44,7 @@ public:
         if (_fd >= 0) ::close(_fd);
     }
     int get() const { return _fd; }
+    int release() { return std::exchange(_fd, -1); }
 
 private:
     int _fd = -1;
@@ -227,24 +228,64 @@ void check_reachable(const std::vector<broker_address>& addresses, int timeout_m
     throw cli_error(fmt::format("Cannot reach the broker(s) at {}: {}", servers, all));
 }
 
+broker_connection::broker_connection(const std::vector<broker_address>& addresses, int timeout_ms)
+{
+    std::vector<std::string> causes;
+    auto fd = connect_any(addresses, timeout_ms, causes);
+    if (fd.get() < 0) check_reachable(addresses, timeout_ms); // throws with the causes
+    if (fd.get() < 0) throw cli_error("Cannot reach the broker(s)");
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    for (auto& a : addresses) _peer += (_peer.empty() ? "" : ",") + a.text;
+    _fd = fd.release();
+}
+
+broker_connection::~broker_connection()
+{
+    if (_fd >= 0) ::close(_fd);
+}
+
+void broker_connection::throw_bad_response(const char* what) const
+{
+    throw cli_error(fmt::format("The broker at {} sent a response that cannot be read: {}", _peer, what));
+}
+
+bytes broker_connection::exchange(protocol::api_key key, int16_t version, bytes_view body)
+{
+    const int32_t correlation_id = _next_correlation++;
+    protocol::writer w;
+    auto frame = w.reserve_int32();
+    protocol::request_header{key, version, correlation_id, std::string("samsa-cli")}.encode(w);
+    w.write_raw(body);
+    w.patch_frame_size(frame);
+    auto msg = std::move(w).finish();
+    auto lost = [&] { return cli_error(fmt::format("The connection to the broker at {} failed ({} request)", _peer, key)); };
+    if (!send_all(_fd, msg.data)) throw lost();
+    uint8_t size_bytes[4];
+    if (!recv_all(_fd, size_bytes, sizeof size_bytes)) throw lost();
+    uint32_t size = (uint32_t(size_bytes[0]) << 24) | (uint32_t(size_bytes[1]) << 16) | (uint32_t(size_bytes[2]) << 8) |
+                    uint32_t(size_bytes[3]);
+    if (size > (64u << 20)) throw_bad_response("oversized frame");
+    bytes resp(size);
+    if (!recv_all(_fd, resp.data(), resp.size())) throw lost();
+    size_t header_bytes = 0;
+    decode_response(resp, [&](protocol::reader& r) {
+        protocol::response_header h;
+        h.decode(r, protocol::response_header_version(key, version));
+        if (h.correlation_id != correlation_id) throw protocol::decode_error("correlation id mismatch");
+        header_bytes = resp.size() - r.remaining();
+    });
+    return bytes(resp.begin() + static_cast<std::ptrdiff_t>(header_bytes), resp.end());
+}
+
 std::map<std::string, protocol::uuid> fetch_topic_ids(const std::vector<broker_address>& addresses,
                                                       const std::vector<std::string>& topics, int timeout_ms)
 {
     std::map<std::string, protocol::uuid> ids;
     if (topics.empty()) return ids;
-    std::vector<std::string> causes;
-    auto fd = connect_any(addresses, timeout_ms, causes);
-    if (fd.get() < 0) return ids;
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-
     // Metadata v10 is the first version with topic ids (Kafka 2.8).
     constexpr int16_t version = 10;
-    constexpr int32_t correlation_id = 1;
-    protocol::writer w;
-    auto frame = w.reserve_int32();
-    protocol::request_header{protocol::api_key::metadata, version, correlation_id, std::string("samsa-cli")}.encode(w);
     protocol::metadata_request req;
     req.allow_auto_topic_creation = false;
     for (auto& t : topics) {
@@ -252,30 +293,14 @@ std::map<std::string, protocol::uuid> fetch_topic_ids(const std::vector<broker_a
         rt.name = t;
         req.topics->push_back(std::move(rt));
     }
-    req.encode(w, version);
-    w.patch_frame_size(frame);
-    auto msg = std::move(w).finish();
-    if (!send_all(fd.get(), msg.data)) return ids;
-
-    uint8_t size_bytes[4];
-    if (!recv_all(fd.get(), size_bytes, sizeof size_bytes)) return ids;
-    uint32_t size = (uint32_t(size_bytes[0]) << 24) | (uint32_t(size_bytes[1]) << 16) | (uint32_t(size_bytes[2]) << 8) |
-                    uint32_t(size_bytes[3]);
-    if (size > (64u << 20)) return ids;
-    bytes body(size);
-    if (!recv_all(fd.get(), body.data(), body.size())) return ids;
     try {
-        protocol::reader r(body);
-        protocol::response_header h;
-        h.decode(r, protocol::response_header_version(protocol::api_key::metadata, version));
-        if (h.correlation_id != correlation_id) return ids;
-        protocol::metadata_response resp;
-        resp.decode(r, version);
+        broker_connection conn(addresses, timeout_ms);
+        auto resp = conn.call<protocol::metadata_api>(req, version);
         for (auto& t : resp.topics) {
             if (t.error_code == 0 && t.name && !t.topic_id.is_zero()) ids[*t.name] = t.topic_id;
         }
-    } catch (const protocol::decode_error&) {
-        ids.clear();
+    } catch (const cli_error&) {
+        ids.clear(); // best effort
     }
     return ids;
 }

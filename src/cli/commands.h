@@ -29,5 +29,6 @@ int run_producer_perf_test(const std::vector<std::string>& args);
 int run_consumer_perf_test(const std::vector<std::string>& args);
 int run_dump_log(const std::vector<std::string>& args);
 int run_delete_records(const std::vector<std::string>& args);
+int run_transactions(const std::vector<std::string>& args);
 
 } // namespace samsa::cli

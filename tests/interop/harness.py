@@ -53,6 +53,14 @@ def require_module(name, package):
                    f"(scripts/setup.sh test) and run this test with /usr/bin/python3, not {sys.executable}")
 
 
+def samsa_cli():
+    """The samsa CLI binary (CTest sets SAMSA_CLI)."""
+    path = os.environ.get("SAMSA_CLI")
+    if not path or not os.access(path, os.X_OK):
+        raise AssertionError("SAMSA_CLI must name the samsa binary (CTest sets it)")
+    return path
+
+
 def require_program(name, package):
     path = shutil.which(name)
     if not path:

@@ -22,13 +22,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 JS_DIR = os.path.join(HERE, "js")
 
 
-def samsa_cli():
-    path = os.environ.get("SAMSA_CLI")
-    if not path or not os.access(path, os.X_OK):
-        raise AssertionError("SAMSA_CLI must name the samsa binary (CTest sets it)")
-    return path
-
-
 class DeleteRecords(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -104,7 +97,7 @@ class DeleteRecords(unittest.TestCase):
         spec = os.path.join(self.broker.tmp, "offsets.json")
         with open(spec, "w") as f:
             json.dump({"version": 1, "partitions": [{"topic": "rd-deletes", "partition": 0, "offset": 450}]}, f)
-        out = subprocess.run([samsa_cli(), "delete-records", "--bootstrap-server", self.broker.bootstrap,
+        out = subprocess.run([harness.samsa_cli(), "delete-records", "--bootstrap-server", self.broker.bootstrap,
                               "--offset-json-file", spec], capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr + out.stdout)
         self.assertIn("low_watermark: 450", out.stdout)
@@ -112,7 +105,7 @@ class DeleteRecords(unittest.TestCase):
         # Beyond the high watermark is refused.
         with open(spec, "w") as f:
             json.dump({"version": 1, "partitions": [{"topic": "rd-deletes", "partition": 0, "offset": 5000}]}, f)
-        out = subprocess.run([samsa_cli(), "delete-records", "--bootstrap-server", self.broker.bootstrap,
+        out = subprocess.run([harness.samsa_cli(), "delete-records", "--bootstrap-server", self.broker.bootstrap,
                               "--offset-json-file", spec], capture_output=True, text=True, timeout=60)
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("out of range", (out.stdout + out.stderr).lower())

@@ -240,5 +240,52 @@ class TransactionsTest(harness.BrokerTestCase):
         seen = read_values(self.broker.bootstrap, topic, "read_committed")
         self.assertEqual(sorted(seen), sorted(values), "the commit must complete on every partition")
 
+    def cli(self, *args):
+        r = subprocess.run([harness.samsa_cli(), "transactions", "--bootstrap-server", self.broker.bootstrap, *args],
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout, r.stderr
+
+    @staticmethod
+    def table(text):
+        lines = [line.split("\t") for line in text.strip().splitlines()]
+        head = [h.strip() for h in lines[0]]
+        return [dict(zip(head, (c.strip() for c in row))) for row in lines[1:]]
+
+    def test_cli_lists_describes_and_aborts(self):
+        topic = "cli-txn"
+        create_topic(self.broker.bootstrap, topic)
+        p = self.producer("cli-1")
+        p.init_transactions(30)
+        p.begin_transaction()
+        p.produce(topic, value="hanging", partition=1)
+        self.assertEqual(p.flush(30), 0)
+        rc, out, err = self.cli("list")
+        self.assertEqual(rc, 0, err)
+        mine = [r for r in self.table(out) if r["TransactionalId"] == "cli-1"]
+        self.assertEqual(len(mine), 1, out)
+        self.assertEqual(mine[0]["TransactionState"], "Ongoing")
+        rc, out, err = self.cli("describe", "--transactional-id", "cli-1")
+        self.assertEqual(rc, 0, err)
+        d = self.table(out)[0]
+        self.assertEqual((d["TransactionState"], d["TopicPartitions"], d["CoordinatorId"]), ("Ongoing", f"{topic}-1", "0"))
+        rc, out, err = self.cli("describe-producers", "--topic", topic, "--partition", "1")
+        self.assertEqual(rc, 0, err)
+        prod = self.table(out)[0]
+        self.assertEqual(prod["CurrentTransactionStartOffset"], "0")
+        self.assertEqual(prod["ProducerId"], mine[0]["ProducerId"])
+        # The hanging transaction holds read_committed consumers back until it is aborted.
+        rc, out, err = self.cli("abort", "--topic", topic, "--partition", "1", "--start-offset", "0")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.cli("describe-producers", "--topic", topic, "--partition", "1")
+        self.assertEqual(self.table(out)[0]["CurrentTransactionStartOffset"], "None")
+        self.assertEqual(read_values(self.broker.bootstrap, topic, "read_committed"), [])
+        rc, out, err = self.cli("describe", "--transactional-id", "nope")
+        self.assertEqual(rc, 1)
+        self.assertIn("TRANSACTIONAL_ID_NOT_FOUND", err)
+        rc, out, err = self.cli("abort", "--topic", topic, "--partition", "1", "--start-offset", "5")
+        self.assertEqual(rc, 1)
+        self.assertIn("No transaction", err)
+        del p
+
 if __name__ == "__main__":
     harness.main()
