@@ -245,6 +245,17 @@ class TransactionsTest(harness.BrokerTestCase):
                            capture_output=True, text=True, timeout=60)
         return r.returncode, r.stdout, r.stderr
 
+    def group_lag(self, group, topic, partition):
+        """(LOG-END-OFFSET, LAG) of one partition in `samsa consumer-groups --describe`."""
+        r = subprocess.run([harness.samsa_cli(), "consumer-groups", "--bootstrap-server", self.broker.bootstrap,
+                            "--describe", "--group", group], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if len(f) >= 6 and f[1] == topic and f[2] == str(partition):
+                return f[4], f[5]
+        self.fail(f"no row for {topic}-{partition}: {r.stdout}")
+
     @staticmethod
     def table(text):
         lines = [line.split("\t") for line in text.strip().splitlines()]
@@ -273,9 +284,16 @@ class TransactionsTest(harness.BrokerTestCase):
         prod = self.table(out)[0]
         self.assertEqual(prod["CurrentTransactionStartOffset"], "0")
         self.assertEqual(prod["ProducerId"], mine[0]["ProducerId"])
+        # consumer-groups measures lag to the last stable offset, held back by the hanging
+        # transaction (the high watermark is 1).
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "cli-lag"})
+        c.commit(offsets=[TopicPartition(topic, 1, 0)], asynchronous=False)
+        c.close()
+        self.assertEqual(self.group_lag("cli-lag", topic, 1), ("0", "0"))
         # The hanging transaction holds read_committed consumers back until it is aborted.
         rc, out, err = self.cli("abort", "--topic", topic, "--partition", "1", "--start-offset", "0")
         self.assertEqual(rc, 0, err)
+        self.assertEqual(self.group_lag("cli-lag", topic, 1), ("2", "2"))
         rc, out, err = self.cli("describe-producers", "--topic", topic, "--partition", "1")
         self.assertEqual(self.table(out)[0]["CurrentTransactionStartOffset"], "None")
         self.assertEqual(read_values(self.broker.bootstrap, topic, "read_committed"), [])
