@@ -12,7 +12,7 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev librdkafka-dev
 )
 test_pkgs=(
-  kcat
+  kcat python3-venv
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )
@@ -52,5 +52,20 @@ if [ "${1:-build}" = "test" ]; then
   if [ ! -f "$js_dir/node_modules/.package-lock.json" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
     echo "setup: npm ci in $js_dir"
     (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+# Current Python clients from PyPI (tests/interop/requirements.txt, pinned) in a virtual
+# environment under the build folder: build/venv, rebuilt when the requirements change.
+if [ "${1:-build}" = "test" ]; then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  venv="$root/build/venv"
+  req="$root/tests/interop/requirements.txt"
+  if [ ! -f "$venv/.requirements" ] || ! cmp -s "$req" "$venv/.requirements"; then
+    echo "setup: Python clients from PyPI into $venv"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    cp "$req" "$venv/.requirements"
   fi
 fi

@@ -21,11 +21,16 @@ def create_topics(ctx, b, partitions, names, configs=()):
     return run_tool(argv + list(names), timeout=300, what=f"create topics {' '.join(names)}")
 
 
-def produce(ctx, b, topic, size, acks, partitions, count=None, duration=None, idempotent=False):
+TXN_RECORDS = 100
+
+
+def produce(ctx, b, topic, size, acks, partitions, count=None, duration=None, idempotent=False, txn_records=0):
     argv = [ctx.tool("produce_bench"), "--brokers", b.address, "--topic", topic, "--size", str(size),
             "--acks", acks, "--partitions", str(partitions)]
     if idempotent:
         argv += ["--set", "enable.idempotence=true"]
+    if txn_records:
+        argv += ["--txn-records", str(txn_records)]
     argv += ["--count", str(count)] if count else ["--duration", str(duration)]
     limit = 900 if count else duration + 300
     return run_tool(argv, timeout=limit, what=f"produce {topic}")
@@ -39,9 +44,10 @@ def consume(ctx, b, topic, partitions, expect, timeout=600):
 
 def throughput(ctx):
     """Produce 100 B and 1 KiB records, acks=1 and acks=all, to 1 and 16 partitions, and with an
-    idempotent producer (acks=all, 1 partition; key "<size>B_acksidem_1p") right after plain
-    acks=all; then read the acks=1 topics back with one consumer while they are still in the page
-    cache."""
+    idempotent producer (acks=all, 1 partition; key "<size>B_acksidem_1p") and a transactional one
+    committing every 100 records (key "<size>B_ackstxn_1p", with commit latencies) right after
+    plain acks=all; then read the acks=1 topics back with one consumer while they are still in
+    the page cache."""
     out = {"produce": {}, "consume": {}}
     b = ctx.fresh_broker("throughput")
     try:
@@ -49,6 +55,7 @@ def throughput(ctx):
             names = [f"t-{run_key(s, a, parts)}" for s in SIZES for a in ("1", "all")]
             if parts == 1:
                 names += [f"t-{run_key(s, 'idem', 1)}" for s in SIZES]
+                names += [f"t-{run_key(s, 'txn', 1)}" for s in SIZES]
             create_topics(ctx, b, parts, names)
         for size in SIZES:
             count = ctx.profile["count_100"] if size == 100 else ctx.profile["count_1k"]
@@ -64,6 +71,15 @@ def throughput(ctx):
                         out["produce"][key] = ctx.attempt(
                             f"produce {key}",
                             lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=count, idempotent=True))
+                        key = run_key(size, "txn", 1)
+                        # A commit every 100 records: far more transactions than throughput, so
+                        # a tenth of the records.
+                        txn_count = max(count // 10, TXN_RECORDS)
+                        log(f"produce: {txn_count:,} x {size} B, transactional ({TXN_RECORDS} per commit), 1 partition")
+                        out["produce"][key] = ctx.attempt(
+                            f"produce {key}",
+                            lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=txn_count,
+                                            txn_records=TXN_RECORDS))
         for size in SIZES:
             for parts in (1, 16):
                 key = run_key(size, "1", parts)

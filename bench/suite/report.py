@@ -13,6 +13,7 @@ TARGETS = {
     "per_partition": "<= 20 KiB per idle partition",
     "recovery": "recovery scan >= 500 MB/s",
     "idempotence": "idempotent produce >= 95% of plain acks=all in the same run",
+    "txn_commit": "a transaction commit (100 records) adds <= 2 ms at p99",
 }
 
 
@@ -125,6 +126,7 @@ def _produce_rows(r, res, loop):
             r.add(f"produce_{key}", label, v, "records/s", f"{rate_str(v)} {mbps_str(p['mb_per_s'])}",
                   limit=plain, limit_label="acks=all 1 partition", target="idempotence",
                   met=(v >= 0.95 * plain) if plain else None)
+        _txn_rows(r, res, size, plain)
     s = _get(res, "sustained")
     disk = _get(res, "limits", "disk", "mb_per_s")
     label = "1 KiB acks=1 16 partitions, sustained"
@@ -135,6 +137,28 @@ def _produce_rows(r, res, loop):
               target="sustained", met=(s["mb_per_s"] >= 0.9 * disk) if disk else None)
     else:
         r.missing("sustained_mb_per_s", label, "sustained")
+
+
+def _txn_rows(r, res, size, plain):
+    """Transactional produce (100 records per commit) next to plain acks=all, and the commit's
+    latency (commit_transaction: the last records' acks, EndTxn, the markers)."""
+    key = run_key(size, "txn", 1)
+    p = _get(res, "throughput", "produce", key)
+    label = f"{size_str(size)} transactional, 100 per commit, 1 partition"
+    if not p:
+        r.missing(f"produce_{key}", label)
+        r.missing(f"commit_p99_{size}", f"{size_str(size)} commit p99", "txn_commit")
+        return
+    v = p["records_per_s"]
+    r.add(f"produce_{key}", label, v, "records/s", f"{rate_str(v)} {mbps_str(p['mb_per_s'])}",
+          limit=plain, limit_label="acks=all 1 partition")
+    p99 = p.get("commit_ms_p99")
+    if p99 is None:
+        r.missing(f"commit_p99_{size}", f"{size_str(size)} commit p99", "txn_commit")
+        return
+    r.add(f"commit_p99_{size}", f"{size_str(size)} commit p99 ({p.get('transactions', 0):,} commits)", p99, "ms",
+          f"{p99:.2f} ms (p50 {p.get('commit_ms_p50', 0):.2f} ms)", target="txn_commit", met=p99 <= 2.0,
+          target_ratio=p99 / 2.0)
 
 
 def _consume_rows(r, res, loop):

@@ -61,6 +61,16 @@ def samsa_cli():
     return path
 
 
+def venv_python():
+    """The Python of build/venv, where scripts/setup.sh test installs the PyPI clients of
+    tests/interop/requirements.txt (kafka-python 3)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.environ.get("SAMSA_VENV_PYTHON") or os.path.join(root, "build", "venv", "bin", "python")
+    if not os.access(path, os.X_OK):
+        fail_setup(f"{path} is missing; run scripts/setup.sh test (it installs tests/interop/requirements.txt)")
+    return path
+
+
 def require_program(name, package):
     path = shutil.which(name)
     if not path:

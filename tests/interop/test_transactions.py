@@ -6,7 +6,8 @@
   read_uncommitted one sees both.
 - A second producer with the same transactional.id fences the first, whose open transaction is
   aborted.
-- kafkajs: a committed, an aborted, and a committed transaction with sendOffsets.
+- kafkajs: a committed, an aborted, and a committed transaction with sendOffsets; kafka-python 3
+  (PyPI) the same with send_offsets_to_transaction, read back by its read_committed consumer.
 - A consume-transform-produce loop (txn_copier.py, send_offsets_to_transaction) SIGKILLed at
   random points SAMSA_TXN_KILLS times (default 6; 100 by hand): every input is copied exactly
   once.
@@ -139,6 +140,22 @@ class TransactionsTest(harness.BrokerTestCase):
         try:
             got = c.committed([TopicPartition(topic, 0)], timeout=30)
             self.assertEqual(got[0].offset, 7)
+        finally:
+            c.close()
+
+    def test_kafka_python3_transactions(self):
+        topic = "kp-txn"
+        create_topic(self.broker.bootstrap, topic)
+        r = subprocess.run([harness.venv_python(), os.path.join(HERE, "kafka_python3_eos.py"), "transactions",
+                            self.broker.bootstrap, topic, "kp-group"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr[-4000:] + r.stdout)
+        got = json.loads(r.stdout.strip().splitlines()[-1])["read_committed"]
+        expected = [f"kp-commit-{i}" for i in range(20)] + [f"kp-offsets-{i}" for i in range(20)]
+        self.assertEqual(sorted(got), sorted(expected), "kafka-python's read_committed consumer")
+        self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(expected))
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "kp-group"})
+        try:
+            self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
         finally:
             c.close()
 
