@@ -282,11 +282,15 @@ std::optional<txn_write> txn_coordinator::markers_done(const std::string& transa
         log.warn("{}: {} marker(s) not written, retrying", transactional_id, failed.size());
         return std::nullopt;
     }
+    return complete(e);
+}
+
+txn_write txn_coordinator::complete(entry& e)
+{
     txn_metadata next = e.meta;
     next.state = next.state == txn_state::prepare_commit ? txn_state::complete_commit : txn_state::complete_abort;
     next.partitions.clear();
-    auto r = stage(e, std::move(next), error_code::none);
-    return std::move(r.write);
+    return *stage(e, std::move(next), error_code::none).write;
 }
 
 txn_coordinator::tick_result txn_coordinator::tick()
@@ -297,9 +301,13 @@ txn_coordinator::tick_result txn_coordinator::tick()
         if (e.pending) continue;
         auto& m = e.meta;
         if (e.markers_in_flight) continue;
-        if (is_preparing(m.state) && !e.unmarked.empty() && t >= e.retry_at) {
-            e.markers_in_flight = true;
-            out.markers.push_back(markers_of(e));
+        if (is_preparing(m.state) && t >= e.retry_at) {
+            if (e.unmarked.empty()) {
+                out.writes.push_back(complete(e)); // every marker is out; the record's write failed
+            } else {
+                e.markers_in_flight = true;
+                out.markers.push_back(markers_of(e));
+            }
         } else if (m.state == txn_state::ongoing && m.start_ms >= 0 && t >= m.start_ms + m.timeout_ms) {
             // Kafka aborts an expired transaction with a bumped epoch: the producer is fenced.
             log.info("{}: transaction of producer {} timed out after {} ms, aborting", id, m.producer_id, m.timeout_ms);

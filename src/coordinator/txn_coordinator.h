@@ -119,6 +119,8 @@ private:
     protocol::error_code check_producer(const entry* e, int64_t producer_id, int16_t epoch) const;
     txn_result stage(entry& e, txn_metadata next, protocol::error_code answer);
     txn_markers markers_of(const entry& e) const;
+    /// Stages the Complete* record of a transaction whose markers are all written.
+    txn_write complete(entry& e);
     txn_write write_of(const txn_metadata& m) const;
     int64_t now() const { return _clock.now_ms()(); }
 
