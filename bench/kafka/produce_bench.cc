@@ -105,6 +105,7 @@ int main(int argc, char** argv)
         for (auto& [k, v] : props) {
             if (k == "enable.idempotence") v = "true";
             if (k == "acks") v = "all";
+            if (k == "message.timeout.ms") v = "60000"; // librdkafka: at most transaction.timeout.ms
         }
         props.emplace_back("transactional.id", "samsa-bench-" + std::to_string(::getpid()));
     }
