@@ -12,7 +12,7 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev librdkafka-dev
 )
 test_pkgs=(
-  kcat python3-venv
+  kcat python3-venv maven openjdk-17-jdk-headless
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )
@@ -67,5 +67,16 @@ if [ "${1:-build}" = "test" ]; then
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
     cp "$req" "$venv/.requirements"
+  fi
+fi
+
+# The Java client interop program (tests/interop/java, Kafka's Java client pinned in its pom.xml)
+# into build/java, its Maven repository build/m2; rebuilt when its sources change.
+if [ "${1:-build}" = "test" ]; then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  jar="$root/build/java/samsa-java-interop-1.jar"
+  if [ ! -f "$jar" ] || [ -n "$(find "$root/tests/interop/java" -newer "$jar" -type f -print -quit)" ]; then
+    echo "setup: building the Java client interop program (Maven)"
+    mvn -q -B -f "$root/tests/interop/java/pom.xml" -Dmaven.repo.local="$root/build/m2" package
   fi
 fi

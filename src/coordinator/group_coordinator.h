@@ -152,6 +152,10 @@ private:
     outcome rejoin_static_member(request_id id, group& g, const std::string& old_id, const protocol::join_group_request& req,
                                  int16_t version, const client_info& c);
     void persist_group(const group& g, outcome& out) const;
+    /// Checks one partition of an (Txn)OffsetCommit and stages its offset and record.
+    protocol::error_code stage_offset(group& g, const topic_partition& tp, committed_offset c,
+                                      const std::function<bool(const topic_partition&)>& partition_exists,
+                                      commit_token& token, outcome& out);
     void expire_offsets(group& g, outcome& out, int64_t now);
     int64_t now() const { return _clock.now_ms()(); }
 

@@ -61,26 +61,15 @@ outcome group_coordinator::commit_offsets(request_id id, const protocol::offset_
         protocol::offset_commit_response::offset_commit_response_topic ot;
         ot.name = rt.name;
         for (auto& p : rt.partitions) {
-            topic_partition tp{rt.name, partition_id(p.partition_index)};
-            error_code e = error_code::none;
-            const std::string meta = p.committed_metadata.value_or("");
-            if (!partition_exists(tp)) {
-                e = error_code::unknown_topic_or_partition;
-            } else if (static_cast<int64_t>(meta.size()) > _cfg.offset_metadata_max_bytes) {
-                e = error_code::offset_metadata_too_large;
-            } else {
-                committed_offset c;
-                c.offset = p.committed_offset;
-                c.leader_epoch = version >= 6 ? p.committed_leader_epoch : -1;
-                c.metadata = meta;
-                c.commit_timestamp_ms = (version == 1 && p.commit_timestamp >= 0) ? p.commit_timestamp : t;
-                if (version >= 2 && version <= 4 && req.retention_time_ms >= 0) {
-                    c.expire_timestamp_ms = saturating_add(c.commit_timestamp_ms, req.retention_time_ms);
-                }
-                g.pending_offsets[tp] = c;
-                token.partitions.push_back(tp);
-                out.records.push_back({encode_key(offset_key{g.id, tp}), encode_offset_value(c)});
+            committed_offset c;
+            c.offset = p.committed_offset;
+            c.leader_epoch = version >= 6 ? p.committed_leader_epoch : -1;
+            c.metadata = p.committed_metadata.value_or("");
+            c.commit_timestamp_ms = (version == 1 && p.commit_timestamp >= 0) ? p.commit_timestamp : t;
+            if (version >= 2 && version <= 4 && req.retention_time_ms >= 0) {
+                c.expire_timestamp_ms = saturating_add(c.commit_timestamp_ms, req.retention_time_ms);
             }
+            auto e = stage_offset(g, {rt.name, partition_id(p.partition_index)}, std::move(c), partition_exists, token, out);
             ot.partitions.push_back({p.partition_index, E(e)});
         }
         resp.topics.push_back(std::move(ot));
@@ -88,6 +77,18 @@ outcome group_coordinator::commit_offsets(request_id id, const protocol::offset_
     out.completions.push_back({id, std::move(resp)});
     if (!token.partitions.empty()) out.commit = std::move(token);
     return out;
+}
+
+error_code group_coordinator::stage_offset(group& g, const topic_partition& tp, committed_offset c,
+                                           const std::function<bool(const topic_partition&)>& partition_exists,
+                                           commit_token& token, outcome& out)
+{
+    if (!partition_exists(tp)) return error_code::unknown_topic_or_partition;
+    if (static_cast<int64_t>(c.metadata.size()) > _cfg.offset_metadata_max_bytes) return error_code::offset_metadata_too_large;
+    out.records.push_back({encode_key(offset_key{g.id, tp}), encode_offset_value(c)});
+    g.pending_offsets[tp] = std::move(c);
+    token.partitions.push_back(tp);
+    return error_code::none;
 }
 
 void group_coordinator::commit_persisted(const commit_token& t, bool ok)

@@ -49,23 +49,12 @@ outcome group_coordinator::txn_commit_offsets(request_id id, const protocol::txn
         protocol::txn_offset_commit_response::txn_offset_commit_response_topic ot;
         ot.name = rt.name;
         for (auto& p : rt.partitions) {
-            topic_partition tp{rt.name, partition_id(p.partition_index)};
-            error_code e = error_code::none;
-            const std::string meta = p.committed_metadata.value_or("");
-            if (!partition_exists(tp)) {
-                e = error_code::unknown_topic_or_partition;
-            } else if (static_cast<int64_t>(meta.size()) > _cfg.offset_metadata_max_bytes) {
-                e = error_code::offset_metadata_too_large;
-            } else {
-                committed_offset c;
-                c.offset = p.committed_offset;
-                c.leader_epoch = version >= 2 ? p.committed_leader_epoch : -1;
-                c.metadata = meta;
-                c.commit_timestamp_ms = t;
-                g.pending_offsets[tp] = c;
-                token.partitions.push_back(tp);
-                out.records.push_back({encode_key(offset_key{g.id, tp}), encode_offset_value(c)});
-            }
+            committed_offset c;
+            c.offset = p.committed_offset;
+            c.leader_epoch = version >= 2 ? p.committed_leader_epoch : -1;
+            c.metadata = p.committed_metadata.value_or("");
+            c.commit_timestamp_ms = t;
+            auto e = stage_offset(g, {rt.name, partition_id(p.partition_index)}, std::move(c), partition_exists, token, out);
             ot.partitions.push_back({p.partition_index, E(e)});
         }
         resp.topics.push_back(std::move(ot));

@@ -161,17 +161,25 @@ error_code txn_coordinator::check_producer(const entry* e, int64_t producer_id, 
     return error_code::none;
 }
 
+txn_coordinator::entry* txn_coordinator::checked(const std::string& transactional_id, int64_t producer_id,
+                                                 int16_t epoch, txn_result& r)
+{
+    auto it = _entries.find(transactional_id);
+    entry* e = it == _entries.end() ? nullptr : &it->second;
+    r.error = check_producer(e, producer_id, epoch);
+    if (r.error != error_code::none) return nullptr;
+    r.producer_id = e->meta.producer_id;
+    r.producer_epoch = e->meta.producer_epoch;
+    return e;
+}
+
 txn_result txn_coordinator::add_partitions(const std::string& transactional_id, int64_t producer_id, int16_t epoch,
                                            const std::vector<topic_partition>& partitions)
 {
     txn_result r;
-    auto it = _entries.find(transactional_id);
-    entry* e = it == _entries.end() ? nullptr : &it->second;
-    r.error = check_producer(e, producer_id, epoch);
-    if (r.error != error_code::none) return r;
+    entry* e = checked(transactional_id, producer_id, epoch, r);
+    if (!e) return r;
     auto& m = e->meta;
-    r.producer_id = m.producer_id;
-    r.producer_epoch = m.producer_epoch;
     if (is_preparing(m.state)) {
         r.error = error_code::concurrent_transactions;
         return r;
@@ -211,13 +219,9 @@ error_code txn_coordinator::verify_partitions(const std::string& transactional_i
 txn_result txn_coordinator::end_txn(const std::string& transactional_id, int64_t producer_id, int16_t epoch, bool commit)
 {
     txn_result r;
-    auto it = _entries.find(transactional_id);
-    entry* e = it == _entries.end() ? nullptr : &it->second;
-    r.error = check_producer(e, producer_id, epoch);
-    if (r.error != error_code::none) return r;
+    entry* e = checked(transactional_id, producer_id, epoch, r);
+    if (!e) return r;
     auto& m = e->meta;
-    r.producer_id = m.producer_id;
-    r.producer_epoch = m.producer_epoch;
     switch (m.state) {
     case txn_state::ongoing: {
         txn_metadata next = m;

@@ -117,6 +117,8 @@ private:
         bool markers_in_flight = false;
     };
     protocol::error_code check_producer(const entry* e, int64_t producer_id, int16_t epoch) const;
+    /// The id's entry when this producer may act on it, else nullptr with r.error set.
+    entry* checked(const std::string& transactional_id, int64_t producer_id, int16_t epoch, txn_result& r);
     txn_result stage(entry& e, txn_metadata next, protocol::error_code answer);
     txn_markers markers_of(const entry& e) const;
     /// Stages the Complete* record of a transaction whose markers are all written.

@@ -71,6 +71,18 @@ def venv_python():
     return path
 
 
+def java_command(*args):
+    """The command line of the Java client interop program (tests/interop/java, built by
+    scripts/setup.sh test into build/java), quiet but for warnings."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    jar = os.path.join(root, "build", "java", "samsa-java-interop-1.jar")
+    if not os.path.isfile(jar):
+        fail_setup(f"{jar} is missing; run scripts/setup.sh test (it builds tests/interop/java with Maven)")
+    java = require_program("java", "openjdk-17-jdk-headless")
+    cp = jar + ":" + os.path.join(root, "build", "java", "lib", "*")
+    return [java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, "samsa.Eos", *args]
+
+
 def require_program(name, package):
     path = shutil.which(name)
     if not path:

@@ -4,7 +4,7 @@ through drop_proxy.DropProxy (the broker advertises the proxy's address), which 
 Produce responses after the broker has appended the batches and closes the connection, so the
 client sends those batches again. librdkafka (confluent-kafka, enable.idempotence=true with its
 defaults otherwise: acks=all, 5 in flight), kafkajs (idempotent: true) and kafka-python 3 from
-PyPI (its defaults: idempotent, acks=all) each write keyed
+PyPI and Kafka's Java client 4.4 (their defaults: idempotent, acks=all) each write keyed
 records to a 3-partition topic; then everything is read back: every record exactly once, each
 key's records in the order sent, and librdkafka's delivery reports at the offsets read. A
 SIGKILL in the middle of an idempotent stream, then a restart: the producer state rebuilt from
@@ -159,6 +159,26 @@ class IdempotenceTest(harness.BrokerTestCase):
         sent = {}
         for i in range(count):
             sent.setdefault(f"key-{i % KEYS}", []).append(f"kp-{i}")
+        where = self.check_exactly_once(topic, sent)
+        self.assertEqual({v: tuple(po) for v, po in result["offsets"].items()}, where,
+                         "acknowledged offsets disagree with where the records are")
+
+    def test_java_client_defaults_retries_are_written_once(self):
+        """Kafka's Java client (4.4) with its default producer settings: idempotent, acks=all."""
+        topic = "idem-java"
+        create_topic(self.proxy.address, topic)
+        self.proxy.arm(every=5, count=20)
+        count = 6_000
+        r = subprocess.run(harness.java_command("idempotent", self.proxy.address, topic, str(count), str(KEYS)),
+                           capture_output=True, text=True, timeout=240)
+        if r.returncode != 0:
+            raise AssertionError(f"the Java program exited with {r.returncode}\n{r.stderr[-4000:]}\n{r.stdout}")
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        self.assertEqual(result["acked"], count)
+        self.assertGreaterEqual(self.proxy.dropped, 10, "the proxy lost too few responses to test retries")
+        sent = {}
+        for i in range(count):
+            sent.setdefault(f"key-{i % KEYS}", []).append(f"java-{i}")
         where = self.check_exactly_once(topic, sent)
         self.assertEqual({v: tuple(po) for v, po in result["offsets"].items()}, where,
                          "acknowledged offsets disagree with where the records are")

@@ -7,7 +7,8 @@
 - A second producer with the same transactional.id fences the first, whose open transaction is
   aborted.
 - kafkajs: a committed, an aborted, and a committed transaction with sendOffsets; kafka-python 3
-  (PyPI) the same with send_offsets_to_transaction, read back by its read_committed consumer.
+  (PyPI) and Kafka's Java client 4.4 the same with send_offsets_to_transaction, each read back by
+  its own read_committed consumer.
 - A consume-transform-produce loop (txn_copier.py, send_offsets_to_transaction) SIGKILLed at
   random points SAMSA_TXN_KILLS times (default 6; 100 by hand): every input is copied exactly
   once.
@@ -154,6 +155,22 @@ class TransactionsTest(harness.BrokerTestCase):
         self.assertEqual(sorted(got), sorted(expected), "kafka-python's read_committed consumer")
         self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(expected))
         c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "kp-group"})
+        try:
+            self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
+        finally:
+            c.close()
+
+    def test_java_client_transactions(self):
+        topic = "java-txn"
+        create_topic(self.broker.bootstrap, topic)
+        r = subprocess.run(harness.java_command("transactions", self.broker.bootstrap, topic, "java-group"),
+                           capture_output=True, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr[-4000:] + r.stdout)
+        got = json.loads(r.stdout.strip().splitlines()[-1])["read_committed"]
+        expected = [f"java-commit-{i}" for i in range(20)] + [f"java-offsets-{i}" for i in range(20)]
+        self.assertEqual(sorted(got), sorted(expected), "the Java read_committed consumer")
+        self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(expected))
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "java-group"})
         try:
             self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
         finally:
