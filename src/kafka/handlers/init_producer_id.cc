@@ -43,7 +43,8 @@ boost::asio::awaitable<bool> handle_init_producer_id(request_context& ctx, proto
     protocol::init_producer_id_response resp;
     resp.producer_id = -1;
     resp.producer_epoch = -1;
-    if (req.transactional_id && !req.transactional_id->empty()) {
+    if (req.transactional_id) {
+        // An empty transactional id is INVALID_REQUEST, as Kafka answers; null is idempotent.
         co_await init_transactional(ctx, req, resp);
     } else if (!b.producer_ids) {
         resp.error_code = code(error_code::coordinator_not_available);

@@ -210,6 +210,8 @@ TEST_F(txn_fixture, bad_requests_get_kafkas_errors)
     int16_t err = 0;
     init("tx", 900'001, 4, &err);
     EXPECT_EQ(err, code_of(error_code::invalid_transaction_timeout));
+    init("", 60'000, 4, &err);
+    EXPECT_EQ(err, code_of(error_code::invalid_request));
     auto p = init("tx");
     EXPECT_EQ(add("tx", p, "nope", {0}), code_of(error_code::unknown_topic_or_partition));
     // One missing partition: it gets UNKNOWN_TOPIC_OR_PARTITION, the rest OPERATION_NOT_ATTEMPTED.
