@@ -212,6 +212,8 @@ void node::impl::start_services()
     tcfg.max_timeout_ms = cfg.transaction_max_timeout_ms;
     tcfg.id_expiration_ms = cfg.transactional_id_expiration_ms;
     tcfg.state_partitions = cfg.transaction_state_log_num_partitions;
+    tcfg.abort_check_interval_ms = cfg.transaction_abort_timed_out_transaction_cleanup_interval_ms;
+    tcfg.expiry_check_interval_ms = cfg.transaction_remove_expired_transaction_cleanup_interval_ms;
     txns = std::make_unique<kafka::txn_service>(*context, tcfg);
     context->txns = txns.get();
     if (opts.background) {

@@ -247,6 +247,7 @@ void fill_coordinators(const value_reader& r, broker_config& c)
     c.transaction_state_log_segment_bytes = r.i64("transaction.state.log.segment.bytes");
     c.transaction_state_log_load_buffer_size = r.i64("transaction.state.log.load.buffer.size");
     c.transactional_id_expiration_ms = r.i64("transactional.id.expiration.ms");
+    c.transaction_partition_verification_enable = r.b("transaction.partition.verification.enable");
     c.transaction_max_timeout_ms = r.i64("transaction.max.timeout.ms");
     c.transaction_abort_timed_out_transaction_cleanup_interval_ms =
         r.i64("transaction.abort.timed.out.transaction.cleanup.interval.ms");

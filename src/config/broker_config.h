@@ -140,6 +140,7 @@ struct broker_config {
     int64_t transaction_state_log_segment_bytes = 0;
     int64_t transaction_state_log_load_buffer_size = 0;
     int64_t transactional_id_expiration_ms = 0;
+    bool transaction_partition_verification_enable = true;
     int64_t transaction_max_timeout_ms = 0;
     int64_t transaction_abort_timed_out_transaction_cleanup_interval_ms = 0;
     int64_t transaction_remove_expired_transaction_cleanup_interval_ms = 0;

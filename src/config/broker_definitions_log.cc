@@ -156,6 +156,9 @@ void define_coordinator_configs(config_def& d)
         "How often timed-out transactions are aborted.");
     add(d, "transaction.remove.expired.transaction.cleanup.interval.ms", int32, "3600000", at_least(1), low, read_only,
         "How often expired transactional ids are removed.");
+    add(d, "transaction.partition.verification.enable", boolean, "true", none, low, cluster_wide,
+        "Write a batch starting a transaction on a partition only once its coordinator has the "
+        "partition in the transaction (KIP-890).");
     add(d, "producer.id.expiration.ms", int32, "86400000", at_least(1), low, cluster_wide,
         "Idle time after which a producer id's sequence state is dropped.");
     add(d, "producer.id.expiration.check.interval.ms", int32, "600000", at_least(1), low, read_only,

@@ -301,6 +301,10 @@ txn_coordinator::tick_result txn_coordinator::tick()
 {
     tick_result out;
     auto t = now();
+    bool check_aborts = t >= _next_abort_check;
+    bool check_expiry = t >= _next_expiry_check;
+    if (check_aborts) _next_abort_check = t + _cfg.abort_check_interval_ms;
+    if (check_expiry) _next_expiry_check = t + _cfg.expiry_check_interval_ms;
     for (auto& [id, e] : _entries) {
         if (e.pending) continue;
         auto& m = e.meta;
@@ -312,7 +316,7 @@ txn_coordinator::tick_result txn_coordinator::tick()
                 e.markers_in_flight = true;
                 out.markers.push_back(markers_of(e));
             }
-        } else if (m.state == txn_state::ongoing && m.start_ms >= 0 && t >= m.start_ms + m.timeout_ms) {
+        } else if (check_aborts && m.state == txn_state::ongoing && m.start_ms >= 0 && t >= m.start_ms + m.timeout_ms) {
             // Kafka aborts an expired transaction with a bumped epoch: the producer is fenced.
             log.info("{}: transaction of producer {} timed out after {} ms, aborting", id, m.producer_id, m.timeout_ms);
             txn_metadata next = m;
@@ -320,7 +324,7 @@ txn_coordinator::tick_result txn_coordinator::tick()
             if (m.producer_epoch < max_epoch) next.producer_epoch = static_cast<int16_t>(m.producer_epoch + 1);
             next.state = txn_state::prepare_abort;
             out.writes.push_back(*stage(e, std::move(next), error_code::none).write);
-        } else if ((m.state == txn_state::empty || is_complete(m.state)) && m.last_update_ms >= 0 &&
+        } else if (check_expiry && (m.state == txn_state::empty || is_complete(m.state)) && m.last_update_ms >= 0 &&
                    t >= m.last_update_ms + _cfg.id_expiration_ms) {
             txn_metadata next = m;
             next.state = txn_state::dead;

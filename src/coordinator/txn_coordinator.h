@@ -17,6 +17,8 @@ struct txn_config {
     int64_t id_expiration_ms = 604800000;       // transactional.id.expiration.ms
     int32_t state_partitions = 50;              // transaction.state.log.num.partitions
     int64_t marker_retry_backoff_ms = 100;      // between failed marker writes
+    int64_t abort_check_interval_ms = 0;        // transaction.abort.timed.out.transaction.cleanup.interval.ms
+    int64_t expiry_check_interval_ms = 0;       // transaction.remove.expired.transaction.cleanup.interval.ms
 };
 
 /// A record for the transactional id's partition of `__transaction_state` (value nullopt: the
@@ -84,7 +86,8 @@ public:
     /// left; failed ones are retried from tick().
     std::optional<txn_write> markers_done(const std::string& transactional_id, const std::vector<topic_partition>& failed);
 
-    /// Timers: aborts transactions past their timeout, retries failed markers, expires idle ids.
+    /// Timers: retries failed markers; every abort_check_interval_ms aborts transactions past
+    /// their timeout, every expiry_check_interval_ms expires idle ids.
     struct tick_result {
         std::vector<txn_write> writes;    // each then reported with write_done()
         std::vector<txn_markers> markers; // each then reported with markers_done()
@@ -130,6 +133,8 @@ private:
     const clock& _clock;
     std::map<std::string, entry> _entries;
     std::map<int32_t, int32_t> _epochs;
+    int64_t _next_abort_check = 0;
+    int64_t _next_expiry_check = 0;
 };
 
 } // namespace samsa::coordinator

@@ -255,6 +255,21 @@ TEST_F(txn_fixture, a_timed_out_transaction_is_aborted_with_a_bumped_epoch)
     EXPECT_EQ(end("t1", p, true).error, error_code::producer_fenced);
 }
 
+TEST_F(txn_fixture, timeouts_are_checked_at_the_configured_interval)
+{
+    cfg.abort_check_interval_ms = 10000;
+    tc = std::make_unique<txn_coordinator>(cfg, clk);
+    tick(); // the first check; the next one 10 s later
+    auto p = init("t1", -1, -1, 1000);
+    add("t1", p, {a});
+    clk.advance(5000);
+    tick();
+    EXPECT_EQ(state("t1"), txn_state::ongoing);
+    clk.advance(5000);
+    tick();
+    EXPECT_EQ(state("t1"), txn_state::complete_abort);
+}
+
 TEST_F(txn_fixture, idle_ids_expire_with_a_tombstone)
 {
     cfg.id_expiration_ms = 10000;

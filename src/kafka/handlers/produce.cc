@@ -20,6 +20,7 @@
 #include "base/logging.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
+#include "kafka/txn_service.h"
 #include "kafka/topic_helpers.h"
 #include "protocol/legacy_records.h"
 #include "protocol/messages/produce.h"
@@ -290,6 +291,26 @@ void check_partition(partition_work& w, timestamp_ms now, inflation_budget& budg
     }
 }
 
+/// Before step 3, KIP-890 part 1 (transaction.partition.verification.enable): a transactional
+/// batch that would open a transaction on this partition is written only if the coordinator has
+/// the partition in that producer's transaction, so that no transaction the coordinator does not
+/// know about (one it can never end) hangs open here. Checked where this broker coordinates the
+/// transactional id; a coordinator elsewhere is not asked yet (the cluster's inter-broker path).
+void verify_transaction(request_context& ctx, const std::optional<std::string>& txn_id, partition_work& w)
+{
+    auto& b = ctx.broker;
+    if (w.failed || !txn_id || !b.txns || !b.config.current().transaction_partition_verification_enable) return;
+    auto h = protocol::read_framed_header(w.data);
+    if (!h || !h->is_transactional() || h->pid() < 0) return;
+    if (auto* e = w.part->producers().find(h->pid); e && e->current_txn_first_offset >= offset(0)) return;
+    if (b.txns->check_coordinator(*txn_id) != error_code::none) return;
+    auto err = b.txns->state().verify_partitions(*txn_id, h->pid(), h->epoch(), {{*w.topic, partition_id(w.index)}});
+    if (err == error_code::none) return;
+    if (err == error_code::producer_fenced) err = error_code::invalid_producer_epoch;
+    else err = error_code::invalid_txn_state;
+    w.failed = fail(w.index, err, "The partition is not part of the producer's ongoing transaction.");
+}
+
 /// Step 3, on the broker thread: appends what step 2 accepted (through the partition, in the
 /// connection's order); `w.appended` is then where it landed.
 void append(request_context& ctx, partition_work& w)
@@ -398,7 +419,10 @@ boost::asio::awaitable<bool> handle_produce(request_context& ctx, protocol::writ
         check_all();
     }
     co_await place.my_turn();
-    for (auto& w : work) append(ctx, w);
+    for (auto& w : work) {
+        verify_transaction(ctx, req.transactional_id, w);
+        append(ctx, w);
+    }
     if (req.acks == -1) {
         // Appended everywhere first, so the waits overlap; the next request of the connection
         // may append meanwhile (its own acks decide when it is answered).

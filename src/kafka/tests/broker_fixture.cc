@@ -168,9 +168,11 @@ void broker_fixture::create_topic(const std::string& name, int32_t partitions, c
 
 protocol::produce_response::partition_produce_response broker_fixture::produce(const std::string& topic,
                                                                                int32_t partition, bytes batch,
-                                                                               int16_t version)
+                                                                               int16_t version,
+                                                                               std::optional<std::string> transactional_id)
 {
     protocol::produce_request req;
+    req.transactional_id = std::move(transactional_id);
     req.acks = 1;
     req.timeout_ms = 1000;
     protocol::produce_request::topic_produce_data td;

@@ -168,7 +168,8 @@ public:
     /// Produces `batch` (a v2 batch, or a magic 0/1 message set at version <= 2) with acks=1;
     /// returns the partition response.
     protocol::produce_response::partition_produce_response produce(const std::string& topic, int32_t partition,
-                                                                    bytes batch, int16_t version = 9);
+                                                                    bytes batch, int16_t version = 9,
+                                                                    std::optional<std::string> transactional_id = {});
     /// Builds a batch of `values` with timestamps `first_ts`, `first_ts + 1`, … and produces it;
     /// returns the base offset.
     int64_t produce_values(const std::string& topic, int32_t partition, const std::vector<std::string>& values,

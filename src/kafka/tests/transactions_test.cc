@@ -65,7 +65,7 @@ struct txn_fixture : ::testing::Test {
         req.committed = commit;
         return f.call(req, version).error_code;
     }
-    int16_t send(const std::string& topic, int32_t partition, producer& p, int records)
+    int16_t send(const std::string& topic, int32_t partition, producer& p, int records, std::string txn = "tx")
     {
         protocol::batch_builder::options o;
         o.transactional = true;
@@ -78,7 +78,7 @@ struct txn_fixture : ::testing::Test {
         // than the next would roll the segment (segment.ms), so one fetch would stop there.
         auto now = f.broker().clk.now_ms();
         for (int i = 0; i < records; ++i) b.add("k", fmt::format("v{}", seq + i), now);
-        auto r = f.produce(topic, partition, b.build());
+        auto r = f.produce(topic, partition, b.build(), 9, txn);
         if (r.error_code == 0) seq += records;
         return r.error_code;
     }
@@ -228,6 +228,27 @@ TEST_F(txn_fixture, bad_requests_get_kafkas_errors)
     EXPECT_EQ(add("tx", stranger, "t", {0}), code_of(error_code::invalid_producer_id_mapping));
     EXPECT_EQ(end("never-seen", p, true), code_of(error_code::invalid_producer_id_mapping));
     EXPECT_EQ(end("tx", p, true), code_of(error_code::invalid_txn_state)); // nothing begun
+}
+
+TEST_F(txn_fixture, a_partition_outside_the_transaction_is_refused)
+{
+    f.create_topic("t", 2);
+    auto p = init("tx");
+    ASSERT_EQ(add("tx", p, "t", {0}), 0);
+    EXPECT_EQ(send("t", 1, p, 1), code_of(error_code::invalid_txn_state));
+    EXPECT_EQ(send("t", 0, p, 1), 0);
+    EXPECT_EQ(send("t", 0, p, 1), 0); // the transaction is open here now: not asked again
+    ASSERT_EQ(end("tx", p, true), 0);
+    EXPECT_EQ(send("t", 0, p, 1), code_of(error_code::invalid_txn_state)); // a new transaction, not added
+    // transaction.partition.verification.enable=false writes whatever comes.
+    protocol::incremental_alter_configs_request req;
+    protocol::incremental_alter_configs_request::alter_configs_resource r;
+    r.resource_type = 4;
+    r.resource_name = "";
+    r.configs.push_back({"transaction.partition.verification.enable", 0, std::string("false")});
+    req.resources.push_back(r);
+    ASSERT_EQ(f.call(req, 1).responses.at(0).error_code, 0);
+    EXPECT_EQ(send("t", 1, p, 1), 0);
 }
 
 TEST_F(txn_fixture, offsets_committed_in_a_transaction_appear_only_on_commit)
