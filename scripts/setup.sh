@@ -77,6 +77,6 @@ if [ "${1:-build}" = "test" ]; then
   jar="$root/build/java/samsa-java-interop-1.jar"
   if [ ! -f "$jar" ] || [ -n "$(find "$root/tests/interop/java" -newer "$jar" -type f -print -quit)" ]; then
     echo "setup: building the Java client interop program (Maven)"
-    mvn -q -B -f "$root/tests/interop/java/pom.xml" -Dmaven.repo.local="$root/build/m2" package
+    mvn -q -B -Dstyle.color=never -f "$root/tests/interop/java/pom.xml" -Dmaven.repo.local="$root/build/m2" package
   fi
 fi

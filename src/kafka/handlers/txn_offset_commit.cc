@@ -4,6 +4,8 @@
 #include "kafka/handlers/group_handlers.h"
 #include "kafka/handlers/handlers.h"
 #include "kafka/topic_helpers.h"
+#include "kafka/txn_service.h"
+#include "coordinator/offsets_records.h"
 #include "protocol/messages/txn_offset_commit.h"
 
 namespace samsa::kafka {
@@ -14,13 +16,24 @@ boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, prot
     auto& b = ctx.broker;
     auto version = ctx.version();
     protocol::txn_offset_commit_response resp;
+    auto err = protocol::error_code::none;
     if (!b.groups || !b.topics.find(group_service::offsets_topic)) {
+        err = protocol::error_code::coordinator_not_available;
+    } else if (b.txns && b.config.current().transaction_partition_verification_enable &&
+               b.txns->check_coordinator(req.transactional_id) == protocol::error_code::none) {
+        // KIP-890 part 1, as Produce: the group's offsets partition must be in the transaction
+        // (AddOffsetsToTxn), or its offsets would wait for a marker that never comes.
+        topic_partition tp{group_service::offsets_topic,
+                           partition_id(coordinator::partition_for_group(req.group_id, b.groups->offsets_partitions()))};
+        auto v = b.txns->state().verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp});
+        if (v == protocol::error_code::producer_fenced) err = protocol::error_code::invalid_producer_epoch;
+        else if (v != protocol::error_code::none) err = protocol::error_code::invalid_txn_state;
+    }
+    if (err != protocol::error_code::none) {
         for (auto& t : req.topics) {
             protocol::txn_offset_commit_response::txn_offset_commit_response_topic rt;
             rt.name = t.name;
-            for (auto& p : t.partitions) {
-                rt.partitions.push_back({p.partition_index, code(protocol::error_code::coordinator_not_available)});
-            }
+            for (auto& p : t.partitions) rt.partitions.push_back({p.partition_index, code(err)});
             resp.topics.push_back(std::move(rt));
         }
     } else {

@@ -257,6 +257,17 @@ TEST_F(txn_fixture, offsets_committed_in_a_transaction_appear_only_on_commit)
     protocol::find_coordinator_request fc;
     fc.key = "g";
     ASSERT_EQ(f.call(fc, 3).error_code, 0);
+    {
+        // Without AddOffsetsToTxn first the offsets are refused (they would wait forever).
+        auto p = init("tx");
+        protocol::txn_offset_commit_request tc;
+        tc.transactional_id = "tx";
+        tc.group_id = "g";
+        tc.producer_id = p.id;
+        tc.producer_epoch = p.epoch;
+        tc.topics.push_back({"in", {{0, 5, -1, std::string("m")}}});
+        EXPECT_EQ(f.call(tc, 3).topics.at(0).partitions.at(0).error_code, code_of(error_code::invalid_txn_state));
+    }
     for (bool commit : {false, true}) {
         auto p = init("tx");
         protocol::add_offsets_to_txn_request ao;
