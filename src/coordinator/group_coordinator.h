@@ -77,6 +77,19 @@ struct coordinator_config {
     int32_t offset_metadata_max_bytes = 4096;       // offset.metadata.max.bytes
 };
 
+/// An (Txn)OffsetCommit response failing every partition of the request's topics with `error`.
+template<typename Response, typename Request>
+Response every_partition_failed(const Request& req, int16_t error)
+{
+    Response resp;
+    for (auto& t : req.topics) {
+        auto& rt = resp.topics.emplace_back();
+        rt.name = t.name;
+        for (auto& p : t.partitions) rt.partitions.push_back({p.partition_index, error});
+    }
+    return resp;
+}
+
 /// Who sent a membership request (for DescribeGroups and group metadata).
 struct client_info {
     std::string client_id;

@@ -27,17 +27,11 @@ outcome group_coordinator::commit_offsets(request_id id, const protocol::offset_
 {
     outcome out;
     out.group = req.group_id;
-    protocol::offset_commit_response resp;
     auto respond_all = [&](error_code e) {
-        for (auto& t : req.topics) {
-            protocol::offset_commit_response::offset_commit_response_topic rt;
-            rt.name = t.name;
-            for (auto& p : t.partitions) rt.partitions.push_back({p.partition_index, E(e)});
-            resp.topics.push_back(std::move(rt));
-        }
-        out.completions.push_back({id, std::move(resp)});
+        out.completions.push_back({id, every_partition_failed<protocol::offset_commit_response>(req, E(e))});
         return out;
     };
+    protocol::offset_commit_response resp;
     int32_t generation = version >= 1 ? req.generation_id_or_member_epoch : -1;
     const std::string member_id = version >= 1 ? req.member_id : std::string();
     if (req.group_id.empty()) return respond_all(error_code::invalid_group_id);

@@ -16,17 +16,11 @@ outcome group_coordinator::txn_commit_offsets(request_id id, const protocol::txn
 {
     outcome out;
     out.group = req.group_id;
-    protocol::txn_offset_commit_response resp;
     auto respond_all = [&](error_code e) {
-        for (auto& t : req.topics) {
-            protocol::txn_offset_commit_response::txn_offset_commit_response_topic rt;
-            rt.name = t.name;
-            for (auto& p : t.partitions) rt.partitions.push_back({p.partition_index, E(e)});
-            resp.topics.push_back(std::move(rt));
-        }
-        out.completions.push_back({id, std::move(resp)});
+        out.completions.push_back({id, every_partition_failed<protocol::txn_offset_commit_response>(req, E(e))});
         return out;
     };
+    protocol::txn_offset_commit_response resp;
     if (req.group_id.empty()) return respond_all(error_code::invalid_group_id);
     // KIP-447: from v3 the producer names the consumer's member and generation, checked as an
     // OffsetCommit is; older producers (and -1 / "") skip the check.

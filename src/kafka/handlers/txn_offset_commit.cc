@@ -30,12 +30,7 @@ boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, prot
         else if (v != protocol::error_code::none) err = protocol::error_code::invalid_txn_state;
     }
     if (err != protocol::error_code::none) {
-        for (auto& t : req.topics) {
-            protocol::txn_offset_commit_response::txn_offset_commit_response_topic rt;
-            rt.name = t.name;
-            for (auto& p : t.partitions) rt.partitions.push_back({p.partition_index, code(err)});
-            resp.topics.push_back(std::move(rt));
-        }
+        resp = coordinator::every_partition_failed<protocol::txn_offset_commit_response>(req, code(err));
     } else {
         auto exists = [&b](const topic_partition& tp) {
             return topic_error(b, tp.topic) == protocol::error_code::none && b.topics.metadata().state(tp) != nullptr;
