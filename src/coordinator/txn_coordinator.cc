@@ -216,9 +216,25 @@ error_code txn_coordinator::verify_partitions(const std::string& transactional_i
     return error_code::none;
 }
 
-txn_result txn_coordinator::end_txn(const std::string& transactional_id, int64_t producer_id, int16_t epoch, bool commit)
+txn_result txn_coordinator::end_txn(const std::string& transactional_id, int64_t producer_id, int16_t epoch, bool commit,
+                                    bool bump_epoch, std::optional<int64_t> fresh_producer_id)
 {
     txn_result r;
+    if (bump_epoch) {
+        // Transaction version 2: a retry of an EndTxn that already bumped the epoch gets the
+        // same answer (the producer does not know its new epoch yet).
+        auto it = _entries.find(transactional_id);
+        if (it != _entries.end() && !it->second.pending) {
+            auto& m = it->second.meta;
+            bool same = (m.producer_id == producer_id && m.producer_epoch == epoch + 1) ||
+                        (m.previous_producer_id == producer_id && m.producer_epoch == 0);
+            if (same && m.state == (commit ? txn_state::complete_commit : txn_state::complete_abort)) {
+                r.producer_id = m.producer_id;
+                r.producer_epoch = m.producer_epoch;
+                return r;
+            }
+        }
+    }
     entry* e = checked(transactional_id, producer_id, epoch, r);
     if (!e) return r;
     auto& m = e->meta;
@@ -226,7 +242,27 @@ txn_result txn_coordinator::end_txn(const std::string& transactional_id, int64_t
     case txn_state::ongoing: {
         txn_metadata next = m;
         next.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
-        return stage(*e, std::move(next), error_code::none);
+        if (bump_epoch) {
+            // The markers and the next transaction carry the new epoch; the old one is fenced.
+            next.client_transaction_version = 2;
+            next.last_producer_epoch = m.producer_epoch;
+            next.producer_epoch = static_cast<int16_t>(m.producer_epoch + 1);
+            if (m.producer_epoch >= max_epoch - 1) {
+                // The epoch runs out: the markers go with the last epoch of this id, the
+                // producer carries on with a new id from the Complete* record on.
+                if (!fresh_producer_id) {
+                    r.error = error_code::coordinator_not_available;
+                    return r;
+                }
+                next.next_producer_id = *fresh_producer_id;
+            }
+        }
+        auto out = stage(*e, std::move(next), error_code::none);
+        if (e->pending->next_producer_id >= 0) {
+            out.producer_id = e->pending->next_producer_id;
+            out.producer_epoch = 0;
+        }
+        return out;
     }
     case txn_state::complete_commit:
         r.error = commit ? error_code::none : error_code::invalid_txn_state; // a retried commit
@@ -294,6 +330,12 @@ txn_write txn_coordinator::complete(entry& e)
     txn_metadata next = e.meta;
     next.state = next.state == txn_state::prepare_commit ? txn_state::complete_commit : txn_state::complete_abort;
     next.partitions.clear();
+    if (next.next_producer_id >= 0) {
+        next.previous_producer_id = next.producer_id;
+        next.producer_id = next.next_producer_id;
+        next.next_producer_id = -1;
+        next.producer_epoch = 0;
+    }
     return *stage(e, std::move(next), error_code::none).write;
 }
 

@@ -77,7 +77,11 @@ public:
     /// Whether every partition is already part of the ongoing transaction (verify_only).
     protocol::error_code verify_partitions(const std::string& transactional_id, int64_t producer_id, int16_t epoch,
                                            const std::vector<topic_partition>& partitions) const;
-    txn_result end_txn(const std::string& transactional_id, int64_t producer_id, int16_t epoch, bool commit);
+    /// `bump_epoch` (transaction version 2, EndTxn v5): the transaction ends with the epoch
+    /// bumped (a fresh producer id once it runs out, see needs_producer_id), answered with the
+    /// new id and epoch; a retry with the old epoch after the end gets the same answer.
+    txn_result end_txn(const std::string& transactional_id, int64_t producer_id, int16_t epoch, bool commit,
+                       bool bump_epoch = false, std::optional<int64_t> fresh_producer_id = std::nullopt);
 
     /// The write of `transactional_id` reached the log (or not: the change is dropped). Markers
     /// to write next, if the change was the start of a commit or abort.

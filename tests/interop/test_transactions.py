@@ -175,6 +175,11 @@ class TransactionsTest(harness.BrokerTestCase):
             self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
         finally:
             c.close()
+        # The broker finalizes transaction.version 2: the Java client ran the version-2 flow,
+        # one epoch bump per transaction (three transactions after InitProducerId's epoch 0).
+        rc, out, err = self.cli("describe", "--transactional-id", "java-txn")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.table(out)[0]["ProducerEpoch"], "3")
 
     def test_consume_transform_produce_survives_sigkill(self):
         src, dst, group = "ctp-in", "ctp-out", "ctp-group"

@@ -131,6 +131,54 @@ TEST_F(txn_fixture, commit_writes_prepare_markers_then_complete)
     EXPECT_EQ(tc->find("t1")->partitions.size(), 1u);
 }
 
+TEST_F(txn_fixture, transaction_version_2_bumps_the_epoch_at_every_end)
+{
+    auto p = init("t1");
+    add("t1", p, {a});
+    auto r = tc->end_txn("t1", p.producer_id, p.producer_epoch, true, /*bump_epoch=*/true);
+    settle(r.write);
+    EXPECT_EQ(r.error, error_code::none);
+    EXPECT_EQ(r.producer_id, p.producer_id);
+    EXPECT_EQ(r.producer_epoch, p.producer_epoch + 1);
+    ASSERT_EQ(markers_written.size(), 1u);
+    EXPECT_EQ(markers_written[0].producer_epoch, p.producer_epoch + 1); // the markers fence the old epoch
+    EXPECT_EQ(tc->find("t1")->client_transaction_version, 2);
+    // A retry with the old epoch gets the same answer; anything else from it is fenced.
+    auto retry = tc->end_txn("t1", p.producer_id, p.producer_epoch, true, true);
+    EXPECT_EQ(retry.error, error_code::none);
+    EXPECT_EQ(retry.producer_epoch, r.producer_epoch);
+    EXPECT_FALSE(retry.write);
+    EXPECT_EQ(tc->end_txn("t1", p.producer_id, p.producer_epoch, false, true).error, error_code::producer_fenced);
+    EXPECT_EQ(tc->add_partitions("t1", p.producer_id, p.producer_epoch, {b}).error, error_code::producer_fenced);
+    // The next transaction runs on the new epoch.
+    EXPECT_EQ(add("t1", r, {b}).error, error_code::none);
+    auto r2 = tc->end_txn("t1", r.producer_id, r.producer_epoch, false, true);
+    settle(r2.write);
+    EXPECT_EQ(r2.producer_epoch, r.producer_epoch + 1);
+    EXPECT_EQ(state("t1"), txn_state::complete_abort);
+}
+
+TEST_F(txn_fixture, transaction_version_2_rotates_the_producer_id_when_the_epoch_runs_out)
+{
+    auto p = init("t1");
+    while (!tc->needs_producer_id("t1")) p = init("t1");
+    add("t1", p, {a});
+    auto r = tc->end_txn("t1", p.producer_id, p.producer_epoch, true, true, 4242);
+    settle(r.write);
+    EXPECT_EQ(r.error, error_code::none);
+    EXPECT_EQ(r.producer_id, 4242);
+    EXPECT_EQ(r.producer_epoch, 0);
+    ASSERT_EQ(markers_written.size(), 1u);
+    EXPECT_EQ(markers_written[0].producer_id, p.producer_id); // the open transaction's own id
+    EXPECT_EQ(markers_written[0].producer_epoch, p.producer_epoch + 1);
+    auto* m = tc->find("t1");
+    EXPECT_EQ(m->producer_id, 4242);
+    EXPECT_EQ(m->previous_producer_id, p.producer_id);
+    EXPECT_EQ(m->next_producer_id, -1);
+    restart();
+    EXPECT_EQ(tc->find("t1")->producer_id, 4242);
+}
+
 TEST_F(txn_fixture, adding_known_partitions_writes_nothing)
 {
     auto p = init("t1");

@@ -12,7 +12,7 @@ const std::vector<api_handler>& api_handlers()
 {
     static const std::vector<api_handler> table = [] {
         std::vector<api_handler> t = {
-            {api_key::produce, 0, 9, &handle_produce},
+            {api_key::produce, 0, 12, &handle_produce},
             {api_key::fetch, 0, 12, &handle_fetch},
             {api_key::metadata, 0, 12, &handle_metadata},
             {api_key::api_versions, 0, 3, &handle_api_versions},
@@ -43,7 +43,7 @@ const std::vector<api_handler>& api_handlers()
             {api_key::add_offsets_to_txn, 0, 4, &handle_add_offsets_to_txn},
             {api_key::end_txn, 0, 5, &handle_end_txn},
             {api_key::write_txn_markers, 0, 1, &handle_write_txn_markers},
-            {api_key::txn_offset_commit, 0, 4, &handle_txn_offset_commit},
+            {api_key::txn_offset_commit, 0, 5, &handle_txn_offset_commit},
             {api_key::describe_transactions, 0, 0, &handle_describe_transactions},
             {api_key::list_transactions, 0, 1, &handle_list_transactions},
         };

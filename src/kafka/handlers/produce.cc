@@ -294,21 +294,37 @@ void check_partition(partition_work& w, timestamp_ms now, inflation_budget& budg
 /// Before step 3, KIP-890 part 1 (transaction.partition.verification.enable): a transactional
 /// batch that would open a transaction on this partition is written only if the coordinator has
 /// the partition in that producer's transaction, so that no transaction the coordinator does not
-/// know about (one it can never end) hangs open here. Checked where this broker coordinates the
-/// transactional id; a coordinator elsewhere is not asked yet (the cluster's inter-broker path).
+/// know about (one it can never end) hangs open here; from v12 (transaction version 2) the
+/// batch adds the partition instead. Done where this broker coordinates the transactional id;
+/// a coordinator elsewhere is not asked yet (the cluster's inter-broker path).
 void verify_transaction(request_context& ctx, const std::optional<std::string>& txn_id, partition_work& w)
 {
     auto& b = ctx.broker;
-    if (w.failed || !txn_id || !b.txns || !b.config.current().transaction_partition_verification_enable) return;
+    bool implicit = ctx.version() >= 12;
+    if (w.failed || !txn_id || !b.txns) return;
+    if (!implicit && !b.config.current().transaction_partition_verification_enable) return;
     auto h = protocol::read_framed_header(w.data);
     if (!h || !h->is_transactional() || h->pid() < 0) return;
     if (auto* e = w.part->producers().find(h->pid); e && e->current_txn_first_offset >= offset(0)) return;
     if (b.txns->check_coordinator(*txn_id) != error_code::none) return;
-    auto err = b.txns->state().verify_partitions(*txn_id, h->pid(), h->epoch(), {{*w.topic, partition_id(w.index)}});
+    std::vector<topic_partition> tp{{*w.topic, partition_id(w.index)}};
+    auto& tc = b.txns->state();
+    // Transaction version 2 (Produce v12): the first batch adds the partition to the
+    // transaction; before, AddPartitionsToTxn must have.
+    auto err = implicit ? b.txns->apply(tc.add_partitions(*txn_id, h->pid(), h->epoch(), tp))
+                        : tc.verify_partitions(*txn_id, h->pid(), h->epoch(), tp);
     if (err == error_code::none) return;
-    if (err == error_code::producer_fenced) err = error_code::invalid_producer_epoch;
-    else err = error_code::invalid_txn_state;
-    w.failed = fail(w.index, err, "The partition is not part of the producer's ongoing transaction.");
+    std::string msg = "The partition is not part of the producer's ongoing transaction.";
+    if (err == error_code::producer_fenced) {
+        err = error_code::invalid_producer_epoch;
+    } else if (err == error_code::concurrent_transactions || err == error_code::coordinator_not_available) {
+        // Retriable for the producer, as Kafka answers: the last transaction is still ending.
+        err = error_code::not_enough_replicas;
+        msg = "The transaction coordinator is busy with this producer; retry.";
+    } else {
+        err = ctx.version() >= 11 ? error_code::transaction_abortable : error_code::invalid_txn_state;
+    }
+    w.failed = fail(w.index, err, std::move(msg));
 }
 
 /// Step 3, on the broker thread: appends what step 2 accepted (through the partition, in the

@@ -19,13 +19,16 @@ boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, prot
     auto err = protocol::error_code::none;
     if (!b.groups || !b.topics.find(group_service::offsets_topic)) {
         err = protocol::error_code::coordinator_not_available;
-    } else if (b.txns && b.config.current().transaction_partition_verification_enable &&
+    } else if (b.txns && (version >= 5 || b.config.current().transaction_partition_verification_enable) &&
                b.txns->check_coordinator(req.transactional_id) == protocol::error_code::none) {
         // KIP-890 part 1, as Produce: the group's offsets partition must be in the transaction
         // (AddOffsetsToTxn), or its offsets would wait for a marker that never comes.
         topic_partition tp{group_service::offsets_topic,
                            partition_id(coordinator::partition_for_group(req.group_id, b.groups->offsets_partitions()))};
-        auto v = b.txns->state().verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp});
+        // From v5 (transaction version 2) the commit adds the partition itself.
+        auto& tc = b.txns->state();
+        auto v = version >= 5 ? b.txns->apply(tc.add_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp}))
+                              : tc.verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp});
         if (v == protocol::error_code::producer_fenced) err = protocol::error_code::invalid_producer_epoch;
         else if (v != protocol::error_code::none) err = protocol::error_code::invalid_txn_state;
     }

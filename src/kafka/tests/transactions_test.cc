@@ -251,6 +251,68 @@ TEST_F(txn_fixture, a_partition_outside_the_transaction_is_refused)
     EXPECT_EQ(send("t", 1, p, 1), 0);
 }
 
+TEST_F(txn_fixture, transaction_version_2_adds_partitions_implicitly_and_bumps_epochs)
+{
+    protocol::api_versions_request av;
+    auto versions = f.call(av, 3);
+    ASSERT_EQ(versions.finalized_features.size(), 1u);
+    EXPECT_EQ(versions.finalized_features[0].name, "transaction.version");
+    EXPECT_EQ(versions.finalized_features[0].max_version_level, 2);
+    EXPECT_GE(versions.finalized_features_epoch, 0);
+
+    f.create_topic("t", 2);
+    f.create_topic("in");
+    protocol::find_coordinator_request fc;
+    fc.key = "g";
+    ASSERT_EQ(f.call(fc, 3).error_code, 0);
+    auto p = init("tx");
+    // Produce v12 opens the transaction on each partition by itself: no AddPartitionsToTxn.
+    auto v12 = [&](int32_t part, producer& pr) {
+        protocol::batch_builder::options o;
+        o.transactional = true;
+        o.pid = producer_id(pr.id);
+        o.epoch = producer_epoch(pr.epoch);
+        o.base_sequence = pr.seq[part];
+        protocol::batch_builder b(o);
+        b.add("k", "v", f.broker().clk.now_ms());
+        auto r = f.produce("t", part, b.build(), 12, std::string("tx"));
+        if (r.error_code == 0) ++pr.seq[part];
+        return r.error_code;
+    };
+    ASSERT_EQ(v12(0, p), 0);
+    ASSERT_EQ(v12(1, p), 0);
+    // TxnOffsetCommit v5 adds the group's offsets partition the same way.
+    protocol::txn_offset_commit_request tc;
+    tc.transactional_id = "tx";
+    tc.group_id = "g";
+    tc.producer_id = p.id;
+    tc.producer_epoch = p.epoch;
+    tc.topics.push_back({"in", {{0, 9, -1, std::string("")}}});
+    ASSERT_EQ(f.call(tc, 5).topics.at(0).partitions.at(0).error_code, 0);
+    protocol::describe_transactions_request dr;
+    dr.transactional_ids = {"tx"};
+    EXPECT_EQ(f.call(dr, 0).transaction_states.at(0).topics.size(), 2u); // t and __consumer_offsets
+    // EndTxn v5 answers with the bumped epoch, which the markers carry.
+    protocol::end_txn_request et;
+    et.transactional_id = "tx";
+    et.producer_id = p.id;
+    et.producer_epoch = p.epoch;
+    et.committed = true;
+    auto ended = f.call(et, 5);
+    ASSERT_EQ(ended.error_code, 0);
+    EXPECT_EQ(ended.producer_id, p.id);
+    EXPECT_EQ(ended.producer_epoch, p.epoch + 1);
+    EXPECT_EQ(data_records(fetch("t", 0, true)), 1u);
+    EXPECT_EQ(committed_offset("g", "in", 0), 9);
+    // The old epoch is fenced on the partitions; the new one starts its sequences at 0.
+    EXPECT_EQ(v12(0, p), code_of(error_code::invalid_producer_epoch));
+    producer next{ended.producer_id, ended.producer_epoch, {}};
+    EXPECT_EQ(v12(0, next), 0);
+    et.producer_epoch = next.epoch;
+    EXPECT_EQ(f.call(et, 5).producer_epoch, next.epoch + 1);
+    EXPECT_EQ(data_records(fetch("t", 0, true)), 2u);
+}
+
 TEST_F(txn_fixture, offsets_committed_in_a_transaction_appear_only_on_commit)
 {
     f.create_topic("in");

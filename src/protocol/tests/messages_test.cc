@@ -119,7 +119,7 @@ TEST(messages, api_table_agrees_with_api_keys_and_traits)
         EXPECT_LE(a.min_version, a.max_version);
     }
     static_assert(produce_api::key == api_key::produce);
-    static_assert(produce_api::min_version == 0 && produce_api::max_version == 11);
+    static_assert(produce_api::min_version == 0 && produce_api::max_version == 12);
     static_assert(produce_api::first_flexible_version == 9);
     static_assert(std::is_same_v<fetch_api::response_type, fetch_response>);
     static_assert(metadata_request::api == api_key::metadata);
