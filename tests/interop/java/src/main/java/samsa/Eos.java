@@ -28,6 +28,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  *   idempotent BOOTSTRAP TOPIC COUNT KEYS: COUNT records "java-i" with key "key-(i % KEYS)";
  *       {"acked": n, "offsets": {"java-i": [partition, offset], ...}}
+ *   commit-latency BOOTSTRAP TOPIC TRANSACTIONS: transactions of 100 records of 100 B to partition 0,
+ *       each committed; {"transactions": n, "commit_ms_p50": x, "commit_ms_p99": y} (bench/, by hand)
  *   transactions BOOTSTRAP TOPIC GROUP: a committed transaction of "java-commit-i", an aborted one of
  *       "java-abort-i", a committed one of "java-offsets-i" that commits offset 7 of partition 0 for
  *       GROUP (sendOffsetsToTransaction); then TOPIC read back by a read_committed consumer:
@@ -114,8 +116,30 @@ public final class Eos {
                            + "]}");
     }
 
+    static void commitLatency(String bootstrap, String topic, int transactions) {
+        Properties p = producerProps(bootstrap);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "java-commit-latency");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        String value = "x".repeat(100);
+        double[] ms = new double[transactions];
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            for (int t = 0; t < transactions + 100; t++) { // the first 100 warm up
+                producer.beginTransaction();
+                for (int i = 0; i < 100; i++) producer.send(new ProducerRecord<>(topic, 0, null, value));
+                long start = System.nanoTime();
+                producer.commitTransaction();
+                if (t >= 100) ms[t - 100] = (System.nanoTime() - start) / 1e6;
+            }
+        }
+        java.util.Arrays.sort(ms);
+        System.out.printf("{\"transactions\": %d, \"commit_ms_p50\": %.3f, \"commit_ms_p99\": %.3f}%n", transactions,
+                          ms[transactions / 2], ms[Math.min(transactions - 1, (int) (transactions * 0.99))]);
+    }
+
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
+            case "commit-latency" -> commitLatency(args[1], args[2], Integer.parseInt(args[3]));
             case "idempotent" -> idempotent(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             case "transactions" -> transactions(args[1], args[2], args[3]);
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
