@@ -9,10 +9,10 @@ set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build ccache pkg-config python3
   libboost1.81-dev libfmt-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-  googletest libgtest-dev libgmock-dev librdkafka-dev
+  googletest libgtest-dev libgmock-dev librdkafka-dev libzookeeper-mt-dev
 )
 test_pkgs=(
-  kcat python3-venv maven openjdk-17-jdk-headless
+  kcat python3-venv maven openjdk-17-jdk-headless zookeeper
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )

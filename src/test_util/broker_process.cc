@@ -47,6 +47,15 @@ std::string tail(const std::string& text, size_t max_chars)
 
 } // namespace
 
+pid_t spawn_logged(const std::vector<std::string>& args, const std::string& log_path)
+{
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+    if (pid == 0) exec_child(args, log_path, parent);
+    return pid;
+}
+
 broker_process::broker_process(broker_options opts)
   : _opts(std::move(opts))
 {
@@ -79,11 +88,7 @@ void broker_process::start()
         args.push_back("--override");
         args.push_back(o);
     }
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-    if (pid == 0) exec_child(args, _log_path, parent);
-    _pid = pid;
+    _pid = spawn_logged(args, _log_path);
 
     auto deadline = std::chrono::steady_clock::now() + _opts.start_timeout;
     while (std::chrono::steady_clock::now() < deadline) {

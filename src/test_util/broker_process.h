@@ -13,6 +13,10 @@
 
 namespace samsa::test {
 
+/// Forks and execs `args` (args[0] a path) with stdin from /dev/null and stdout and stderr
+/// appended to `log_path`; the child dies with the test process (PR_SET_PDEATHSIG). Its pid.
+pid_t spawn_logged(const std::vector<std::string>& args, const std::string& log_path);
+
 /// How to start a broker for a test.
 struct broker_options {
     /// Path of the samsa-server binary.

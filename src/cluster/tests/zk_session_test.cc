@@ -1,0 +1,139 @@
+// The ZooKeeper session against a real ZooKeeper server (Debian's zookeeper, started by the
+// test): create/get/set/delete with versions, sequential and ephemeral znodes, watches, a
+// chroot, and an unreachable server.
+#include "cluster/zk/session.h"
+#include "cluster/zk/znodes.h"
+#include "test_util/zookeeper_process.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+namespace samsa::cluster::zk {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+/// ASSERT_TRUE for coroutines (gtest's ASSERT_* return, which a coroutine cannot).
+#define CO_ASSERT_TRUE(cond)                                                                       \
+    if (!(cond)) {                                                                                 \
+        ADD_FAILURE();                                                       \
+        co_return;                                                                                 \
+    }
+
+/// Runs a coroutine on a fresh io_context until it finishes.
+template<typename F>
+auto run(asio::io_context& io, F f)
+{
+    auto fut = asio::co_spawn(io, f(), asio::use_future);
+    io.restart();
+    while (fut.wait_for(0s) != std::future_status::ready) io.run_for(10ms);
+    return fut.get();
+}
+
+struct zk_session : ::testing::Test {
+    static inline std::unique_ptr<test::zookeeper_process> server;
+    static void SetUpTestSuite() { server = std::make_unique<test::zookeeper_process>(); }
+    static void TearDownTestSuite() { server.reset(); }
+    asio::io_context io;
+};
+
+TEST_F(zk_session, writes_reads_and_conditional_updates)
+{
+    session s(io.get_executor(), server->connect(), 6000ms);
+    // (Braced lists stay outside the coroutine: g++ 12 miscompiles them inside one.)
+    topic_assignment topic;
+    topic.partitions[0] = {1, 2};
+    const std::string topic_json = encode_topic(topic);
+    const std::vector<int32_t> replicas{1, 2};
+    run(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await s.wait_connected(20s));
+        EXPECT_NE(s.session_id(), 0);
+        EXPECT_TRUE(co_await s.ensure_path("/brokers/topics"));
+        auto created = co_await s.create("/brokers/topics/t", topic_json, create_mode::persistent);
+        CO_ASSERT_TRUE(created);
+        EXPECT_EQ(*created, "/brokers/topics/t");
+        auto again = co_await s.create("/brokers/topics/t", "", create_mode::persistent);
+        EXPECT_EQ(again.error(), make_error_code(session_errc::node_exists));
+        auto got = co_await s.get("/brokers/topics/t");
+        CO_ASSERT_TRUE(got);
+        EXPECT_EQ(decode_topic(got->data).value().partitions.at(0), replicas);
+        auto v1 = co_await s.set("/brokers/topics/t", "x", got->version);
+        CO_ASSERT_TRUE(v1);
+        EXPECT_EQ(*v1, got->version + 1);
+        // A write naming the old version loses.
+        EXPECT_EQ((co_await s.set("/brokers/topics/t", "y", got->version)).error(), make_error_code(session_errc::bad_version));
+        EXPECT_EQ((co_await s.get("/nope")).error(), make_error_code(session_errc::no_node));
+        EXPECT_EQ((co_await s.remove("/brokers", -1)).error(), make_error_code(session_errc::not_empty));
+        auto kids = co_await s.children("/brokers/topics");
+        CO_ASSERT_TRUE(kids);
+        EXPECT_EQ(*kids, std::vector<std::string>(1, "t"));
+        EXPECT_TRUE(co_await s.remove("/brokers/topics/t", *v1));
+        EXPECT_FALSE((co_await s.exists("/brokers/topics/t")).value());
+    });
+}
+
+TEST_F(zk_session, sequential_ephemeral_and_watches)
+{
+    session a(io.get_executor(), server->connect(), 6000ms);
+    session b(io.get_executor(), server->connect(), 6000ms);
+    const std::string controller_json = encode_controller(controller_znode{1, 5});
+    run(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await a.wait_connected(20s));
+        EXPECT_TRUE(co_await b.wait_connected(20s));
+        EXPECT_TRUE(co_await a.ensure_path("/isr_change_notification"));
+        auto s1 = co_await a.create("/isr_change_notification/isr_change_", "{}", create_mode::persistent_sequential);
+        auto s2 = co_await a.create("/isr_change_notification/isr_change_", "{}", create_mode::persistent_sequential);
+        CO_ASSERT_TRUE(s1 && s2);
+        EXPECT_EQ(*s1, "/isr_change_notification/isr_change_0000000000");
+        EXPECT_EQ(*s2, "/isr_change_notification/isr_change_0000000001");
+        // b watches for a's ephemeral /controller.
+        bool fired = false;
+        EXPECT_FALSE((co_await b.exists("/controller", [&] { fired = true; })).value());
+        EXPECT_TRUE(co_await a.create("/controller", controller_json, create_mode::ephemeral));
+        for (int i = 0; i < 500 && !fired; ++i) {
+            asio::steady_timer t(io, 10ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        EXPECT_TRUE(fired) << "the exists() watch did not fire on creation";
+        auto c = co_await b.get("/controller");
+        CO_ASSERT_TRUE(c);
+        EXPECT_EQ(c->ephemeral_owner, a.session_id());
+        EXPECT_EQ(decode_controller(c->data).value().broker_id, 1);
+    });
+    a.close(); // its ephemeral goes with it
+    run(io, [&]() -> asio::awaitable<void> {
+        bool gone = false;
+        for (int i = 0; i < 500 && !gone; ++i) {
+            gone = !(co_await b.exists("/controller")).value();
+            asio::steady_timer t(io, 10ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        EXPECT_TRUE(gone) << "the ephemeral outlived its session";
+        EXPECT_EQ((co_await a.get("/controller")).error(), make_error_code(session_errc::closed));
+    });
+}
+
+TEST_F(zk_session, a_chroot_and_an_unreachable_server)
+{
+    session s(io.get_executor(), server->connect() + "/kafka", 6000ms);
+    session root(io.get_executor(), server->connect(), 6000ms);
+    run(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await root.wait_connected(20s));
+        EXPECT_TRUE(co_await root.ensure_path("/kafka"));
+        EXPECT_TRUE(co_await s.wait_connected(20s));
+        EXPECT_TRUE(co_await s.create("/cluster", "", create_mode::persistent));
+        EXPECT_TRUE((co_await root.exists("/kafka/cluster")).value());
+    });
+    session nowhere(io.get_executor(), "127.0.0.1:1", 6000ms);
+    auto r = run(io, [&]() -> asio::awaitable<result<void>> { co_return co_await nowhere.wait_connected(300ms); });
+    EXPECT_EQ(r.error(), make_error_code(session_errc::timeout));
+}
+
+} // namespace
+} // namespace samsa::cluster::zk

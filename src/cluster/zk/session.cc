@@ -1,0 +1,345 @@
+#include "cluster/zk/session.h"
+
+#include "base/logging.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <zookeeper/zookeeper.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+
+namespace samsa::cluster::zk {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr logger log{"zookeeper"};
+
+struct session_category_t final : std::error_category {
+    const char* name() const noexcept override { return "zookeeper"; }
+    std::string message(int ev) const override
+    {
+        switch (static_cast<session_errc>(ev)) {
+        case session_errc::no_node: return "the znode does not exist";
+        case session_errc::node_exists: return "the znode already exists";
+        case session_errc::bad_version: return "the znode's version changed";
+        case session_errc::not_empty: return "the znode has children";
+        case session_errc::connection_loss: return "the connection to ZooKeeper was lost";
+        case session_errc::session_expired: return "the ZooKeeper session expired";
+        case session_errc::timeout: return "ZooKeeper did not answer in time";
+        case session_errc::closed: return "the ZooKeeper session is closed";
+        case session_errc::bad_arguments: return "bad arguments for ZooKeeper";
+        case session_errc::other: return "ZooKeeper error";
+        }
+        return "unknown ZooKeeper error";
+    }
+};
+
+int flags_of(create_mode m)
+{
+    switch (m) {
+    case create_mode::persistent: return ZOO_PERSISTENT;
+    case create_mode::ephemeral: return ZOO_EPHEMERAL;
+    case create_mode::persistent_sequential: return ZOO_PERSISTENT_SEQUENTIAL;
+    case create_mode::ephemeral_sequential: return ZOO_EPHEMERAL_SEQUENTIAL;
+    }
+    return ZOO_PERSISTENT;
+}
+
+/// One outstanding operation: the C client completes it on its own thread; the result is
+/// posted to the executor, where the waiting coroutine resumes.
+template<typename T>
+struct op_base {
+    virtual ~op_base() = default;
+    virtual void complete(result<T> r) = 0;
+};
+
+template<typename T, typename Handler>
+struct op final : op_base<T> {
+    op(asio::any_io_executor e, Handler h) : ex(std::move(e)), handler(std::move(h)) {}
+    void complete(result<T> r) override
+    {
+        asio::post(ex, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+        delete this;
+    }
+    asio::any_io_executor ex;
+    Handler handler;
+};
+
+template<typename T>
+result<T> failed(int rc)
+{
+    return result<T>(boost::system::in_place_error, make_error_code(from_zoo(rc)));
+}
+
+/// Runs `start(op_base<T>*)`, which hands the op to the C client (returning ZOK) or not.
+template<typename T, typename Start>
+asio::awaitable<result<T>> call(asio::any_io_executor ex, Start start)
+{
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(result<T>)>(
+        [ex, start](auto handler) mutable {
+            auto* o = new op<T, decltype(handler)>(ex, std::move(handler));
+            int rc = start(static_cast<op_base<T>*>(o));
+            if (rc != ZOK) o->complete(failed<T>(rc));
+        },
+        asio::use_awaitable);
+}
+
+/// A one-shot watch: fires on the executor on the first node event, dropped on expiry.
+struct watch_ctx {
+    asio::any_io_executor ex;
+    session::watcher fn;
+};
+
+void watch_fn(zhandle_t*, int type, int state, const char*, void* ctx)
+{
+    auto* w = static_cast<watch_ctx*>(ctx);
+    if (type == ZOO_SESSION_EVENT) {
+        if (state == ZOO_EXPIRED_SESSION_STATE) delete w; // the watch died with the session
+        return;
+    }
+    asio::post(w->ex, std::move(w->fn));
+    delete w;
+}
+
+} // namespace
+
+const std::error_category& session_category()
+{
+    static const session_category_t c;
+    return c;
+}
+
+session_errc from_zoo(int rc)
+{
+    switch (rc) {
+    case ZNONODE: return session_errc::no_node;
+    case ZNODEEXISTS: return session_errc::node_exists;
+    case ZBADVERSION: return session_errc::bad_version;
+    case ZNOTEMPTY: return session_errc::not_empty;
+    case ZCONNECTIONLOSS: return session_errc::connection_loss;
+    case ZSESSIONEXPIRED: return session_errc::session_expired;
+    case ZOPERATIONTIMEOUT: return session_errc::timeout;
+    case ZCLOSING:
+    case ZINVALIDSTATE: return session_errc::closed;
+    case ZBADARGUMENTS: return session_errc::bad_arguments;
+    default: return session_errc::other;
+    }
+}
+
+struct session::impl {
+    asio::any_io_executor ex;
+    zhandle_t* zh = nullptr;
+    std::atomic<state> st{state::connecting};
+    std::atomic<int64_t> id{0};
+    std::mutex mu; // guards listeners
+    std::vector<state_listener> listeners;
+
+    void set_state(state s)
+    {
+        st = s;
+        if (zh) {
+            if (auto* cid = zoo_client_id(zh)) id = cid->client_id;
+        }
+        asio::post(ex, [this, s] {
+            std::vector<state_listener> ls;
+            {
+                std::lock_guard g(mu);
+                ls = listeners;
+            }
+            for (auto& l : ls) l(s);
+        });
+    }
+
+    static void global_watcher(zhandle_t*, int type, int state_code, const char*, void* ctx)
+    {
+        auto* self = static_cast<impl*>(ctx);
+        if (type != ZOO_SESSION_EVENT) return;
+        if (state_code == ZOO_CONNECTED_STATE) self->set_state(state::connected);
+        else if (state_code == ZOO_EXPIRED_SESSION_STATE) self->set_state(state::expired);
+        else if (state_code == ZOO_CONNECTING_STATE || state_code == ZOO_ASSOCIATING_STATE) self->set_state(state::connecting);
+    }
+};
+
+session::session(asio::any_io_executor executor, std::string connect, std::chrono::milliseconds session_timeout)
+  : _impl(std::make_shared<impl>())
+{
+    _impl->ex = std::move(executor);
+    static std::once_flag quiet;
+    std::call_once(quiet, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
+    _impl->zh = zookeeper_init(connect.c_str(), &impl::global_watcher, static_cast<int>(session_timeout.count()),
+                               nullptr, _impl.get(), 0);
+    if (!_impl->zh) {
+        log.error("cannot start a ZooKeeper session with {}: {}", connect, std::strerror(errno));
+        _impl->st = state::closed;
+    }
+}
+
+session::~session() { close(); }
+
+void session::close()
+{
+    if (!_impl || !_impl->zh) return;
+    // Blocks until the client's threads are done; outstanding operations complete as closed.
+    zookeeper_close(_impl->zh);
+    _impl->zh = nullptr;
+    _impl->st = state::closed;
+}
+
+void session::on_state(state_listener l)
+{
+    std::lock_guard g(_impl->mu);
+    _impl->listeners.push_back(std::move(l));
+}
+
+session::state session::current_state() const { return _impl->st.load(); }
+int64_t session::session_id() const { return _impl->id.load(); }
+
+asio::awaitable<result<void>> session::wait_connected(std::chrono::milliseconds timeout)
+{
+    asio::steady_timer t(_impl->ex);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (_impl->st.load() != state::connected) {
+        if (_impl->st.load() == state::closed || !_impl->zh) co_return make_error_code(session_errc::closed);
+        if (_impl->st.load() == state::expired) co_return make_error_code(session_errc::session_expired);
+        if (std::chrono::steady_clock::now() >= deadline) co_return make_error_code(session_errc::timeout);
+        t.expires_after(std::chrono::milliseconds(10));
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return ok();
+}
+
+asio::awaitable<result<std::string>> session::create(std::string path, std::string data, create_mode mode)
+{
+    if (!_impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = _impl->zh;
+    co_return co_await call<std::string>(_impl->ex, [&](op_base<std::string>* o) {
+        return zoo_acreate(
+            zh, path.c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE, flags_of(mode),
+            [](int rc, const char* value, const void* ctx) {
+                auto* o = static_cast<op_base<std::string>*>(const_cast<void*>(ctx));
+                if (rc == ZOK) o->complete(std::string(value ? value : ""));
+                else o->complete(failed<std::string>(rc));
+            },
+            o);
+    });
+}
+
+asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
+{
+    if (!_impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = _impl->zh;
+    auto* w = watch ? new watch_ctx{_impl->ex, std::move(watch)} : nullptr;
+    auto r = co_await call<znode>(_impl->ex, [&](op_base<znode>* o) {
+        return zoo_awget(
+            zh, path.c_str(), w ? &watch_fn : nullptr, w,
+            [](int rc, const char* value, int len, const struct Stat* stat, const void* ctx) {
+                auto* o = static_cast<op_base<znode>*>(const_cast<void*>(ctx));
+                if (rc != ZOK) return o->complete(failed<znode>(rc));
+                znode n;
+                if (value && len > 0) n.data.assign(value, static_cast<size_t>(len));
+                n.version = stat ? stat->version : 0;
+                n.ephemeral_owner = stat ? stat->ephemeralOwner : 0;
+                o->complete(std::move(n));
+            },
+            o);
+    });
+    // A watch on a read that failed was never set (ZNONODE sets none for get).
+    if (!r && w) delete w;
+    co_return r;
+}
+
+asio::awaitable<result<int32_t>> session::set(std::string path, std::string data, int32_t expected_version)
+{
+    if (!_impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = _impl->zh;
+    co_return co_await call<int32_t>(_impl->ex, [&](op_base<int32_t>* o) {
+        return zoo_aset(
+            zh, path.c_str(), data.data(), static_cast<int>(data.size()), expected_version,
+            [](int rc, const struct Stat* stat, const void* ctx) {
+                auto* o = static_cast<op_base<int32_t>*>(const_cast<void*>(ctx));
+                if (rc == ZOK) o->complete(stat ? stat->version : 0);
+                else o->complete(failed<int32_t>(rc));
+            },
+            o);
+    });
+}
+
+asio::awaitable<result<void>> session::remove(std::string path, int32_t expected_version)
+{
+    if (!_impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = _impl->zh;
+    auto r = co_await call<bool>(_impl->ex, [&](op_base<bool>* o) {
+        return zoo_adelete(
+            zh, path.c_str(), expected_version,
+            [](int rc, const void* ctx) {
+                auto* o = static_cast<op_base<bool>*>(const_cast<void*>(ctx));
+                if (rc == ZOK) o->complete(true);
+                else o->complete(failed<bool>(rc));
+            },
+            o);
+    });
+    if (!r) co_return r.error();
+    co_return ok();
+}
+
+asio::awaitable<result<std::vector<std::string>>> session::children(std::string path, watcher watch)
+{
+    using names = std::vector<std::string>;
+    if (!_impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = _impl->zh;
+    auto* w = watch ? new watch_ctx{_impl->ex, std::move(watch)} : nullptr;
+    auto r = co_await call<names>(_impl->ex, [&](op_base<names>* o) {
+        return zoo_awget_children(
+            zh, path.c_str(), w ? &watch_fn : nullptr, w,
+            [](int rc, const struct String_vector* strings, const void* ctx) {
+                auto* o = static_cast<op_base<names>*>(const_cast<void*>(ctx));
+                if (rc != ZOK) return o->complete(failed<names>(rc));
+                names out;
+                for (int i = 0; strings && i < strings->count; ++i) out.emplace_back(strings->data[i]);
+                o->complete(std::move(out));
+            },
+            o);
+    });
+    if (!r && w) delete w;
+    co_return r;
+}
+
+asio::awaitable<result<bool>> session::exists(std::string path, watcher watch)
+{
+    if (!_impl->zh) co_return result<bool>(boost::system::in_place_error, make_error_code(session_errc::closed));
+    auto* zh = _impl->zh;
+    auto* w = watch ? new watch_ctx{_impl->ex, std::move(watch)} : nullptr;
+    auto r = co_await call<bool>(_impl->ex, [&](op_base<bool>* o) {
+        return zoo_awexists(
+            zh, path.c_str(), w ? &watch_fn : nullptr, w,
+            [](int rc, const struct Stat*, const void* ctx) {
+                auto* o = static_cast<op_base<bool>*>(const_cast<void*>(ctx));
+                if (rc == ZOK) o->complete(true);
+                else if (rc == ZNONODE) o->complete(false); // the watch stays set for its creation
+                else o->complete(failed<bool>(rc));
+            },
+            o);
+    });
+    if (!r && w) delete w;
+    co_return r;
+}
+
+asio::awaitable<result<void>> session::ensure_path(std::string path)
+{
+    for (size_t pos = 1; pos <= path.size(); ++pos) {
+        if (pos != path.size() && path[pos] != '/') continue;
+        auto r = co_await create(path.substr(0, pos), "", create_mode::persistent);
+        if (!r && r.error() != make_error_code(session_errc::node_exists)) co_return r.error();
+    }
+    co_return ok();
+}
+
+} // namespace samsa::cluster::zk
