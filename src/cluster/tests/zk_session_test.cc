@@ -1,6 +1,7 @@
 // The ZooKeeper session against a real ZooKeeper server (Debian's zookeeper, started by the
 // test): create/get/set/delete with versions, sequential and ephemeral znodes, watches, a
 // chroot, and an unreachable server.
+#include "cluster/zk/producer_id_blocks.h"
 #include "cluster/zk/session.h"
 #include "cluster/zk/znodes.h"
 #include "test_util/zookeeper_process.h"
@@ -12,6 +13,8 @@
 #include <boost/asio/use_future.hpp>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 namespace samsa::cluster::zk {
 namespace {
@@ -133,6 +136,49 @@ TEST_F(zk_session, a_chroot_and_an_unreachable_server)
     session nowhere(io.get_executor(), "127.0.0.1:1", 6000ms);
     auto r = run(io, [&]() -> asio::awaitable<result<void>> { co_return co_await nowhere.wait_connected(300ms); });
     EXPECT_EQ(r.error(), make_error_code(session_errc::timeout));
+}
+
+TEST_F(zk_session, producer_id_blocks_never_overlap_across_racing_brokers)
+{
+    session a(io.get_executor(), server->connect() + "/pid", 6000ms);
+    session b(io.get_executor(), server->connect() + "/pid", 6000ms);
+    session root(io.get_executor(), server->connect(), 6000ms);
+    std::vector<producer_id_block> blocks;
+    auto allocate = [&](session& s, int32_t broker) -> asio::awaitable<void> {
+        for (int i = 0; i < 20; ++i) {
+            auto blk = co_await allocate_producer_id_block(s, node_id(broker), 1000);
+            CO_ASSERT_TRUE(blk);
+            blocks.push_back(*blk);
+        }
+    };
+    run(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await root.wait_connected(20s));
+        EXPECT_TRUE(co_await root.ensure_path("/pid"));
+        EXPECT_TRUE(co_await a.wait_connected(20s));
+        EXPECT_TRUE(co_await b.wait_connected(20s));
+        auto first = co_await allocate_producer_id_block(a, node_id(1), 1000);
+        CO_ASSERT_TRUE(first);
+        EXPECT_EQ(first->first, 0);
+        EXPECT_EQ(first->last, 999);
+        blocks.push_back(*first);
+    });
+    // Two brokers racing: both coroutines run interleaved on the one event loop.
+    auto fa = asio::co_spawn(io, allocate(a, 1), asio::use_future);
+    auto fb = asio::co_spawn(io, allocate(b, 2), asio::use_future);
+    io.restart();
+    while (fa.wait_for(0s) != std::future_status::ready || fb.wait_for(0s) != std::future_status::ready) io.run_for(10ms);
+    ASSERT_EQ(blocks.size(), 41u);
+    std::sort(blocks.begin(), blocks.end(), [](auto& x, auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < blocks.size(); ++i) {
+        EXPECT_EQ(blocks[i].first, static_cast<int64_t>(i) * 1000) << "block " << i;
+        EXPECT_EQ(blocks[i].last, blocks[i].first + 999);
+    }
+    // A znode written by hand that cannot be read is reported, not overwritten.
+    auto r = run(io, [&]() -> asio::awaitable<result<producer_id_block>> {
+        EXPECT_TRUE(co_await root.set("/pid/latest_producer_id_block", "garbage", -1));
+        co_return co_await allocate_producer_id_block(a, node_id(1), 1000);
+    });
+    EXPECT_EQ(r.error(), make_error_code(errc::malformed));
 }
 
 } // namespace
