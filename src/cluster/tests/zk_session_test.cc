@@ -2,6 +2,7 @@
 // test): create/get/set/delete with versions, sequential and ephemeral znodes, watches, a
 // chroot, and an unreachable server.
 #include "cluster/zk/producer_id_blocks.h"
+#include "cluster/zk/registration.h"
 #include "cluster/zk/session.h"
 #include "cluster/zk/znodes.h"
 #include "test_util/zookeeper_process.h"
@@ -179,6 +180,52 @@ TEST_F(zk_session, producer_id_blocks_never_overlap_across_racing_brokers)
         co_return co_await allocate_producer_id_block(a, node_id(1), 1000);
     });
     EXPECT_EQ(r.error(), make_error_code(errc::malformed));
+}
+
+TEST_F(zk_session, cluster_id_and_broker_registration)
+{
+    session a(io.get_executor(), server->connect() + "/reg", 6000ms);
+    session b(io.get_executor(), server->connect() + "/reg", 6000ms);
+    session root(io.get_executor(), server->connect(), 6000ms);
+    broker_registration one;
+    one.id = 1;
+    one.endpoints.push_back({"PLAINTEXT", "PLAINTEXT", "127.0.0.1", 9092});
+    broker_registration two = one;
+    two.id = 2;
+    two.endpoints[0].port = 9093;
+    run(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await root.wait_connected(20s));
+        EXPECT_TRUE(co_await root.ensure_path("/reg"));
+        EXPECT_TRUE(co_await a.wait_connected(20s));
+        EXPECT_TRUE(co_await b.wait_connected(20s));
+        // The first broker's cluster id wins; the second reads it.
+        EXPECT_EQ((co_await get_or_create_cluster_id(a, "first-id")).value(), "first-id");
+        EXPECT_EQ((co_await get_or_create_cluster_id(b, "second-id")).value(), "first-id");
+        EXPECT_TRUE(co_await register_broker(a, one));
+        EXPECT_TRUE(co_await register_broker(a, one)); // a retry of the same session
+        // A second broker with the same broker.id is refused.
+        EXPECT_EQ((co_await register_broker(b, one)).error(), make_error_code(session_errc::node_exists));
+        EXPECT_TRUE(co_await register_broker(b, two));
+        // A registration written by hand that cannot be read is skipped, not fatal.
+        EXPECT_TRUE(co_await root.create("/reg/brokers/ids/7", "{not json", create_mode::persistent));
+        std::vector<std::string> skipped;
+        auto live = co_await live_brokers(a, &skipped);
+        CO_ASSERT_TRUE(live);
+        CO_ASSERT_TRUE(live->size() == 2u);
+        EXPECT_EQ((*live)[0], one);
+        EXPECT_EQ((*live)[1], two);
+        EXPECT_EQ(skipped, std::vector<std::string>(1, "7"));
+    });
+    b.close(); // broker 2's session ends: its registration goes
+    run(io, [&]() -> asio::awaitable<void> {
+        size_t n = 2;
+        for (int i = 0; i < 500 && n != 1; ++i) {
+            n = (co_await live_brokers(a)).value().size();
+            asio::steady_timer t(io, 10ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        EXPECT_EQ(n, 1u);
+    });
 }
 
 } // namespace

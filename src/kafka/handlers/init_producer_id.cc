@@ -19,8 +19,9 @@ boost::asio::awaitable<void> init_transactional(request_context& ctx, const prot
     auto err = co_await txn_coordinator_error(ctx, id, /*create=*/true);
     if (err == error_code::none) {
         std::optional<int64_t> fresh;
-        if (b.txns->state().needs_producer_id(id)) {
-            auto pid = b.producer_ids ? co_await b.producer_ids->next() : result<producer_id>(make_error_code(std::errc::no_such_device));
+        if (b.txns->state().needs_producer_id(id) && b.producer_ids) {
+            // (No co_await inside ?: — g++ 12 miscompiles it.)
+            auto pid = co_await b.producer_ids->next();
             if (pid) fresh = (*pid)();
         }
         bool kip360 = ctx.version() >= 3;
