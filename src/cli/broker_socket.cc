@@ -212,10 +212,10 @@ std::vector<broker_address> parse_bootstrap(std::string_view servers)
     return out;
 }
 
-void check_reachable(const std::vector<broker_address>& addresses, int timeout_ms)
+namespace {
+/// cli_error "Cannot reach the broker(s) at ..." with the cause of each failed address.
+[[noreturn]] void throw_unreachable(const std::vector<broker_address>& addresses, const std::vector<std::string>& causes)
 {
-    std::vector<std::string> causes;
-    if (connect_any(addresses, timeout_ms, causes).get() >= 0) return;
     std::string servers;
     for (auto& a : addresses) servers += (servers.empty() ? "" : ",") + a.text;
     if (addresses.size() == 1) {
@@ -227,13 +227,19 @@ void check_reachable(const std::vector<broker_address>& addresses, int timeout_m
     for (auto& c : causes) all += (all.empty() ? "" : "; ") + c;
     throw cli_error(fmt::format("Cannot reach the broker(s) at {}: {}", servers, all));
 }
+} // namespace
+
+void check_reachable(const std::vector<broker_address>& addresses, int timeout_ms)
+{
+    std::vector<std::string> causes;
+    if (connect_any(addresses, timeout_ms, causes).get() < 0) throw_unreachable(addresses, causes);
+}
 
 broker_connection::broker_connection(const std::vector<broker_address>& addresses, int timeout_ms)
 {
     std::vector<std::string> causes;
     auto fd = connect_any(addresses, timeout_ms, causes);
-    if (fd.get() < 0) check_reachable(addresses, timeout_ms); // throws with the causes
-    if (fd.get() < 0) throw cli_error("Cannot reach the broker(s)");
+    if (fd.get() < 0) throw_unreachable(addresses, causes);
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
