@@ -294,8 +294,9 @@ std::optional<txn_markers> txn_coordinator::write_done(const std::string& transa
     auto next = std::move(*e.pending);
     e.pending.reset();
     if (!ok) {
-        // Nothing changed; a never-persisted new id is forgotten.
+        // Nothing changed; a never-persisted new id is forgotten, a Complete* record is retried.
         if (e.meta.producer_epoch < 0) _entries.erase(it);
+        else if (is_preparing(e.meta.state)) _retrying.insert(transactional_id);
         return std::nullopt;
     }
     if (next.state == txn_state::dead) {
@@ -319,6 +320,7 @@ std::optional<txn_write> txn_coordinator::markers_done(const std::string& transa
     e.unmarked = failed;
     if (!failed.empty()) {
         e.retry_at = now() + _cfg.marker_retry_backoff_ms;
+        _retrying.insert(transactional_id);
         log.warn("{}: {} marker(s) not written, retrying", transactional_id, failed.size());
         return std::nullopt;
     }
@@ -339,6 +341,18 @@ txn_write txn_coordinator::complete(entry& e)
     return *stage(e, std::move(next), error_code::none).write;
 }
 
+bool txn_coordinator::retry(entry& e, int64_t t, tick_result& out)
+{
+    if (e.pending || e.markers_in_flight || t < e.retry_at) return false;
+    if (e.unmarked.empty()) {
+        out.writes.push_back(complete(e)); // every marker is out; the record's write failed
+    } else {
+        e.markers_in_flight = true;
+        out.markers.push_back(markers_of(e));
+    }
+    return true;
+}
+
 txn_coordinator::tick_result txn_coordinator::tick()
 {
     tick_result out;
@@ -347,17 +361,24 @@ txn_coordinator::tick_result txn_coordinator::tick()
     bool check_expiry = t >= _next_expiry_check;
     if (check_aborts) _next_abort_check = t + _cfg.abort_check_interval_ms;
     if (check_expiry) _next_expiry_check = t + _cfg.expiry_check_interval_ms;
+    if (!check_aborts && !check_expiry) {
+        // Between the periodic checks only what failed is looked at, not every id.
+        for (auto it = _retrying.begin(); it != _retrying.end();) {
+            auto e = _entries.find(*it);
+            if (e == _entries.end() || !is_preparing(e->second.meta.state) || retry(e->second, t, out)) {
+                it = _retrying.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        return out;
+    }
     for (auto& [id, e] : _entries) {
         if (e.pending) continue;
         auto& m = e.meta;
         if (e.markers_in_flight) continue;
-        if (is_preparing(m.state) && t >= e.retry_at) {
-            if (e.unmarked.empty()) {
-                out.writes.push_back(complete(e)); // every marker is out; the record's write failed
-            } else {
-                e.markers_in_flight = true;
-                out.markers.push_back(markers_of(e));
-            }
+        if (is_preparing(m.state)) {
+            if (retry(e, t, out)) _retrying.erase(id);
         } else if (check_aborts && m.state == txn_state::ongoing && m.start_ms >= 0 && t >= m.start_ms + m.timeout_ms) {
             // Kafka aborts an expired transaction with a bumped epoch: the producer is fenced.
             log.info("{}: transaction of producer {} timed out after {} ms, aborting", id, m.producer_id, m.timeout_ms);

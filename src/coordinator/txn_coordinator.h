@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,9 @@ private:
     txn_markers markers_of(const entry& e) const;
     /// Stages the Complete* record of a transaction whose markers are all written.
     txn_write complete(entry& e);
+    /// For a preparing transaction: sends its outstanding markers again, or its Complete*
+    /// record when only that write failed. False when not due (or already in flight).
+    bool retry(entry& e, int64_t t, tick_result& out);
     txn_write write_of(const txn_metadata& m) const;
     int64_t now() const { return _clock.now_ms()(); }
 
@@ -137,6 +141,9 @@ private:
     const clock& _clock;
     std::map<std::string, entry> _entries;
     std::map<int32_t, int32_t> _epochs;
+    /// Preparing ids whose markers or Complete* write failed: what tick() looks at between
+    /// the periodic checks.
+    std::set<std::string> _retrying;
     int64_t _next_abort_check = 0;
     int64_t _next_expiry_check = 0;
 };

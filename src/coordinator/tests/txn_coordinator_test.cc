@@ -287,6 +287,37 @@ TEST_F(txn_fixture, markers_that_fail_are_retried_until_written)
     EXPECT_EQ(state("t1"), txn_state::complete_abort);
 }
 
+TEST_F(txn_fixture, failed_markers_and_records_are_retried_between_the_periodic_checks)
+{
+    cfg.abort_check_interval_ms = 3'600'000;
+    cfg.expiry_check_interval_ms = 3'600'000;
+    tc = std::make_unique<txn_coordinator>(cfg, clk);
+    tick(); // the periodic checks: next in an hour
+    auto p = init("t1");
+    add("t1", p, {a, b});
+    fail_markers = {b};
+    end("t1", p, true);
+    EXPECT_EQ(state("t1"), txn_state::prepare_commit);
+    fail_markers.clear();
+    clk.advance(cfg.marker_retry_backoff_ms);
+    tick();
+    EXPECT_EQ(state("t1"), txn_state::complete_commit);
+    ASSERT_EQ(markers_written.size(), 2u);
+    EXPECT_EQ(markers_written[1].partitions, std::vector<topic_partition>{b});
+    // A Complete* record that did not reach the log is written again.
+    add("t1", p, {a});
+    auto r = tc->end_txn("t1", p.producer_id, p.producer_epoch, false);
+    log.push_back(*r.write);
+    auto mk = tc->write_done("t1", true);
+    ASSERT_TRUE(mk);
+    auto done = tc->markers_done("t1", {});
+    ASSERT_TRUE(done);
+    tc->write_done("t1", false);
+    EXPECT_EQ(state("t1"), txn_state::prepare_abort);
+    tick();
+    EXPECT_EQ(state("t1"), txn_state::complete_abort);
+}
+
 TEST_F(txn_fixture, a_timed_out_transaction_is_aborted_with_a_bumped_epoch)
 {
     auto p = init("t1", -1, -1, 5000);
@@ -560,6 +591,12 @@ TEST(txn_simulation, random_schedules_keep_fencing_and_commits)
     for (uint32_t seed = 1; seed <= 300; ++seed) {
         SCOPED_TRACE(::testing::Message() << "seed " << seed);
         txn_simulation sim(seed);
+        if (seed % 2 == 0) {
+            // Timeouts and expiry checked only now and then: failed markers are retried in between.
+            sim.cfg.abort_check_interval_ms = 2000;
+            sim.cfg.expiry_check_interval_ms = 60000;
+            sim.tc = std::make_unique<txn_coordinator>(sim.cfg, sim.clk);
+        }
         for (int i = 0; i < 300; ++i) sim.step();
         sim.quiesce();
         sim.check_commits();
