@@ -51,20 +51,11 @@ boost::asio::awaitable<bool> group_service::ensure_offsets_topic()
     cluster::create_topic_request req;
     req.name = offsets_topic;
     req.partitions = bc.offsets_topic_num_partitions;
-    req.replication_factor = static_cast<int16_t>(
-        std::min<size_t>(static_cast<size_t>(std::max<int>(bc.offsets_topic_replication_factor, 1)),
-                         _broker.topics.live_brokers().size()));
+    req.replication_factor = internal_replication_factor(_broker, bc.offsets_topic_replication_factor);
     req.configs = {{"cleanup.policy", "compact"},
                    {"segment.bytes", std::to_string(bc.offsets_topic_segment_bytes)},
                    {"compression.type", "producer"}};
-    req.internal = true;
-    auto r = co_await _broker.topics.controller().create_topic(req, false);
-    if (!r) {
-        if (_broker.topics.find(offsets_topic)) co_return true; // created by another request meanwhile
-        log.error("cannot create {}: {}", offsets_topic, r.error().message);
-        co_return false;
-    }
-    co_return true;
+    co_return co_await ensure_internal_topic(_broker, std::move(req));
 }
 
 result<void> group_service::start()

@@ -50,6 +50,24 @@ boost::asio::awaitable<protocol::error_code> ensure_topic(broker_context& b, std
     co_return protocol::error_code::none;
 }
 
+int16_t internal_replication_factor(const broker_context& b, int32_t configured)
+{
+    return static_cast<int16_t>(std::min<size_t>(static_cast<size_t>(std::max(configured, 1)), b.topics.live_brokers().size()));
+}
+
+boost::asio::awaitable<bool> ensure_internal_topic(broker_context& b, cluster::create_topic_request req)
+{
+    if (b.topics.find(req.name)) co_return true;
+    req.internal = true;
+    auto r = co_await b.topics.controller().create_topic(req, false);
+    if (!r) {
+        if (b.topics.find(req.name)) co_return true; // created by another request meanwhile
+        log.error("cannot create {}: {}", req.name, r.error().message);
+        co_return false;
+    }
+    co_return true;
+}
+
 boost::asio::awaitable<bool> wait_settled(broker_context& b, std::vector<std::string> names, int64_t timeout_ms)
 {
     auto all = [&] {

@@ -51,6 +51,13 @@ protocol::error_code no_replica_error(const broker_context& b, const std::string
 int32_t all_topic_operations();
 int32_t all_cluster_operations();
 
+/// The replication factor of an internal topic: the configured one (at least 1), at most the
+/// live brokers (Kafka creates the topic on a smaller cluster with what there is).
+int16_t internal_replication_factor(const broker_context& b, int32_t configured);
+/// Creates an internal topic (`__consumer_offsets`, `__transaction_state`) through the controller
+/// unless it exists; true once it does, false (after logging) when creation failed.
+boost::asio::awaitable<bool> ensure_internal_topic(broker_context& b, cluster::create_topic_request req);
+
 /// Replays an internal topic's partition: `on_batch(header, batch)` for every batch from the
 /// log start to the high watermark, in log order (startup loading of the coordinators). Stops
 /// early at an unreadable batch.

@@ -59,22 +59,14 @@ boost::asio::awaitable<bool> txn_service::ensure_state_topic()
     cluster::create_topic_request req;
     req.name = state_topic;
     req.partitions = bc.transaction_state_log_num_partitions;
-    auto rf = std::min<size_t>(static_cast<size_t>(std::max<int>(bc.transaction_state_log_replication_factor, 1)),
-                               _broker.topics.live_brokers().size());
-    req.replication_factor = static_cast<int16_t>(rf);
+    req.replication_factor = internal_replication_factor(_broker, bc.transaction_state_log_replication_factor);
     req.configs = {{"cleanup.policy", "compact"},
                    {"segment.bytes", std::to_string(bc.transaction_state_log_segment_bytes)},
                    {"min.insync.replicas",
-                    std::to_string(std::min<int64_t>(bc.transaction_state_log_min_isr, static_cast<int64_t>(rf)))},
+                    std::to_string(std::min<int64_t>(bc.transaction_state_log_min_isr, req.replication_factor))},
                    {"unclean.leader.election.enable", "false"},
                    {"compression.type", "uncompressed"}};
-    req.internal = true;
-    auto r = co_await _broker.topics.controller().create_topic(req, false);
-    if (!r) {
-        if (_broker.topics.find(state_topic)) co_return true; // created by another request meanwhile
-        log.error("cannot create {}: {}", state_topic, r.error().message);
-        co_return false;
-    }
+    if (!co_await ensure_internal_topic(_broker, std::move(req))) co_return false;
     _coordinator.set_state_partitions(state_partitions());
     for (auto& a : _broker.topics.find(state_topic)->partitions) {
         if (auto part = _broker.topics.get(state_topic, a.id())) {
@@ -132,10 +124,11 @@ bool txn_service::persist(const coordinator::txn_write& w)
     return true;
 }
 
-void txn_service::settle(const coordinator::txn_write& w)
+bool txn_service::settle(const coordinator::txn_write& w)
 {
     bool ok = persist(w);
     if (auto m = _coordinator.write_done(w.transactional_id, ok)) deliver(*m);
+    return ok;
 }
 
 void txn_service::deliver(const coordinator::txn_markers& m)
@@ -154,11 +147,15 @@ void txn_service::deliver(const coordinator::txn_markers& m)
 protocol::error_code txn_service::apply(const coordinator::txn_result& r)
 {
     if (!r.write) return r.error;
-    bool ok = persist(*r.write);
-    auto markers = _coordinator.write_done(r.write->transactional_id, ok);
-    if (!ok) return error_code::coordinator_not_available;
-    if (markers) deliver(*markers);
-    return r.error;
+    return settle(*r.write) ? r.error : error_code::coordinator_not_available;
+}
+
+protocol::error_code txn_service::include_partition(const std::string& transactional_id, int64_t producer_id,
+                                                    int16_t epoch, const topic_partition& tp, bool add)
+{
+    std::vector<topic_partition> parts{tp};
+    if (add) return apply(_coordinator.add_partitions(transactional_id, producer_id, epoch, parts));
+    return _coordinator.verify_partitions(transactional_id, producer_id, epoch, parts);
 }
 
 void txn_service::tick()

@@ -44,6 +44,11 @@ public:
     /// Complete* record). The answer to send: the decision, or COORDINATOR_NOT_AVAILABLE when
     /// its write failed.
     protocol::error_code apply(const coordinator::txn_result& r);
+    /// A partition a transactional write is about to touch (Produce, TxnOffsetCommit): added
+    /// to the producer's transaction when `add` (transaction version 2), else checked to be in
+    /// it (KIP-890 part 1). The coordinator's answer, for the caller to map.
+    protocol::error_code include_partition(const std::string& transactional_id, int64_t producer_id, int16_t epoch,
+                                           const topic_partition& tp, bool add);
     /// The periodic timer's entry point: timeouts, marker retries, expired ids.
     void tick();
 
@@ -51,7 +56,8 @@ public:
 
 private:
     bool persist(const coordinator::txn_write& w);
-    void settle(const coordinator::txn_write& w);
+    /// Persists a write and carries out what follows from it; whether the write reached the log.
+    bool settle(const coordinator::txn_write& w);
     void deliver(const coordinator::txn_markers& m);
 
     broker_context& _broker;

@@ -307,12 +307,9 @@ void verify_transaction(request_context& ctx, const std::optional<std::string>& 
     if (!h || !h->is_transactional() || h->pid() < 0) return;
     if (auto* e = w.part->producers().find(h->pid); e && e->current_txn_first_offset >= offset(0)) return;
     if (b.txns->check_coordinator(*txn_id) != error_code::none) return;
-    std::vector<topic_partition> tp{{*w.topic, partition_id(w.index)}};
-    auto& tc = b.txns->state();
     // Transaction version 2 (Produce v12): the first batch adds the partition to the
     // transaction; before, AddPartitionsToTxn must have.
-    auto err = implicit ? b.txns->apply(tc.add_partitions(*txn_id, h->pid(), h->epoch(), tp))
-                        : tc.verify_partitions(*txn_id, h->pid(), h->epoch(), tp);
+    auto err = b.txns->include_partition(*txn_id, h->pid(), h->epoch(), {*w.topic, partition_id(w.index)}, implicit);
     if (err == error_code::none) return;
     std::string msg = "The partition is not part of the producer's ongoing transaction.";
     if (err == error_code::producer_fenced) {

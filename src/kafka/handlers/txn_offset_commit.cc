@@ -26,9 +26,7 @@ boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, prot
         topic_partition tp{group_service::offsets_topic,
                            partition_id(coordinator::partition_for_group(req.group_id, b.groups->offsets_partitions()))};
         // From v5 (transaction version 2) the commit adds the partition itself.
-        auto& tc = b.txns->state();
-        auto v = version >= 5 ? b.txns->apply(tc.add_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp}))
-                              : tc.verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp});
+        auto v = b.txns->include_partition(req.transactional_id, req.producer_id, req.producer_epoch, tp, version >= 5);
         if (v == protocol::error_code::producer_fenced) err = protocol::error_code::invalid_producer_epoch;
         else if (v != protocol::error_code::none) err = protocol::error_code::invalid_txn_state;
     }
