@@ -121,6 +121,25 @@ class IdempotenceTest(harness.BrokerTestCase):
         where = self.check_exactly_once(topic, sent)
         self.assertEqual(acks, where, "delivery reports disagree with where the records are")
 
+    def run_external_producer(self, name, argv, topic, prefix, count, **run_args):
+        """Runs a client program that sends `count` records "<prefix>-<i>" to `topic` with key
+        "key-<i % KEYS>" through the armed proxy and prints {"acked": n[, "offsets": {...}]};
+        checks every record is stored once, in order per key, and (when it reports them) at the
+        offsets it was acknowledged with."""
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=240, **run_args)
+        if r.returncode != 0:
+            raise AssertionError(f"{name} exited with {r.returncode}\n{r.stderr[-4000:]}\n{r.stdout}")
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        self.assertEqual(result["acked"], count)
+        self.assertGreaterEqual(self.proxy.dropped, 10, "the proxy lost too few responses to test retries")
+        sent = {}
+        for i in range(count):
+            sent.setdefault(f"key-{i % KEYS}", []).append(f"{prefix}-{i}")
+        where = self.check_exactly_once(topic, sent)
+        if "offsets" in result:
+            self.assertEqual({v: tuple(po) for v, po in result["offsets"].items()}, where,
+                             "acknowledged offsets disagree with where the records are")
+
     def test_kafkajs_retries_are_written_once(self):
         node = harness.require_program("node", "nodejs")
         if not os.path.isfile(os.path.join(JS_DIR, "node_modules", "kafkajs", "package.json")):
@@ -128,60 +147,30 @@ class IdempotenceTest(harness.BrokerTestCase):
         topic = "idem-kafkajs"
         create_topic(self.proxy.address, topic)
         self.proxy.arm(every=5, count=20)
-        count = 6_000
-        env = dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING="1")
-        r = subprocess.run([node, os.path.join(JS_DIR, "idempotent_produce.js"), self.proxy.address, topic,
-                            str(count), str(KEYS)], capture_output=True, text=True, timeout=240, env=env, cwd=JS_DIR)
-        if r.returncode != 0:
-            raise AssertionError(f"idempotent_produce.js exited with {r.returncode}\n{r.stderr}\n{r.stdout}")
-        result = json.loads(r.stdout.strip().splitlines()[-1])
-        self.assertEqual(result["acked"], count)
-        self.assertGreaterEqual(self.proxy.dropped, 10, "the proxy lost too few responses to test retries")
-        sent = {}
-        for i in range(count):
-            sent.setdefault(f"key-{i % KEYS}", []).append(f"js-{i}")
-        self.check_exactly_once(topic, sent)
+        self.run_external_producer(
+            "idempotent_produce.js",
+            [node, os.path.join(JS_DIR, "idempotent_produce.js"), self.proxy.address, topic, "6000", str(KEYS)],
+            topic, "js", 6_000, env=dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING="1"), cwd=JS_DIR)
 
     def test_kafka_python3_retries_are_written_once(self):
         """kafka-python 3 from PyPI with its defaults (idempotent, acks=all)."""
         topic = "idem-kafka-python"
         create_topic(self.proxy.address, topic)
         self.proxy.arm(every=5, count=20)
-        count = 6_000
-        r = subprocess.run([harness.venv_python(), os.path.join(HERE, "kafka_python3_eos.py"), "idempotent",
-                            self.proxy.address, topic, str(count), str(KEYS)],
-                           capture_output=True, text=True, timeout=240)
-        if r.returncode != 0:
-            raise AssertionError(f"kafka_python3_eos.py exited with {r.returncode}\n{r.stderr[-4000:]}\n{r.stdout}")
-        result = json.loads(r.stdout.strip().splitlines()[-1])
-        self.assertEqual(result["acked"], count)
-        self.assertGreaterEqual(self.proxy.dropped, 10, "the proxy lost too few responses to test retries")
-        sent = {}
-        for i in range(count):
-            sent.setdefault(f"key-{i % KEYS}", []).append(f"kp-{i}")
-        where = self.check_exactly_once(topic, sent)
-        self.assertEqual({v: tuple(po) for v, po in result["offsets"].items()}, where,
-                         "acknowledged offsets disagree with where the records are")
+        self.run_external_producer(
+            "kafka_python3_eos.py",
+            [harness.venv_python(), os.path.join(HERE, "kafka_python3_eos.py"), "idempotent", self.proxy.address,
+             topic, "6000", str(KEYS)],
+            topic, "kp", 6_000)
 
     def test_java_client_defaults_retries_are_written_once(self):
         """Kafka's Java client (4.4) with its default producer settings: idempotent, acks=all."""
         topic = "idem-java"
         create_topic(self.proxy.address, topic)
         self.proxy.arm(every=5, count=20)
-        count = 6_000
-        r = subprocess.run(harness.java_command("idempotent", self.proxy.address, topic, str(count), str(KEYS)),
-                           capture_output=True, text=True, timeout=240)
-        if r.returncode != 0:
-            raise AssertionError(f"the Java program exited with {r.returncode}\n{r.stderr[-4000:]}\n{r.stdout}")
-        result = json.loads(r.stdout.strip().splitlines()[-1])
-        self.assertEqual(result["acked"], count)
-        self.assertGreaterEqual(self.proxy.dropped, 10, "the proxy lost too few responses to test retries")
-        sent = {}
-        for i in range(count):
-            sent.setdefault(f"key-{i % KEYS}", []).append(f"java-{i}")
-        where = self.check_exactly_once(topic, sent)
-        self.assertEqual({v: tuple(po) for v, po in result["offsets"].items()}, where,
-                         "acknowledged offsets disagree with where the records are")
+        self.run_external_producer(
+            "the Java program", harness.java_command("idempotent", self.proxy.address, topic, "6000", str(KEYS)),
+            topic, "java", 6_000)
 
     def test_producer_state_survives_sigkill(self):
         topic = "idem-kill"

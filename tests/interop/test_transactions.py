@@ -127,59 +127,50 @@ class TransactionsTest(harness.BrokerTestCase):
         self.assertTrue(err.fatal() or not err.retriable(), f"the fenced producer should fail for good: {err}")
         self.assertEqual(read_values(self.broker.bootstrap, topic, "read_committed"), ["fresh"])
 
+    def run_external_transactions(self, who, argv, topic, prefix, group, timeout=120):
+        """Runs a client program that commits "<prefix>-commit-<i>", aborts "<prefix>-abort-<i>" and
+        commits "<prefix>-offsets-<i>" with offset 7 of partition 0 for `group`, then prints
+        {"read_committed": [what its own read_committed consumer saw]}. Checks that consumer, ours,
+        and the committed offset; returns the program's result."""
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        self.assertEqual(r.returncode, 0, r.stderr[-4000:] + r.stdout)
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        expected = [f"{prefix}-commit-{i}" for i in range(20)] + [f"{prefix}-offsets-{i}" for i in range(20)]
+        self.assertEqual(sorted(result["read_committed"]), sorted(expected), f"{who}'s read_committed consumer")
+        self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(expected))
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": group})
+        try:
+            self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
+        finally:
+            c.close()
+        return result
+
     def test_kafkajs_transactions_and_send_offsets(self):
         node = harness.require_program("node", "nodejs")
         if not os.path.isfile(os.path.join(JS_DIR, "node_modules", "kafkajs", "package.json")):
             harness.fail_setup(f"kafkajs is not installed in {JS_DIR}/node_modules; run scripts/setup.sh test")
         topic = "js-txn"
         create_topic(self.broker.bootstrap, topic)
-        r = subprocess.run([node, os.path.join(JS_DIR, "transactions.js"), self.broker.bootstrap, topic, "js-group"],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
-        result = json.loads(r.stdout.strip().splitlines()[-1])
+        result = self.run_external_transactions(
+            "kafkajs", [node, os.path.join(JS_DIR, "transactions.js"), self.broker.bootstrap, topic, "js-group"],
+            topic, "js", "js-group")
         self.assertTrue(result["done"])
-        expected = [f"js-commit-{i}" for i in range(20)] + [f"js-offsets-{i}" for i in range(20)]
-        self.assertEqual(sorted(result["read_committed"]), sorted(expected), "the kafkajs read_committed consumer")
-        seen = read_values(self.broker.bootstrap, topic, "read_committed")
-        self.assertEqual(sorted(seen), sorted(expected))
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "js-group"})
-        try:
-            got = c.committed([TopicPartition(topic, 0)], timeout=30)
-            self.assertEqual(got[0].offset, 7)
-        finally:
-            c.close()
 
     def test_kafka_python3_transactions(self):
         topic = "kp-txn"
         create_topic(self.broker.bootstrap, topic)
-        r = subprocess.run([harness.venv_python(), os.path.join(HERE, "kafka_python3_eos.py"), "transactions",
-                            self.broker.bootstrap, topic, "kp-group"], capture_output=True, text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr[-4000:] + r.stdout)
-        got = json.loads(r.stdout.strip().splitlines()[-1])["read_committed"]
-        expected = [f"kp-commit-{i}" for i in range(20)] + [f"kp-offsets-{i}" for i in range(20)]
-        self.assertEqual(sorted(got), sorted(expected), "kafka-python's read_committed consumer")
-        self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(expected))
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "kp-group"})
-        try:
-            self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
-        finally:
-            c.close()
+        self.run_external_transactions(
+            "kafka-python",
+            [harness.venv_python(), os.path.join(HERE, "kafka_python3_eos.py"), "transactions", self.broker.bootstrap,
+             topic, "kp-group"],
+            topic, "kp", "kp-group")
 
     def test_java_client_transactions(self):
         topic = "java-txn"
         create_topic(self.broker.bootstrap, topic)
-        r = subprocess.run(harness.java_command("transactions", self.broker.bootstrap, topic, "java-group"),
-                           capture_output=True, text=True, timeout=180)
-        self.assertEqual(r.returncode, 0, r.stderr[-4000:] + r.stdout)
-        got = json.loads(r.stdout.strip().splitlines()[-1])["read_committed"]
-        expected = [f"java-commit-{i}" for i in range(20)] + [f"java-offsets-{i}" for i in range(20)]
-        self.assertEqual(sorted(got), sorted(expected), "the Java read_committed consumer")
-        self.assertEqual(sorted(read_values(self.broker.bootstrap, topic, "read_committed")), sorted(expected))
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "java-group"})
-        try:
-            self.assertEqual(c.committed([TopicPartition(topic, 0)], timeout=30)[0].offset, 7)
-        finally:
-            c.close()
+        self.run_external_transactions(
+            "the Java client", harness.java_command("transactions", self.broker.bootstrap, topic, "java-group"),
+            topic, "java", "java-group", timeout=180)
         # The broker finalizes transaction.version 2: the Java client ran the version-2 flow,
         # one epoch bump per transaction (three transactions after InitProducerId's epoch 0).
         rc, out, err = self.cli("describe", "--transactional-id", "java-txn")

@@ -1,6 +1,7 @@
 // Idempotent producers through the dispatcher: InitProducerId hands out ids that are never
 // reused (across restarts too); Produce recognises retries, refuses gaps and old epochs, and
 // still does after a restart.
+#include "kafka/errors.h"
 #include "kafka/tests/broker_fixture.h"
 #include "protocol/error_code.h"
 #include "protocol/record_batch_builder.h"
@@ -14,8 +15,6 @@ namespace samsa::kafka::test {
 namespace {
 
 using protocol::error_code;
-
-int16_t code_of(error_code e) { return static_cast<int16_t>(e); }
 
 bytes idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int records, bool transactional = false)
 {
@@ -74,10 +73,10 @@ TEST(idempotent_produce, retries_gaps_and_epochs)
     EXPECT_EQ(f.topics().get("t", 0)->log().log_end_offset(), offset(5));
     // A gap.
     EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 0, 7, 1)).error_code,
-              code_of(error_code::out_of_order_sequence_number));
+              code(error_code::out_of_order_sequence_number));
     // A new epoch from 0, then the old one is fenced.
     EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 1, 0, 1)).error_code, 0);
-    EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 0, 5, 1)).error_code, code_of(error_code::invalid_producer_epoch));
+    EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 0, 5, 1)).error_code, code(error_code::invalid_producer_epoch));
     EXPECT_EQ(f.topics().get("t", 0)->log().log_end_offset(), offset(6));
     // Producers are per partition: another producer id is independent.
     auto other = init(f, 4).producer_id;
@@ -89,7 +88,7 @@ TEST(idempotent_produce, retries_gaps_and_epochs)
     EXPECT_EQ(again.base_offset, 5);
     EXPECT_EQ(f.produce("t", 0, idempotent_batch(pid, 1, 1, 1)).base_offset, 7);
     EXPECT_EQ(f.produce("t", 0, idempotent_batch(other, 0, 2, 1)).error_code,
-              code_of(error_code::out_of_order_sequence_number));
+              code(error_code::out_of_order_sequence_number));
 }
 
 TEST(read_committed, stops_at_an_open_transaction)
@@ -121,7 +120,7 @@ TEST(read_committed, stops_at_an_open_transaction)
     o.transactional = true;
     protocol::batch_builder b(o);
     b.add("\0\0\0\1", "\0\0\0\0\0\0", timestamp_ms(1));
-    EXPECT_EQ(f.produce("t", 0, b.build()).error_code, code_of(error_code::invalid_record));
+    EXPECT_EQ(f.produce("t", 0, b.build()).error_code, code(error_code::invalid_record));
 }
 
 TEST(describe_producers, lists_each_partitions_producers)
@@ -149,8 +148,8 @@ TEST(describe_producers, lists_each_partitions_producers)
     EXPECT_EQ(pb.current_txn_start_offset, 3);
     EXPECT_EQ(parts[1].error_code, 0);
     EXPECT_TRUE(parts[1].active_producers.empty());
-    EXPECT_EQ(parts[2].error_code, code_of(error_code::unknown_topic_or_partition));
-    EXPECT_EQ(resp.topics[1].partitions.at(0).error_code, code_of(error_code::unknown_topic_or_partition));
+    EXPECT_EQ(parts[2].error_code, code(error_code::unknown_topic_or_partition));
+    EXPECT_EQ(resp.topics[1].partitions.at(0).error_code, code(error_code::unknown_topic_or_partition));
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Transactions through the dispatcher: FindCoordinator for a transactional id, InitProducerId,
 // AddPartitionsToTxn, transactional produce, EndTxn, markers seen by read_committed fetches,
 // TxnOffsetCommit visible only on commit, fencing, timeouts, and all of it after a restart.
+#include "kafka/errors.h"
 #include "kafka/tests/broker_fixture.h"
 #include "kafka/txn_service.h"
 #include "protocol/error_code.h"
@@ -17,8 +18,6 @@ namespace samsa::kafka::test {
 namespace {
 
 using protocol::error_code;
-
-int16_t code_of(error_code e) { return static_cast<int16_t>(e); }
 
 struct producer {
     int64_t id = -1;
@@ -128,7 +127,7 @@ TEST_F(txn_fixture, find_coordinator_creates_the_state_topic)
     protocol::find_coordinator_request bad;
     bad.key = "";
     bad.key_type = 1;
-    EXPECT_EQ(f.call(bad, 3).error_code, code_of(error_code::invalid_request));
+    EXPECT_EQ(f.call(bad, 3).error_code, code(error_code::invalid_request));
 }
 
 TEST_F(txn_fixture, commit_makes_the_records_visible_to_read_committed)
@@ -177,7 +176,7 @@ TEST_F(txn_fixture, abort_hides_the_records_and_lists_the_transaction)
     EXPECT_EQ(r.aborted_transactions->at(0).first_offset, 0);
     // A retried abort is fine; a commit of it is not.
     EXPECT_EQ(end("tx", p, false), 0);
-    EXPECT_EQ(end("tx", p, true), code_of(error_code::invalid_txn_state));
+    EXPECT_EQ(end("tx", p, true), code(error_code::invalid_txn_state));
 }
 
 TEST_F(txn_fixture, a_new_producer_fences_the_old_one)
@@ -188,14 +187,14 @@ TEST_F(txn_fixture, a_new_producer_fences_the_old_one)
     ASSERT_EQ(send("t", 0, old, 2), 0);
     int16_t err = 0;
     init("tx", 60'000, 4, &err);
-    EXPECT_EQ(err, code_of(error_code::concurrent_transactions)); // the old transaction is aborted first
+    EXPECT_EQ(err, code(error_code::concurrent_transactions)); // the old transaction is aborted first
     auto fresh = init("tx");
     EXPECT_EQ(fresh.id, old.id);
     EXPECT_EQ(fresh.epoch, old.epoch + 2);
-    EXPECT_EQ(send("t", 0, old, 1), code_of(error_code::invalid_producer_epoch));
-    EXPECT_EQ(end("tx", old, true), code_of(error_code::producer_fenced));
-    EXPECT_EQ(end("tx", old, true, 1), code_of(error_code::invalid_producer_epoch));
-    EXPECT_EQ(add("tx", old, "t", {0}), code_of(error_code::producer_fenced));
+    EXPECT_EQ(send("t", 0, old, 1), code(error_code::invalid_producer_epoch));
+    EXPECT_EQ(end("tx", old, true), code(error_code::producer_fenced));
+    EXPECT_EQ(end("tx", old, true, 1), code(error_code::invalid_producer_epoch));
+    EXPECT_EQ(add("tx", old, "t", {0}), code(error_code::producer_fenced));
     // The fenced transaction's records were aborted (read_committed clients drop them).
     auto r = fetch("t", 0, true);
     ASSERT_TRUE(r.aborted_transactions);
@@ -209,11 +208,11 @@ TEST_F(txn_fixture, bad_requests_get_kafkas_errors)
     f.create_topic("t");
     int16_t err = 0;
     init("tx", 900'001, 4, &err);
-    EXPECT_EQ(err, code_of(error_code::invalid_transaction_timeout));
+    EXPECT_EQ(err, code(error_code::invalid_transaction_timeout));
     init("", 60'000, 4, &err);
-    EXPECT_EQ(err, code_of(error_code::invalid_request));
+    EXPECT_EQ(err, code(error_code::invalid_request));
     auto p = init("tx");
-    EXPECT_EQ(add("tx", p, "nope", {0}), code_of(error_code::unknown_topic_or_partition));
+    EXPECT_EQ(add("tx", p, "nope", {0}), code(error_code::unknown_topic_or_partition));
     // One missing partition: it gets UNKNOWN_TOPIC_OR_PARTITION, the rest OPERATION_NOT_ATTEMPTED.
     protocol::add_partitions_to_txn_request req;
     req.v3_and_below_transactional_id = "tx";
@@ -222,12 +221,12 @@ TEST_F(txn_fixture, bad_requests_get_kafkas_errors)
     req.v3_and_below_topics.push_back({"t", {0, 5}});
     auto r = f.call(req, 3);
     auto& parts = r.results_by_topic_v3_and_below.at(0).results_by_partition;
-    EXPECT_EQ(parts.at(0).partition_error_code, code_of(error_code::operation_not_attempted));
-    EXPECT_EQ(parts.at(1).partition_error_code, code_of(error_code::unknown_topic_or_partition));
+    EXPECT_EQ(parts.at(0).partition_error_code, code(error_code::operation_not_attempted));
+    EXPECT_EQ(parts.at(1).partition_error_code, code(error_code::unknown_topic_or_partition));
     producer stranger{p.id + 1, 0, {}};
-    EXPECT_EQ(add("tx", stranger, "t", {0}), code_of(error_code::invalid_producer_id_mapping));
-    EXPECT_EQ(end("never-seen", p, true), code_of(error_code::invalid_producer_id_mapping));
-    EXPECT_EQ(end("tx", p, true), code_of(error_code::invalid_txn_state)); // nothing begun
+    EXPECT_EQ(add("tx", stranger, "t", {0}), code(error_code::invalid_producer_id_mapping));
+    EXPECT_EQ(end("never-seen", p, true), code(error_code::invalid_producer_id_mapping));
+    EXPECT_EQ(end("tx", p, true), code(error_code::invalid_txn_state)); // nothing begun
 }
 
 TEST_F(txn_fixture, a_partition_outside_the_transaction_is_refused)
@@ -235,11 +234,11 @@ TEST_F(txn_fixture, a_partition_outside_the_transaction_is_refused)
     f.create_topic("t", 2);
     auto p = init("tx");
     ASSERT_EQ(add("tx", p, "t", {0}), 0);
-    EXPECT_EQ(send("t", 1, p, 1), code_of(error_code::invalid_txn_state));
+    EXPECT_EQ(send("t", 1, p, 1), code(error_code::invalid_txn_state));
     EXPECT_EQ(send("t", 0, p, 1), 0);
     EXPECT_EQ(send("t", 0, p, 1), 0); // the transaction is open here now: not asked again
     ASSERT_EQ(end("tx", p, true), 0);
-    EXPECT_EQ(send("t", 0, p, 1), code_of(error_code::invalid_txn_state)); // a new transaction, not added
+    EXPECT_EQ(send("t", 0, p, 1), code(error_code::invalid_txn_state)); // a new transaction, not added
     // transaction.partition.verification.enable=false writes whatever comes.
     protocol::incremental_alter_configs_request req;
     protocol::incremental_alter_configs_request::alter_configs_resource r;
@@ -305,7 +304,7 @@ TEST_F(txn_fixture, transaction_version_2_adds_partitions_implicitly_and_bumps_e
     EXPECT_EQ(data_records(fetch("t", 0, true)), 1u);
     EXPECT_EQ(committed_offset("g", "in", 0), 9);
     // The old epoch is fenced on the partitions; the new one starts its sequences at 0.
-    EXPECT_EQ(v12(0, p), code_of(error_code::invalid_producer_epoch));
+    EXPECT_EQ(v12(0, p), code(error_code::invalid_producer_epoch));
     producer next{ended.producer_id, ended.producer_epoch, {}};
     EXPECT_EQ(v12(0, next), 0);
     et.producer_epoch = next.epoch;
@@ -328,7 +327,7 @@ TEST_F(txn_fixture, offsets_committed_in_a_transaction_appear_only_on_commit)
         tc.producer_id = p.id;
         tc.producer_epoch = p.epoch;
         tc.topics.push_back({"in", {{0, 5, -1, std::string("m")}}});
-        EXPECT_EQ(f.call(tc, 3).topics.at(0).partitions.at(0).error_code, code_of(error_code::invalid_txn_state));
+        EXPECT_EQ(f.call(tc, 3).topics.at(0).partitions.at(0).error_code, code(error_code::invalid_txn_state));
     }
     for (bool commit : {false, true}) {
         auto p = init("tx");
@@ -349,7 +348,7 @@ TEST_F(txn_fixture, offsets_committed_in_a_transaction_appear_only_on_commit)
         int16_t err = 0;
         EXPECT_EQ(committed_offset("g", "in", 0), -1);
         committed_offset("g", "in", 0, /*require_stable=*/true, &err);
-        EXPECT_EQ(err, code_of(error_code::unstable_offset_commit));
+        EXPECT_EQ(err, code(error_code::unstable_offset_commit));
         ASSERT_EQ(end("tx", p, commit), 0);
         committed_offset("g", "in", 0, true, &err);
         EXPECT_EQ(err, 0);
@@ -388,7 +387,7 @@ TEST_F(txn_fixture, a_transaction_past_its_timeout_is_aborted)
     EXPECT_EQ(r.last_stable_offset, 3);
     ASSERT_TRUE(r.aborted_transactions);
     EXPECT_EQ(r.aborted_transactions->size(), 1u);
-    EXPECT_EQ(end("tx", p, true), code_of(error_code::producer_fenced));
+    EXPECT_EQ(end("tx", p, true), code(error_code::producer_fenced));
 }
 
 TEST_F(txn_fixture, describe_and_list_transactions)
@@ -408,7 +407,7 @@ TEST_F(txn_fixture, describe_and_list_transactions)
     EXPECT_EQ(e.transaction_timeout_ms, 60'000);
     ASSERT_EQ(e.topics.size(), 1u);
     EXPECT_EQ(e.topics[0].topic, "t");
-    EXPECT_EQ(d.transaction_states[1].error_code, code_of(error_code::transactional_id_not_found));
+    EXPECT_EQ(d.transaction_states[1].error_code, code(error_code::transactional_id_not_found));
 
     protocol::list_transactions_request lr;
     auto all = f.call(lr, 1);
@@ -437,7 +436,7 @@ TEST_F(txn_fixture, write_txn_markers_from_another_coordinator)
     auto r = f.call(req, 1);
     auto& parts = r.markers.at(0).topics.at(0).partitions;
     EXPECT_EQ(parts.at(0).error_code, 0);
-    EXPECT_EQ(parts.at(1).error_code, code_of(error_code::unknown_topic_or_partition));
+    EXPECT_EQ(parts.at(1).error_code, code(error_code::unknown_topic_or_partition));
     EXPECT_EQ(data_records(fetch("t", 0, true)), 2u);
 }
 
