@@ -2,7 +2,9 @@
 
 #include "config/properties.h"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace samsa::app {
@@ -27,6 +29,15 @@ public:
 private:
     std::unique_ptr<impl> _impl;
 };
+
+/// What a log directory's `meta.properties` says (nothing when it has none).
+struct stored_identity {
+    std::optional<int32_t> node_id;
+    std::string cluster_id;
+};
+stored_identity read_meta_properties(const std::string& dir);
+/// Writes `meta.properties` (ZooKeeper mode: Kafka's version 0 with broker.id; else version 1).
+void write_meta_properties(const std::string& dir, int32_t node_id, const std::string& cluster_id, bool zookeeper);
 
 /// Reads or creates `meta.properties` in a log directory (cluster.id, node.id) and checks it
 /// matches this broker; returns the cluster id. Throws std::runtime_error on a mismatch.

@@ -7,6 +7,8 @@
 #include "base/logging.h"
 #include "cluster/metadata_store.h"
 #include "cluster/topic_manager.h"
+#include "cluster/zk/member.h"
+#include "cluster/zk/session.h"
 #include "config/broker_config_store.h"
 #include "kafka/dispatcher.h"
 #include "kafka/group_service.h"
@@ -43,11 +45,6 @@ constexpr logger log{"server"};
 
 void node::check_supported(const config::broker_config& cfg, bool listen)
 {
-    if (cfg.zookeeper_connect) {
-        throw std::runtime_error(fmt::format("zookeeper.connect={} is set, but ZooKeeper cluster mode is not "
-                                             "implemented yet; remove it to run a single node",
-                                             *cfg.zookeeper_connect));
-    }
     // Only PLAINTEXT is served until the security milestone: a listener asking for SSL or SASL
     // is refused, never served as plaintext.
     if (!listen) return;
@@ -93,6 +90,8 @@ struct node::impl {
     /// CPU-heavy request work (decompressing produced batches) off the node's thread.
     std::unique_ptr<asio::thread_pool> cpu;
     std::unique_ptr<net::server> server;
+    /// ZooKeeper mode: the registration, election and watches (after join_cluster()).
+    std::unique_ptr<cluster::zk::member> member;
     /// The periodic loop's timer while it runs (cancelled to stop it).
     asio::steady_timer* tick_timer = nullptr;
     bool reconcile_posted = false;
@@ -122,6 +121,7 @@ struct node::impl {
     asio::awaitable<void> periodic(gate::holder hold);
     asio::awaitable<void> drain_server();
     asio::awaitable<void> stop_tasks();
+    asio::awaitable<void> leave_cluster();
     void join_pools();
 };
 
@@ -379,7 +379,74 @@ asio::awaitable<bool> node::shutdown()
         }
     }
     im.step("logs closed");
+    co_await im.leave_cluster();
     co_return clean;
+}
+
+asio::awaitable<void> node::join_cluster()
+{
+    auto& im = *_impl;
+    SAMSA_ASSERT(im.started && im.opts.zookeeper, "join_cluster() needs a started node with a ZooKeeper session");
+    auto& cfg = im.config.current();
+    cluster::zk::member::options mo;
+    mo.connect = *cfg.zookeeper_connect;
+    mo.session_timeout = std::chrono::milliseconds(cfg.zookeeper_session_timeout_ms);
+    mo.connection_timeout = std::chrono::milliseconds(cfg.zookeeper_connection_timeout_ms);
+    mo.self.id = cfg.node_id;
+    mo.self.rack = cfg.broker_rack;
+    for (auto& e : im.context->endpoints) {
+        cluster::zk::broker_registration::endpoint ep;
+        ep.listener = e.listener;
+        ep.host = e.host;
+        ep.port = e.port;
+        if (auto p = cfg.listener_security_protocol_map.find(e.listener); p != cfg.listener_security_protocol_map.end()) {
+            ep.security_protocol = p->second;
+        }
+        mo.self.endpoints.push_back(std::move(ep));
+    }
+    cluster::zk::member::listeners l;
+    auto* cache = &im.topics->metadata();
+    l.brokers = [cache](const std::vector<cluster::zk::broker_registration>& live) {
+        std::vector<cluster::broker_info> out;
+        for (auto& b : live) {
+            cluster::broker_info i;
+            i.id = node_id(b.id);
+            i.rack = b.rack;
+            for (auto& e : b.endpoints) i.endpoints.push_back({e.listener, e.host, e.port});
+            out.push_back(std::move(i));
+        }
+        cache->set_brokers(std::move(out));
+    };
+    l.controller = [cache](cluster::zk::controller_view v) { cache->set_controller(node_id(v.id)); };
+    im.member = std::make_unique<cluster::zk::member>(im.io.get_executor(), im.opts.zookeeper, std::move(mo), std::move(l));
+    auto r = co_await im.member->start();
+    if (!r) {
+        if (r.error() == make_error_code(cluster::zk::session_errc::node_exists)) {
+            throw std::runtime_error(fmt::format("broker.id {} is already registered in ZooKeeper ({}) by another live "
+                                                 "broker: every broker needs its own broker.id",
+                                                 cfg.node_id, cluster::zk::paths::broker(cfg.node_id)));
+        }
+        throw std::runtime_error(fmt::format("cannot register broker {} in ZooKeeper: {}", cfg.node_id,
+                                             r.error().message()));
+    }
+}
+
+cluster::zk::member* node::membership() { return _impl->member.get(); }
+
+/// The session closes (registration and /controller go with it); the member's tasks end.
+asio::awaitable<void> node::impl::leave_cluster()
+{
+    using namespace asio::experimental::awaitable_operators;
+    if (!member) {
+        if (opts.zookeeper) opts.zookeeper->close();
+        co_return;
+    }
+    member->stop();
+    asio::steady_timer t(io);
+    t.expires_after(std::chrono::seconds(2));
+    co_await (wait_closed(member->tasks()) || t.async_wait(asio::use_awaitable));
+    if (auto left = member->tasks().count()) log.warn("{} ZooKeeper task(s) still running after the session closed", left);
+    step("left the cluster");
 }
 
 bool node::shutting_down() const { return _impl->shutting_down; }

@@ -25,6 +25,10 @@ class log_manager;
 namespace samsa::cluster {
 class topic_manager;
 class metadata_store;
+namespace zk {
+class session;
+class member;
+} // namespace zk
 } // namespace samsa::cluster
 
 namespace samsa::config {
@@ -57,6 +61,9 @@ struct node_options {
     bool background = true;
     /// The cluster id; empty: a random one (samsa-server passes meta.properties's).
     std::string cluster_id;
+    /// ZooKeeper mode (zookeeper.connect set): the connected session the broker resolved its
+    /// identity with; join_cluster() registers through it.
+    std::shared_ptr<cluster::zk::session> zookeeper;
     /// The metadata store's directory; empty: `<first log dir>/__samsa_metadata`.
     std::string metadata_dir;
     /// How long shutdown() waits for requests in flight before closing their connections.
@@ -83,14 +90,20 @@ public:
     node(const node&) = delete;
     node& operator=(const node&) = delete;
 
-    /// Throws std::runtime_error (one line) for what a node cannot serve yet: zookeeper.connect,
-    /// and (listen) listeners with a security protocol other than PLAINTEXT.
+    /// Throws std::runtime_error (one line) for what a node cannot serve yet: (listen) listeners
+    /// with a security protocol other than PLAINTEXT.
     static void check_supported(const config::broker_config& cfg, bool listen);
 
     /// Loads the logs, topics and consumer groups, starts the pools, the periodic task and
     /// (listen) the listeners. Throws std::runtime_error with a one-line message on failure.
     /// Call before the io_context runs or on its thread.
     void start();
+    /// ZooKeeper mode, after start(): registers this broker in /brokers/ids, stands for
+    /// controller and follows the live brokers and the controller from then on. Throws
+    /// std::runtime_error when the broker.id is held by another live broker (or ZooKeeper fails).
+    boost::asio::awaitable<void> join_cluster();
+    /// The ZooKeeper membership once joined (else null).
+    cluster::zk::member* membership();
 
     /// The ordered shutdown: stop accepting and reading requests, answer those in flight
     /// (within drain_timeout, then their connections close), stop the periodic task and wait

@@ -146,6 +146,11 @@ config_result<void> fill_network(const value_reader& r, const property_map& raw,
                                         *c.inter_broker_listener_name));
         }
     }
+    c.control_plane_listener_name = r.opt_s("control.plane.listener.name");
+    if (c.control_plane_listener_name && !has_name(c.listeners, *c.control_plane_listener_name)) {
+        return conflict(fmt::format("control.plane.listener.name {} is not one of the listeners",
+                                    *c.control_plane_listener_name));
+    }
     c.num_network_threads = r.i32("num.network.threads");
     c.num_io_threads = r.i32("num.io.threads");
     c.background_threads = r.i32("background.threads");
@@ -291,6 +296,10 @@ config_result<broker_config> build_broker_config(const property_map& raw)
     c.zookeeper_connection_timeout_ms = r.null("zookeeper.connection.timeout.ms")
                                             ? c.zookeeper_session_timeout_ms
                                             : r.i64("zookeeper.connection.timeout.ms");
+    c.configured_node_id = r.i32("node.id") != -1 ? r.i32("node.id") : r.i32("broker.id");
+    c.broker_id_generation_enable = r.b("broker.id.generation.enable");
+    c.reserved_broker_max_id = r.i32("reserved.broker.max.id");
+    c.broker_rack = r.opt_s("broker.rack");
     SAMSA_CONFIG_TRY(fill_network(r, raw, c));
     fill_log(r, c);
     fill_replication(r, c);

@@ -43,6 +43,12 @@ struct broker_config {
     std::optional<std::string> zookeeper_connect; // nullopt: embedded single-node metadata
     int64_t zookeeper_session_timeout_ms = 0;
     int64_t zookeeper_connection_timeout_ms = 0;
+    /// broker.id / node.id as configured (-1: unset; node_id is then 0, or in ZooKeeper mode a
+    /// stored or generated id).
+    int32_t configured_node_id = -1;
+    bool broker_id_generation_enable = true;
+    int32_t reserved_broker_max_id = 0;
+    std::optional<std::string> broker_rack;
 
     // Listeners and request handling.
     std::vector<listener> listeners;
@@ -50,6 +56,7 @@ struct broker_config {
     security_protocol_map listener_security_protocol_map;
     std::vector<std::string> controller_listener_names;
     std::optional<std::string> inter_broker_listener_name;
+    std::optional<std::string> control_plane_listener_name;
     int32_t num_network_threads = 0;
     int32_t num_io_threads = 0;
     int32_t background_threads = 0;

@@ -49,6 +49,13 @@ void define_server_configs(config_def& d)
         "Longest wait for a ZooKeeper connection in ms; unset means zookeeper.session.timeout.ms.");
     add(d, "zookeeper.max.in.flight.requests", int32, "10", at_least(1), high, read_only,
         "Most unacknowledged requests sent to ZooKeeper at once.");
+    add(d, "broker.id.generation.enable", boolean, "true", none, medium, read_only,
+        "In ZooKeeper mode, a broker without broker.id (or a stored one) takes a generated id above "
+        "reserved.broker.max.id.");
+    add(d, "reserved.broker.max.id", int32, "1000", at_least(0), medium, read_only,
+        "Largest broker.id that may be configured; generated ids start above it.");
+    add(d, "broker.rack", string, std::nullopt, none, medium, read_only,
+        "Rack of this broker, used by rack-aware replica assignment.");
 
     // Listeners and sockets.
     add(d, "listeners", string, "PLAINTEXT://:9092", listener_syntax_validator(true), high, per_broker,
@@ -59,6 +66,8 @@ void define_server_configs(config_def& d)
         protocol_map_validator(), low, per_broker, "Security protocol of each listener name, as NAME:PROTOCOL pairs.");
     add(d, "inter.broker.listener.name", string, std::nullopt, none, medium, read_only,
         "Listener brokers use to talk to each other.");
+    add(d, "control.plane.listener.name", string, std::nullopt, none, medium, read_only,
+        "Listener the controller uses to reach brokers; unset means the inter-broker listener.");
     add(d, "security.inter.broker.protocol", string, "PLAINTEXT", validator::one_of(protocols), medium, read_only,
         "Security protocol brokers use to talk to each other when no listener name is given.");
     add(d, "num.network.threads", int32, "3", at_least(1), high, cluster_wide,

@@ -110,11 +110,18 @@ class Startup(unittest.TestCase):
         warn = [l for l in text.splitlines() if "my.custom.setting" in l]
         self.assertTrue(warn and "WARN" in warn[0], text)
 
-    def test_zookeeper_mode_is_refused_clearly(self):
-        out = run(["--override", "zookeeper.connect=127.0.0.1:2181", "--override",
-                   f"log.dirs={self.tmp}/zk"], cwd=self.tmp)
-        self.assertEqual(out.returncode, 1)
-        self.assertIn("zookeeper.connect", out.stderr)
+    def test_unreachable_zookeeper_fails_clearly_within_the_connection_timeout(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # nothing listens here once closed
+        began = time.monotonic()
+        out = run(["--override", f"zookeeper.connect=127.0.0.1:{port}/samsa", "--override",
+                   "zookeeper.connection.timeout.ms=1500", "--override", f"log.dirs={self.tmp}/zk"], cwd=self.tmp)
+        took = time.monotonic() - began
+        self.assertEqual(out.returncode, 1, out.stderr)
+        last = out.stderr.strip().splitlines()[-1]
+        self.assertIn(f"cannot connect to ZooKeeper at 127.0.0.1:{port}/samsa within 1500 ms", last)
+        self.assertLess(took, 15, "gave up long after zookeeper.connection.timeout.ms")
 
     def test_second_broker_on_the_same_log_dir_is_refused(self):
         data = os.path.join(self.tmp, "shared")

@@ -33,10 +33,11 @@ boost::asio::awaitable<result<void>> register_broker(session& zk, const broker_r
     co_return make_error_code(session_errc::node_exists);
 }
 
-boost::asio::awaitable<result<std::vector<broker_registration>>> live_brokers(session& zk, std::vector<std::string>* skipped)
+boost::asio::awaitable<result<std::vector<broker_registration>>> live_brokers(session& zk, std::vector<std::string>* skipped,
+                                                                            session::watcher watch)
 {
     using out_t = std::vector<broker_registration>;
-    auto ids = co_await zk.children(std::string(paths::broker_ids));
+    auto ids = co_await zk.children(std::string(paths::broker_ids), std::move(watch));
     if (!ids && ids.error() == make_error_code(session_errc::no_node)) co_return out_t{};
     if (!ids) co_return ids.error();
     out_t out;

@@ -22,8 +22,8 @@ boost::asio::awaitable<result<std::string>> get_or_create_cluster_id(session& zk
 boost::asio::awaitable<result<void>> register_broker(session& zk, const broker_registration& b);
 
 /// The registered brokers, by id, from /brokers/ids; malformed registrations are skipped (and
-/// named in `skipped`).
-boost::asio::awaitable<result<std::vector<broker_registration>>> live_brokers(session& zk,
-                                                                            std::vector<std::string>* skipped = nullptr);
+/// named in `skipped`). `watch` fires once when the set of brokers changes.
+boost::asio::awaitable<result<std::vector<broker_registration>>>
+live_brokers(session& zk, std::vector<std::string>* skipped = nullptr, session::watcher watch = {});
 
 } // namespace samsa::cluster::zk

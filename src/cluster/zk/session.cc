@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 namespace samsa::cluster::zk {
 
@@ -92,19 +93,49 @@ asio::awaitable<result<T>> call(asio::any_io_executor ex, Start start)
         asio::use_awaitable);
 }
 
-/// A one-shot watch: fires on the executor on the first node event, dropped on expiry.
+/// A one-shot watch: fires on the executor on the first node event. Owned by the session's
+/// set of armed watches (freed when it fires, or at close() for those that never did).
 struct watch_ctx {
     asio::any_io_executor ex;
     session::watcher fn;
+    struct watch_set* owner;
 };
 
-void watch_fn(zhandle_t*, int type, int state, const char*, void* ctx)
+struct watch_set {
+    std::mutex mu;
+    std::set<watch_ctx*> armed;
+
+    watch_ctx* add(asio::any_io_executor ex, session::watcher fn)
+    {
+        auto* w = new watch_ctx{std::move(ex), std::move(fn), this};
+        std::lock_guard g(mu);
+        armed.insert(w);
+        return w;
+    }
+    /// Takes `w` out of the set: true if it was there (then the caller deletes it).
+    bool take(watch_ctx* w)
+    {
+        std::lock_guard g(mu);
+        return armed.erase(w) == 1;
+    }
+    void drop(watch_ctx* w)
+    {
+        if (w && take(w)) delete w;
+    }
+    /// After zookeeper_close: no callback can run any more.
+    void clear()
+    {
+        std::lock_guard g(mu);
+        for (auto* w : armed) delete w;
+        armed.clear();
+    }
+};
+
+void watch_fn(zhandle_t*, int type, int, const char*, void* ctx)
 {
     auto* w = static_cast<watch_ctx*>(ctx);
-    if (type == ZOO_SESSION_EVENT) {
-        if (state == ZOO_EXPIRED_SESSION_STATE) delete w; // the watch died with the session
-        return;
-    }
+    if (type == ZOO_SESSION_EVENT) return; // a dead session's watches are freed at close()
+    if (!w->owner->take(w)) return;
     asio::post(w->ex, std::move(w->fn));
     delete w;
 }
@@ -134,13 +165,14 @@ session_errc from_zoo(int rc)
     }
 }
 
-struct session::impl {
+struct session::impl : std::enable_shared_from_this<session::impl> {
     asio::any_io_executor ex;
     zhandle_t* zh = nullptr;
     std::atomic<state> st{state::connecting};
     std::atomic<int64_t> id{0};
     std::mutex mu; // guards listeners
     std::vector<state_listener> listeners;
+    watch_set watches;
 
     void set_state(state s)
     {
@@ -148,11 +180,14 @@ struct session::impl {
         if (zh) {
             if (auto* cid = zoo_client_id(zh)) id = cid->client_id;
         }
-        asio::post(ex, [this, s] {
+        // Weak: the session may be gone by the time this runs.
+        asio::post(ex, [weak = weak_from_this(), s] {
+            auto self = weak.lock();
+            if (!self) return;
             std::vector<state_listener> ls;
             {
-                std::lock_guard g(mu);
-                ls = listeners;
+                std::lock_guard g(self->mu);
+                ls = self->listeners;
             }
             for (auto& l : ls) l(s);
         });
@@ -190,6 +225,7 @@ void session::close()
     // Blocks until the client's threads are done; outstanding operations complete as closed.
     zookeeper_close(_impl->zh);
     _impl->zh = nullptr;
+    _impl->watches.clear();
     _impl->st = state::closed;
 }
 
@@ -236,7 +272,7 @@ asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
 {
     if (!_impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = _impl->zh;
-    auto* w = watch ? new watch_ctx{_impl->ex, std::move(watch)} : nullptr;
+    auto* w = watch ? _impl->watches.add(_impl->ex, std::move(watch)) : nullptr;
     auto r = co_await call<znode>(_impl->ex, [&](op_base<znode>* o) {
         return zoo_awget(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
@@ -252,7 +288,7 @@ asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
             o);
     });
     // A watch on a read that failed was never set (ZNONODE sets none for get).
-    if (!r && w) delete w;
+    if (!r) _impl->watches.drop(w);
     co_return r;
 }
 
@@ -295,7 +331,7 @@ asio::awaitable<result<std::vector<std::string>>> session::children(std::string 
     using names = std::vector<std::string>;
     if (!_impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = _impl->zh;
-    auto* w = watch ? new watch_ctx{_impl->ex, std::move(watch)} : nullptr;
+    auto* w = watch ? _impl->watches.add(_impl->ex, std::move(watch)) : nullptr;
     auto r = co_await call<names>(_impl->ex, [&](op_base<names>* o) {
         return zoo_awget_children(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
@@ -308,7 +344,7 @@ asio::awaitable<result<std::vector<std::string>>> session::children(std::string 
             },
             o);
     });
-    if (!r && w) delete w;
+    if (!r) _impl->watches.drop(w);
     co_return r;
 }
 
@@ -316,7 +352,7 @@ asio::awaitable<result<bool>> session::exists(std::string path, watcher watch)
 {
     if (!_impl->zh) co_return result<bool>(boost::system::in_place_error, make_error_code(session_errc::closed));
     auto* zh = _impl->zh;
-    auto* w = watch ? new watch_ctx{_impl->ex, std::move(watch)} : nullptr;
+    auto* w = watch ? _impl->watches.add(_impl->ex, std::move(watch)) : nullptr;
     auto r = co_await call<bool>(_impl->ex, [&](op_base<bool>* o) {
         return zoo_awexists(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
@@ -328,7 +364,7 @@ asio::awaitable<result<bool>> session::exists(std::string path, watcher watch)
             },
             o);
     });
-    if (!r && w) delete w;
+    if (!r) _impl->watches.drop(w);
     co_return r;
 }
 
@@ -340,6 +376,21 @@ asio::awaitable<result<void>> session::ensure_path(std::string path)
         if (!r && r.error() != make_error_code(session_errc::node_exists)) co_return r.error();
     }
     co_return ok();
+}
+
+asio::awaitable<result<void>> ensure_chroot(asio::any_io_executor ex, const std::string& connect,
+                                           std::chrono::milliseconds connection_timeout)
+{
+    auto slash = connect.find('/');
+    if (slash == std::string::npos) co_return ok();
+    auto chroot = connect.substr(slash);
+    while (chroot.size() > 1 && chroot.back() == '/') chroot.pop_back();
+    if (chroot == "/") co_return ok();
+    session root(ex, connect.substr(0, slash), connection_timeout);
+    if (auto c = co_await root.wait_connected(connection_timeout); !c) co_return c.error();
+    auto r = co_await root.ensure_path(chroot);
+    root.close();
+    co_return r;
 }
 
 } // namespace samsa::cluster::zk

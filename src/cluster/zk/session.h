@@ -93,6 +93,12 @@ private:
     std::shared_ptr<impl> _impl;
 };
 
+/// Creates the chroot of a connect string (`hosts/chroot`) if missing, through a session of
+/// its own without the chroot, as Kafka does before its first chrooted session. Nothing to do
+/// without a chroot.
+boost::asio::awaitable<result<void>> ensure_chroot(boost::asio::any_io_executor ex, const std::string& connect,
+                                                   std::chrono::milliseconds connection_timeout);
+
 } // namespace samsa::cluster::zk
 
 template<>

@@ -184,6 +184,18 @@ TEST(broker_config, zookeeper_connection_timeout_falls_back_to_session_timeout)
     EXPECT_EQ(build({{"zookeeper.connection.timeout.ms", "100"}}).zookeeper_connection_timeout_ms, 100);
 }
 
+TEST(broker_config, zookeeper_mode_identity)
+{
+    auto c = build({{"zookeeper.connect", "localhost:2181/samsa"}, {"broker.rack", "r1"}});
+    EXPECT_EQ(c.configured_node_id, -1);
+    EXPECT_TRUE(c.broker_id_generation_enable);
+    EXPECT_EQ(c.reserved_broker_max_id, 1000);
+    EXPECT_EQ(c.broker_rack, "r1");
+    EXPECT_EQ(build({{"broker.id", "7"}}).configured_node_id, 7);
+    EXPECT_FALSE(build({{"broker.id.generation.enable", "false"}}).broker_id_generation_enable);
+    EXPECT_EQ(build_error({{"control.plane.listener.name", "NOPE"}}).code, make_error_code(errc::conflicting_values));
+}
+
 TEST(broker_config, cleanup_policy_and_enums)
 {
     auto c = build({{"log.cleanup.policy", "compact,delete"},

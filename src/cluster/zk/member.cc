@@ -1,0 +1,251 @@
+#include "cluster/zk/member.h"
+
+#include "base/logging.h"
+#include "cluster/zk/registration.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <exception>
+
+namespace samsa::cluster::zk {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr logger log{"zookeeper"};
+
+bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
+
+int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+asio::awaitable<void> pause(asio::any_io_executor ex, std::chrono::milliseconds d)
+{
+    asio::steady_timer t(ex);
+    t.expires_after(d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+} // namespace
+
+asio::awaitable<result<int32_t>> generate_broker_id(session& zk, int32_t reserved_max)
+{
+    const std::string path(paths::broker_seqid);
+    auto v = co_await zk.set(path, "", -1);
+    if (!v && is(v.error(), session_errc::no_node)) {
+        if (auto r = co_await zk.ensure_path(path); !r) co_return r.error();
+        v = co_await zk.set(path, "", -1);
+    }
+    if (!v) co_return v.error();
+    co_return reserved_max + *v;
+}
+
+member::member(asio::any_io_executor ex, std::shared_ptr<session> zk, options opts, listeners l)
+  : _ex(std::move(ex)), _zk(std::move(zk)), _opts(std::move(opts)), _l(std::move(l))
+{}
+
+member::~member() { *_alive = false; }
+
+void member::spawn(asio::awaitable<void> task)
+{
+    auto h = _tasks.try_enter();
+    if (!h) return;
+    auto run = [](gate::holder, asio::awaitable<void> t) -> asio::awaitable<void> { co_await std::move(t); };
+    asio::co_spawn(_ex, run(std::move(*h), std::move(task)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            log.error("ZooKeeper membership task failed: {}", x.what());
+        }
+    });
+}
+
+void member::hook_session(uint64_t gen)
+{
+    _zk->on_state([this, alive = _alive, gen](session::state s) {
+        if (*alive) on_session_state(s, gen);
+    });
+}
+
+asio::awaitable<result<void>> member::start()
+{
+    hook_session(_gen);
+    _opts.self.timestamp_ms = now_ms();
+    if (auto r = co_await register_broker(*_zk, _opts.self); !r) co_return r.error();
+    log.info("registered broker {} at {}", _opts.self.id, paths::broker(_opts.self.id));
+    spawn(watch_brokers(_gen));
+    spawn(watch_controller(_gen));
+    co_return ok();
+}
+
+void member::stop()
+{
+    if (_stopped) return;
+    _stopped = true;
+    ++_gen;
+    set_controller({}, false);
+    _zk->close();
+    _tasks.close();
+}
+
+session::watcher member::rewatch(asio::awaitable<void> (member::*what)(uint64_t), uint64_t gen)
+{
+    return [this, alive = _alive, what, gen] {
+        if (*alive && gen == _gen && !_stopped) spawn((this->*what)(gen));
+    };
+}
+
+asio::awaitable<void> member::watch_brokers(uint64_t gen)
+{
+    std::vector<std::string> skipped;
+    auto live = co_await live_brokers(*_zk, &skipped, rewatch(&member::watch_brokers, gen));
+    if (gen != _gen || _stopped) co_return;
+    for (auto& s : skipped) log.warn("ignoring malformed broker registration {}/{}", paths::broker_ids, s);
+    if (!live) {
+        if (is(live.error(), session_errc::session_expired) || is(live.error(), session_errc::closed)) co_return;
+        log.warn("cannot read {}: {}; retrying", paths::broker_ids, live.error().message());
+        co_await pause(_ex, std::chrono::milliseconds(500));
+        if (gen == _gen && !_stopped) spawn(watch_brokers(gen));
+        co_return;
+    }
+    _brokers = std::move(*live);
+    if (_l.brokers) _l.brokers(_brokers);
+}
+
+asio::awaitable<void> member::watch_controller(uint64_t gen)
+{
+    const std::string path(paths::controller);
+    for (int attempt = 0; gen == _gen && !_stopped; ++attempt) {
+        auto cur = co_await _zk->get(path, rewatch(&member::watch_controller, gen));
+        if (gen != _gen || _stopped) co_return;
+        if (cur) {
+            auto c = decode_controller(cur->data);
+            if (!c) {
+                log.warn("ignoring malformed {} ({}): no controller known until it changes", path, cur->data);
+                set_controller({}, false);
+                co_return;
+            }
+            bool mine = c->broker_id == _opts.self.id && cur->ephemeral_owner == _zk->session_id();
+            if (mine && _is_controller) co_return; // elected by this session: the epoch is known
+            auto epoch = co_await _zk->get(std::string(paths::controller_epoch));
+            if (gen != _gen || _stopped) co_return;
+            int32_t e = 0;
+            if (epoch) {
+                if (auto d = decode_controller_epoch(epoch->data)) e = *d;
+            }
+            set_controller({c->broker_id, e}, false);
+            co_return;
+        }
+        if (is(cur.error(), session_errc::no_node)) {
+            co_await elect(gen);
+            continue; // read it again, with a watch
+        }
+        if (is(cur.error(), session_errc::session_expired) || is(cur.error(), session_errc::closed)) co_return;
+        log.warn("cannot read {}: {}; retrying", path, cur.error().message());
+        co_await pause(_ex, std::chrono::milliseconds(std::min(2000, 100 << std::min(attempt, 4))));
+    }
+}
+
+asio::awaitable<void> member::elect(uint64_t gen)
+{
+    controller_znode me{_opts.self.id, now_ms()};
+    auto created = co_await _zk->create(std::string(paths::controller), encode_controller(me), create_mode::ephemeral);
+    if (gen != _gen || _stopped) co_return;
+    if (!created) {
+        if (!is(created.error(), session_errc::node_exists)) {
+            log.warn("controller election failed: {}", created.error().message());
+        }
+        co_return; // someone else won (read next)
+    }
+    auto epoch = co_await bump_epoch();
+    if (gen != _gen || _stopped) co_return;
+    if (!epoch) {
+        // Without a new epoch this broker cannot fence the old controller: give the seat back.
+        log.error("elected controller but cannot bump {}: {}; resigning", paths::controller_epoch,
+                  epoch.error().message());
+        co_await _zk->remove(std::string(paths::controller), -1);
+        co_return;
+    }
+    log.info("broker {} is the controller, epoch {}", _opts.self.id, *epoch);
+    set_controller({_opts.self.id, *epoch}, true);
+}
+
+asio::awaitable<result<int32_t>> member::bump_epoch()
+{
+    const std::string path(paths::controller_epoch);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        auto cur = co_await _zk->get(path);
+        if (!cur && is(cur.error(), session_errc::no_node)) {
+            auto created = co_await _zk->create(path, encode_controller_epoch(1), create_mode::persistent);
+            if (created) co_return 1;
+            if (is(created.error(), session_errc::node_exists)) continue;
+            co_return created.error();
+        }
+        if (!cur) co_return cur.error();
+        auto e = decode_controller_epoch(cur->data);
+        if (!e) co_return e.error();
+        auto set = co_await _zk->set(path, encode_controller_epoch(*e + 1), cur->version);
+        if (set) co_return *e + 1;
+        if (!is(set.error(), session_errc::bad_version)) co_return set.error();
+    }
+    co_return make_error_code(session_errc::bad_version);
+}
+
+void member::set_controller(controller_view v, bool mine)
+{
+    bool was_mine = _is_controller;
+    bool changed = v != _controller || mine != was_mine;
+    _controller = v;
+    _is_controller = mine;
+    if (!changed) return;
+    if (was_mine && !mine && _l.resigned) _l.resigned();
+    if (_l.controller) _l.controller(v);
+    if (mine && !was_mine && _l.elected) _l.elected(v.epoch);
+}
+
+void member::on_session_state(session::state s, uint64_t gen)
+{
+    if (gen != _gen || _stopped) return;
+    if (s != session::state::expired) return;
+    log.warn("ZooKeeper session 0x{:x} expired: registering again with a new session", _zk->session_id());
+    ++_gen;
+    set_controller({}, false);
+    spawn(rejoin(_gen));
+}
+
+asio::awaitable<void> member::rejoin(uint64_t gen)
+{
+    for (int attempt = 0; gen == _gen && !_stopped; ++attempt) {
+        if (attempt > 0) co_await pause(_ex, std::chrono::milliseconds(1000));
+        if (gen != _gen || _stopped) co_return;
+        _zk->close();
+        _zk = std::make_shared<session>(_ex, _opts.connect, _opts.session_timeout);
+        hook_session(gen);
+        auto c = co_await _zk->wait_connected(_opts.connection_timeout);
+        if (gen != _gen || _stopped) co_return;
+        if (!c) {
+            log.warn("cannot reconnect to ZooKeeper at {}: {}", _opts.connect, c.error().message());
+            continue;
+        }
+        _opts.self.timestamp_ms = now_ms();
+        auto r = co_await register_broker(*_zk, _opts.self);
+        if (gen != _gen || _stopped) co_return;
+        if (!r) {
+            log.error("cannot register broker {} again: {}", _opts.self.id, r.error().message());
+            continue;
+        }
+        log.info("registered broker {} again (session 0x{:x})", _opts.self.id, _zk->session_id());
+        spawn(watch_brokers(gen));
+        spawn(watch_controller(gen));
+        co_return;
+    }
+}
+
+} // namespace samsa::cluster::zk
