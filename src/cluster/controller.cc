@@ -1,9 +1,12 @@
 #include "cluster/controller.h"
 
+#include "cluster/assignment.h"
+
 #include "base/logging.h"
 #include "config/topic_config.h"
 
 #include <fmt/format.h>
+#include <random>
 #include <set>
 
 namespace samsa::cluster {
@@ -82,14 +85,17 @@ op_result<std::vector<replica_assignment>> controller::plan_assignments(const cr
         }
         return out;
     }
-    int16_t rf = req.replication_factor;
-    for (int32_t i = 0; i < count; ++i) {
-        replica_assignment a;
-        a.id = partition_id(first + i);
-        for (int16_t r = 0; r < rf; ++r) a.replicas.push_back(live[(static_cast<size_t>(first + i) + r) % live.size()]);
-        out.push_back(std::move(a));
+    // Kafka's assignment (rack-aware when every broker has a rack), from a random start.
+    std::vector<assignable_broker> bs;
+    for (auto id : live) {
+        auto* b = _cache.broker(id);
+        bs.push_back({id, b ? b->rack : std::nullopt});
     }
-    return out;
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    auto n = static_cast<int32_t>(bs.size());
+    assignment_start start{static_cast<int32_t>(rng() % static_cast<uint32_t>(n)),
+                           static_cast<int32_t>(rng() % static_cast<uint32_t>(n))};
+    return assign_replicas(std::move(bs), count, req.replication_factor, start, first);
 }
 
 topic_record controller::record_for(const topic_info& t) const

@@ -1,0 +1,323 @@
+#include "cluster/controller_state.h"
+
+#include <algorithm>
+
+namespace samsa::cluster {
+
+controller_state::controller_state(node_id self, int32_t controller_epoch, options o)
+  : _self(self), _epoch(controller_epoch), _opts(o)
+{}
+
+bool controller_state::is_live(node_id b) const
+{
+    return std::any_of(_brokers.begin(), _brokers.end(), [&](auto& x) { return x.id == b; });
+}
+
+void controller_state::brokers_changed(std::vector<broker_info> live)
+{
+    std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    for (auto& b : live) {
+        if (!is_live(b.id)) _full_sync.insert(b.id());
+    }
+    for (auto& b : _brokers) {
+        bool stays = std::any_of(live.begin(), live.end(), [&](auto& x) { return x.id == b.id; });
+        if (stays) continue;
+        _full_sync.erase(b.id());
+        _resync_at.erase(b.id());
+        for (auto& [name, t] : _topics) t.stopping.erase(b.id()); // resent when it returns
+    }
+    if (live != _brokers) _brokers_changed = true;
+    _brokers = std::move(live);
+}
+
+void controller_state::topic_assigned(const std::string& name, protocol::uuid id,
+                                      const std::map<int32_t, std::vector<node_id>>& partitions)
+{
+    auto& t = _topics[name];
+    t.id = id;
+    for (auto& [p, replicas] : partitions) {
+        auto& cp = t.partitions[p];
+        cp.replicas = replicas;
+    }
+    _changed.insert(name);
+}
+
+void controller_state::state_read(const topic_partition& tp, std::optional<partition_state> s, int32_t version)
+{
+    auto t = _topics.find(tp.topic);
+    if (t == _topics.end()) return;
+    auto& cp = t->second.partitions[tp.partition()];
+    if (s) s->partition_epoch = version;
+    cp.state = std::move(s);
+    cp.version = cp.state ? version : -1;
+    cp.writing.reset();
+    _changed.insert(tp.topic);
+    _changed_partitions.insert(tp);
+}
+
+void controller_state::state_written(const topic_partition& tp, std::optional<int32_t> version)
+{
+    auto t = _topics.find(tp.topic);
+    if (t == _topics.end()) return;
+    auto p = t->second.partitions.find(tp.partition());
+    if (p == t->second.partitions.end() || !p->second.writing) return;
+    auto& cp = p->second;
+    if (version) {
+        cp.state = std::move(cp.writing);
+        cp.state->partition_epoch = *version;
+        cp.version = *version;
+        _changed.insert(tp.topic);
+        _changed_partitions.insert(tp);
+    }
+    cp.writing.reset(); // failed: the driver reads the znode again (state_read)
+}
+
+void controller_state::deletion_requested(const std::string& name)
+{
+    if (!_loaded) {
+        _pending_deletions.insert(name);
+        return;
+    }
+    start_deletion(name);
+}
+
+void controller_state::start_deletion(const std::string& name)
+{
+    auto t = _topics.find(name);
+    if (t == _topics.end()) {
+        _pending_deletions.insert(name); // reported as unknown by take_actions
+        return;
+    }
+    if (t->second.deleting) return;
+    t->second.deleting = true;
+    for (auto& [p, cp] : t->second.partitions) {
+        for (auto r : cp.replicas) t->second.replicas_to_delete.insert(r());
+    }
+    _changed.insert(name);
+}
+
+void controller_state::topic_removed(const std::string& name)
+{
+    _topics.erase(name);
+    _changed.erase(name);
+    std::erase_if(_changed_partitions, [&](auto& tp) { return tp.topic == name; });
+}
+
+void controller_state::loaded()
+{
+    _loaded = true;
+    for (auto& b : _brokers) _full_sync.insert(b.id());
+}
+
+void controller_state::request_done(uint64_t id, bool ok, int64_t now_ms)
+{
+    auto it = _in_flight.find(id);
+    if (it == _in_flight.end()) return;
+    auto r = std::move(it->second);
+    _in_flight.erase(it);
+    if (r.what == controller_request::kind::stop_replica) {
+        std::set<std::string> names;
+        for (auto& p : r.partitions) names.insert(p.tp.topic);
+        for (auto& n : names) {
+            auto t = _topics.find(n);
+            if (t == _topics.end()) continue;
+            t->second.stopping.erase(r.to());
+            if (ok) t->second.replicas_to_delete.erase(r.to());
+        }
+    }
+    if (!ok && is_live(r.to)) {
+        auto& at = _resync_at[r.to()];
+        at = at == 0 ? now_ms + _opts.retry_backoff_ms : std::min(at, now_ms + _opts.retry_backoff_ms);
+    }
+}
+
+void controller_state::tick(int64_t now_ms)
+{
+    for (auto it = _resync_at.begin(); it != _resync_at.end();) {
+        if (it->second > now_ms) {
+            ++it;
+            continue;
+        }
+        if (is_live(node_id(it->first))) _full_sync.insert(it->first);
+        it = _resync_at.erase(it);
+    }
+}
+
+std::optional<partition_state> controller_state::elect(const controlled_partition& cp) const
+{
+    if (!cp.state) {
+        partition_state s;
+        for (auto r : cp.replicas) {
+            if (is_live(r)) s.isr.push_back(r);
+        }
+        if (s.isr.empty()) return std::nullopt; // stays new until a replica is live
+        s.leader = s.isr.front();
+        return s;
+    }
+    auto s = *cp.state;
+    std::vector<node_id> isr;
+    for (auto r : s.isr) {
+        if (is_live(r)) isr.push_back(r);
+    }
+    // The last in-sync replica stays in the ISR though dead: when it returns it may lead again.
+    if (isr.empty() && !s.isr.empty()) isr.push_back(s.isr.back());
+    node_id leader = s.leader;
+    if (leader() < 0 || !is_live(leader)) {
+        leader = node_id(-1);
+        for (auto r : cp.replicas) {
+            if (is_live(r) && std::find(isr.begin(), isr.end(), r) != isr.end()) {
+                leader = r;
+                break;
+            }
+        }
+    }
+    if (leader == s.leader && isr == s.isr) return s;
+    s.leader = leader;
+    s.isr = std::move(isr);
+    s.epoch = leader_epoch(s.epoch() + 1);
+    return s;
+}
+
+partition_info controller_state::info_of(const std::string& topic, const controlled_topic& t, int32_t p) const
+{
+    auto& cp = t.partitions.at(p);
+    partition_info i;
+    i.tp = topic_partition{topic, partition_id(p)};
+    i.topic_id = t.id;
+    if (cp.state) i.state = *cp.state;
+    i.replicas = cp.replicas;
+    for (auto r : cp.replicas) {
+        if (!is_live(r)) i.offline_replicas.push_back(r);
+    }
+    i.version = std::max(0, cp.version);
+    if (t.deleting) i.state.leader = node_id(leader_during_delete);
+    return i;
+}
+
+void controller_state::emit(controller_request r, controller_actions& out)
+{
+    r.id = _next_id++;
+    r.controller_epoch = _epoch;
+    _in_flight.emplace(r.id, r);
+    out.requests.push_back(std::move(r));
+}
+
+controller_actions controller_state::take_actions()
+{
+    controller_actions out;
+    if (!_loaded) return out;
+    for (auto& name : std::exchange(_pending_deletions, {})) {
+        if (_topics.count(name)) start_deletion(name);
+        else out.unknown_deletions.push_back(name);
+    }
+    // Elections and ISR changes: written first; brokers hear of them once written.
+    for (auto& [name, t] : _topics) {
+        if (t.deleting) continue;
+        for (auto& [p, cp] : t.partitions) {
+            if (cp.writing) continue;
+            auto next = elect(cp);
+            if (!next || (cp.state && *next == *cp.state)) continue;
+            cp.writing = next;
+            out.writes.push_back({topic_partition{name, partition_id(p)}, *next, _epoch, cp.state ? cp.version : -1});
+        }
+    }
+    auto settled = [&](const controlled_topic& t) {
+        return std::none_of(t.partitions.begin(), t.partitions.end(), [](auto& e) { return e.second.writing.has_value(); });
+    };
+    std::vector<std::string> changed;
+    for (auto& n : _changed) {
+        auto t = _topics.find(n);
+        if (t != _topics.end() && settled(t->second)) changed.push_back(n);
+    }
+    // LeaderAndIsr: to each replica, the partitions it hosts whose state changed (or all).
+    std::map<int32_t, std::vector<partition_info>> lair;
+    for (auto& [name, t] : _topics) {
+        if (t.deleting || !settled(t)) continue;
+        for (auto& [p, cp] : t.partitions) {
+            if (!cp.state) continue;
+            bool changed_here = _changed_partitions.count(topic_partition{name, partition_id(p)}) > 0;
+            for (auto r : cp.replicas) {
+                if (!is_live(r) || !(changed_here || _full_sync.count(r()))) continue;
+                lair[r()].push_back(info_of(name, t, p));
+            }
+        }
+    }
+    std::erase_if(_changed_partitions, [&](auto& tp) {
+        auto t = _topics.find(tp.topic);
+        return t == _topics.end() || settled(t->second);
+    });
+    for (auto& [b, parts] : lair) {
+        controller_request r;
+        r.what = controller_request::kind::leader_and_isr;
+        r.to = node_id(b);
+        std::set<int32_t> leaders;
+        for (auto& p : parts) {
+            if (p.state.leader() >= 0) leaders.insert(p.state.leader());
+        }
+        for (auto& br : _brokers) {
+            if (leaders.count(br.id())) r.brokers.push_back(br);
+        }
+        r.partitions = std::move(parts);
+        emit(std::move(r), out);
+    }
+    // UpdateMetadata: every live broker, with every partition of the changed topics (all
+    // topics for a broker that needs the whole picture).
+    for (auto& b : _brokers) {
+        bool full = _full_sync.count(b.id()) > 0;
+        controller_request r;
+        r.what = controller_request::kind::update_metadata;
+        r.to = b.id;
+        r.brokers = _brokers;
+        auto add_topic = [&](const std::string& name, const controlled_topic& t) {
+            for (auto& [p, cp] : t.partitions) r.partitions.push_back(info_of(name, t, p));
+        };
+        if (full) {
+            for (auto& [name, t] : _topics) {
+                if (settled(t)) add_topic(name, t);
+            }
+        } else {
+            for (auto& n : changed) add_topic(n, _topics.at(n));
+        }
+        if (r.partitions.empty() && !full && !_brokers_changed) continue;
+        emit(std::move(r), out);
+    }
+    for (auto& n : changed) _changed.erase(n);
+    _brokers_changed = false;
+    _full_sync.clear();
+    // StopReplica with deletion, to each live replica not yet done; finished topics go.
+    std::map<int32_t, std::vector<partition_info>> stops;
+    for (auto it = _topics.begin(); it != _topics.end();) {
+        auto& [name, t] = *it;
+        if (!t.deleting) {
+            ++it;
+            continue;
+        }
+        if (t.replicas_to_delete.empty()) {
+            out.deleted.push_back(name);
+            _changed.erase(name);
+            it = _topics.erase(it);
+            continue;
+        }
+        for (auto b : t.replicas_to_delete) {
+            if (!is_live(node_id(b)) || t.stopping.count(b)) continue;
+            for (auto& [p, cp] : t.partitions) {
+                if (std::find(cp.replicas.begin(), cp.replicas.end(), node_id(b)) != cp.replicas.end()) {
+                    stops[b].push_back(info_of(name, t, p));
+                }
+            }
+            t.stopping.insert(b);
+        }
+        ++it;
+    }
+    for (auto& [b, parts] : stops) {
+        controller_request r;
+        r.what = controller_request::kind::stop_replica;
+        r.to = node_id(b);
+        r.delete_partitions = true;
+        r.partitions = std::move(parts);
+        emit(std::move(r), out);
+    }
+    return out;
+}
+
+} // namespace samsa::cluster

@@ -1,0 +1,170 @@
+#pragma once
+
+#include "base/ids.h"
+#include "cluster/metadata_cache.h"
+#include "cluster/topic_table.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace samsa::cluster {
+
+/// Kafka's leader during deletion (UpdateMetadata tells brokers a partition is being deleted).
+inline constexpr int32_t leader_during_delete = -2;
+
+/// One partition as the cluster controller tracks it.
+struct controlled_partition {
+    std::vector<node_id> replicas;
+    /// As last read from or written to its state znode; nullopt: no znode yet.
+    std::optional<partition_state> state;
+    /// The state znode's version (-1: no znode).
+    int32_t version = -1;
+    /// The state of a write that is out (emitted, its outcome not reported yet).
+    std::optional<partition_state> writing;
+};
+
+struct controlled_topic {
+    protocol::uuid id;
+    std::map<int32_t, controlled_partition> partitions;
+    bool deleting = false;
+    /// Brokers that still have to acknowledge StopReplica with deletion.
+    std::set<int32_t> replicas_to_delete;
+    /// Of those, the ones a StopReplica is out to.
+    std::set<int32_t> stopping;
+};
+
+/// A partition state the driver writes to ZooKeeper: created (expected_version -1) or set
+/// conditionally on the version the controller last saw.
+struct state_write {
+    topic_partition tp;
+    partition_state state;
+    int32_t controller_epoch = 0;
+    int32_t expected_version = -1;
+};
+
+/// One partition in a request to a broker.
+struct partition_info {
+    topic_partition tp;
+    protocol::uuid topic_id;
+    /// leader_during_delete while the topic is deleted; leader -1 while none is elected.
+    partition_state state;
+    std::vector<node_id> replicas;
+    std::vector<node_id> offline_replicas;
+    int32_t version = 0;
+    bool operator==(const partition_info&) const = default;
+};
+
+/// A request the controller sends to one broker. Requests to one broker are sent in the order
+/// given, each after the previous one was answered.
+struct controller_request {
+    enum class kind { leader_and_isr, update_metadata, stop_replica };
+    kind what = kind::update_metadata;
+    node_id to{-1};
+    /// For request_done().
+    uint64_t id = 0;
+    int32_t controller_epoch = 0;
+    /// leader_and_isr: the partitions `to` hosts; update_metadata: every partition of each
+    /// topic that changed (all of them when `to` needs a full picture); stop_replica: the
+    /// partitions of deleted topics `to` hosts.
+    std::vector<partition_info> partitions;
+    /// update_metadata: every live broker; leader_and_isr: the leaders named.
+    std::vector<broker_info> brokers;
+    bool delete_partitions = false;
+};
+
+struct controller_actions {
+    std::vector<state_write> writes;
+    std::vector<controller_request> requests;
+    /// Topics whose deletion is complete: remove /brokers/topics/<t>, /config/topics/<t> and
+    /// /admin/delete_topics/<t>.
+    std::vector<std::string> deleted;
+    /// Deletions asked for topics that do not exist: remove /admin/delete_topics/<t>.
+    std::vector<std::string> unknown_deletions;
+    bool empty() const { return writes.empty() && requests.empty() && deleted.empty() && unknown_deletions.empty(); }
+};
+
+/// The elected controller's decisions, I/O-free: the driver feeds it what ZooKeeper says (live
+/// brokers, topic assignments, partition states, deletion requests) and what brokers answered,
+/// and carries out what take_actions() returns (state znode writes, requests to brokers, znode
+/// removals). Nothing is emitted until loaded(), so a new controller first knows the whole
+/// cluster, then sends every live broker the full picture.
+///
+/// Elections follow Kafka's ZooKeeper controller: a new partition's leader is its first live
+/// replica and its ISR the live replicas; when a broker goes, every partition it led elects the
+/// first live replica (in assignment order) that is in the ISR, and it leaves every ISR (but
+/// the last member stays, leader -1, so a clean election is possible when it returns); each
+/// change bumps the leader epoch. No live ISR member: the partition is offline (leader -1).
+/// Used on one shard.
+class controller_state {
+public:
+    struct options {
+        /// Failed requests are sent again after this long.
+        int64_t retry_backoff_ms = 100;
+    };
+    controller_state(node_id self, int32_t controller_epoch, options o);
+    controller_state(node_id self, int32_t controller_epoch) : controller_state(self, controller_epoch, options{}) {}
+
+    void brokers_changed(std::vector<broker_info> live);
+    /// /brokers/topics/<t> as read (a new topic, or partitions added).
+    void topic_assigned(const std::string& name, protocol::uuid id, const std::map<int32_t, std::vector<node_id>>& partitions);
+    /// A partition's state znode as read (nullopt: none yet).
+    void state_read(const topic_partition& tp, std::optional<partition_state> s, int32_t version);
+    /// The outcome of a write from take_actions(): its new version, or nullopt when it failed
+    /// (the driver then reads the znode again and reports it through state_read).
+    void state_written(const topic_partition& tp, std::optional<int32_t> version);
+    /// /admin/delete_topics/<t> appeared.
+    void deletion_requested(const std::string& name);
+    /// /brokers/topics/<t> is gone.
+    void topic_removed(const std::string& name);
+    /// Every broker, topic and state was read: from now on, act.
+    void loaded();
+    /// A request from take_actions() was answered without error (ok), or not (failed to send,
+    /// or an error code): the broker is then sent the whole picture again after the backoff,
+    /// unless it left.
+    void request_done(uint64_t id, bool ok, int64_t now_ms);
+    /// Brokers whose requests failed get everything again once their backoff has passed.
+    void tick(int64_t now_ms);
+
+    controller_actions take_actions();
+
+    const std::map<std::string, controlled_topic>& topics() const { return _topics; }
+    const std::vector<broker_info>& live_brokers() const { return _brokers; }
+    int32_t epoch() const { return _epoch; }
+    bool is_live(node_id b) const;
+    /// Requests sent and not answered yet.
+    size_t in_flight() const { return _in_flight.size(); }
+
+private:
+    /// The state `cp` should have now (its current one when nothing changes), or nullopt.
+    std::optional<partition_state> elect(const controlled_partition& cp) const;
+    void start_deletion(const std::string& name);
+    partition_info info_of(const std::string& topic, const controlled_topic& t, int32_t p) const;
+    void emit(controller_request r, controller_actions& out);
+
+    node_id _self;
+    int32_t _epoch;
+    options _opts;
+    bool _loaded = false;
+    std::vector<broker_info> _brokers;
+    std::map<std::string, controlled_topic> _topics;
+    /// Topics whose partitions changed since the last UpdateMetadata.
+    std::set<std::string> _changed;
+    /// Partitions whose state changed since the last LeaderAndIsr to their replicas.
+    std::set<topic_partition> _changed_partitions;
+    /// Brokers to send the whole picture to (new ones, and all at loaded()).
+    std::set<int32_t> _full_sync;
+    std::set<std::string> _pending_deletions;
+    uint64_t _next_id = 1;
+    std::map<uint64_t, controller_request> _in_flight;
+    /// Brokers whose request failed: sent the whole picture again at this time (never the old
+    /// request, which a newer one may have overtaken).
+    std::map<int32_t, int64_t> _resync_at;
+    /// The live brokers changed since the last UpdateMetadata.
+    bool _brokers_changed = false;
+};
+
+} // namespace samsa::cluster

@@ -1,0 +1,364 @@
+// The cluster controller's decisions without ZooKeeper or sockets: Kafka's replica assignment
+// (rack-unaware and rack-aware, even spread), elections of new partitions and after a broker
+// leaves, the ISR's last member kept, requests to brokers in order and with the controller
+// epoch, topic deletion across brokers (one down until it returns), and retries.
+#include "cluster/assignment.h"
+#include "cluster/controller_state.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+namespace samsa::cluster {
+namespace {
+
+using kind = controller_request::kind;
+
+std::vector<node_id> ids(std::initializer_list<int32_t> l)
+{
+    std::vector<node_id> out;
+    for (auto i : l) out.push_back(node_id(i));
+    return out;
+}
+
+std::vector<int32_t> raw(const std::vector<node_id>& v)
+{
+    std::vector<int32_t> out;
+    for (auto n : v) out.push_back(n());
+    return out;
+}
+
+broker_info broker(int32_t id) { return broker_info{node_id(id), std::nullopt, {{"PLAINTEXT", "127.0.0.1", 9000 + id}}}; }
+
+std::vector<broker_info> brokers(std::initializer_list<int32_t> l)
+{
+    std::vector<broker_info> out;
+    for (auto i : l) out.push_back(broker(i));
+    return out;
+}
+
+TEST(assignment, matches_kafkas_round_robin_with_shifted_followers)
+{
+    std::vector<assignable_broker> five;
+    for (int i = 0; i < 5; ++i) five.push_back({node_id(i), std::nullopt});
+    auto a = assign_replicas(five, 10, 3, {0, 0});
+    ASSERT_TRUE(a);
+    // The table in Kafka's assignment documentation (brokers 0-4, start 0, shift 0).
+    std::map<int, std::vector<int32_t>> expect{{0, {0, 1, 2}}, {1, {1, 2, 3}}, {4, {4, 0, 1}},
+                                               {5, {0, 2, 3}}, {6, {1, 3, 4}}, {9, {4, 1, 2}}};
+    for (auto& [p, reps] : expect) EXPECT_EQ(raw((*a)[p].replicas), reps) << "partition " << p;
+    // New partitions continue where the topic left off.
+    auto more = assign_replicas(five, 2, 3, {0, 0}, 5);
+    ASSERT_TRUE(more);
+    EXPECT_EQ((*more)[0].id, partition_id(5));
+    EXPECT_EQ(raw((*more)[0].replicas), (std::vector<int32_t>{0, 2, 3}));
+}
+
+TEST(assignment, spreads_leaders_and_replicas_evenly)
+{
+    std::vector<assignable_broker> six;
+    for (int i = 1; i <= 6; ++i) six.push_back({node_id(i), std::nullopt});
+    std::mt19937 rng(7);
+    for (int round = 0; round < 20; ++round) {
+        assignment_start st{static_cast<int32_t>(rng() % 6), static_cast<int32_t>(rng() % 6)};
+        auto a = assign_replicas(six, 12, 3, st);
+        ASSERT_TRUE(a);
+        std::map<int32_t, int> leaders, replicas;
+        for (auto& p : *a) {
+            std::set<int32_t> uniq;
+            for (auto r : p.replicas) uniq.insert(r());
+            EXPECT_EQ(uniq.size(), 3u);
+            ++leaders[p.replicas.front()()];
+            for (auto r : p.replicas) ++replicas[r()];
+        }
+        for (int i = 1; i <= 6; ++i) {
+            EXPECT_EQ(leaders[i], 2) << "broker " << i;
+            EXPECT_EQ(replicas[i], 6) << "broker " << i;
+        }
+    }
+}
+
+TEST(assignment, rack_aware_puts_each_replica_on_another_rack)
+{
+    // Racks a, b, c with two brokers each, numbered so that id order is not rack order.
+    std::vector<assignable_broker> bs{{node_id(1), "a"}, {node_id(2), "a"}, {node_id(3), "b"},
+                                      {node_id(4), "b"}, {node_id(5), "c"}, {node_id(6), "c"}};
+    std::map<int32_t, std::string> rack;
+    for (auto& b : bs) rack[b.id()] = *b.rack;
+    for (int32_t start = 0; start < 6; ++start) {
+        auto a = assign_replicas(bs, 12, 3, {start, start});
+        ASSERT_TRUE(a);
+        std::map<int32_t, int> leaders;
+        for (auto& p : *a) {
+            std::set<std::string> racks;
+            for (auto r : p.replicas) racks.insert(rack[r()]);
+            EXPECT_EQ(racks.size(), 3u) << "partition " << p.id() << " start " << start;
+            ++leaders[p.replicas.front()()];
+        }
+        for (int i = 1; i <= 6; ++i) EXPECT_EQ(leaders[i], 2);
+    }
+    // Replication factor 2 over three racks: two racks per partition.
+    auto two = assign_replicas(bs, 6, 2, {0, 0});
+    ASSERT_TRUE(two);
+    for (auto& p : *two) EXPECT_NE(rack[p.replicas[0]()], rack[p.replicas[1]()]);
+}
+
+TEST(assignment, refuses_what_cannot_be_placed)
+{
+    std::vector<assignable_broker> three{{node_id(1), std::nullopt}, {node_id(2), std::nullopt}, {node_id(3), std::nullopt}};
+    auto big = assign_replicas(three, 1, 4, {});
+    ASSERT_FALSE(big);
+    EXPECT_EQ(big.error().code, make_error_code(errc::invalid_replication_factor));
+    EXPECT_FALSE(assign_replicas(three, 1, 0, {}));
+    three[1].rack = "a";
+    auto mixed = assign_replicas(three, 1, 2, {});
+    ASSERT_FALSE(mixed);
+    EXPECT_EQ(mixed.error().code, make_error_code(errc::invalid_replica_assignment));
+}
+
+/// Drives a controller_state as the ZooKeeper driver would: writes succeed with version + 1
+/// unless told otherwise, and requests are collected.
+struct harness {
+    controller_state c{node_id(1), 5};
+    std::vector<controller_request> sent;
+    std::map<topic_partition, int32_t> versions;
+
+    controller_actions step(bool writes_succeed = true)
+    {
+        auto a = c.take_actions();
+        for (auto& r : a.requests) sent.push_back(r);
+        if (writes_succeed) {
+            for (auto& w : a.writes) {
+                auto v = w.expected_version < 0 ? 0 : w.expected_version + 1;
+                versions[w.tp] = v;
+                c.state_written(w.tp, v);
+            }
+        }
+        return a;
+    }
+    /// Steps until nothing is left; returns every request sent meanwhile.
+    std::vector<controller_request> settle()
+    {
+        sent.clear();
+        for (int i = 0; i < 10; ++i) {
+            if (step().empty()) break;
+        }
+        return sent;
+    }
+    void ack_all(int64_t now = 0)
+    {
+        for (auto& r : sent) c.request_done(r.id, true, now);
+    }
+    const partition_state& state(const std::string& t, int32_t p) { return *c.topics().at(t).partitions.at(p).state; }
+};
+
+std::vector<const controller_request*> of(const std::vector<controller_request>& rs, kind k, int32_t to = -1)
+{
+    std::vector<const controller_request*> out;
+    for (auto& r : rs) {
+        if (r.what == k && (to < 0 || r.to() == to)) out.push_back(&r);
+    }
+    return out;
+}
+
+TEST(controller_state, acts_only_once_loaded)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", protocol::uuid{1, 2}, {{0, ids({1, 2, 3})}});
+    EXPECT_TRUE(h.c.take_actions().empty());
+    h.c.loaded();
+    auto first = h.c.take_actions();
+    ASSERT_EQ(first.writes.size(), 1u);
+    EXPECT_EQ(first.writes[0].expected_version, -1); // created
+    EXPECT_EQ(first.writes[0].controller_epoch, 5);
+    EXPECT_EQ(first.writes[0].state.leader, node_id(1));
+    EXPECT_EQ(raw(first.writes[0].state.isr), (std::vector<int32_t>{1, 2, 3}));
+    // Nothing about the topic is sent before its state is written; the brokers get the
+    // (empty) full picture with the live brokers.
+    for (auto& r : first.requests) {
+        EXPECT_EQ(r.what, kind::update_metadata);
+        EXPECT_TRUE(r.partitions.empty());
+        EXPECT_EQ(r.brokers.size(), 3u);
+    }
+}
+
+TEST(controller_state, a_new_topic_is_elected_then_announced_leader_and_isr_first)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.loaded();
+    h.settle();
+    h.ack_all();
+    h.c.topic_assigned("orders", protocol::uuid{9, 9}, {{0, ids({2, 3, 1})}, {1, ids({3, 1, 2})}});
+    auto sent = h.settle();
+    EXPECT_EQ(h.state("orders", 0).leader, node_id(2));
+    EXPECT_EQ(h.state("orders", 1).leader, node_id(3));
+    for (int b = 1; b <= 3; ++b) {
+        auto lair = of(sent, kind::leader_and_isr, b);
+        auto um = of(sent, kind::update_metadata, b);
+        ASSERT_EQ(lair.size(), 1u) << b;
+        ASSERT_EQ(um.size(), 1u) << b;
+        EXPECT_LT(lair[0]->id, um[0]->id) << "LeaderAndIsr goes out before UpdateMetadata";
+        EXPECT_EQ(lair[0]->partitions.size(), 2u);
+        EXPECT_EQ(um[0]->partitions.size(), 2u);
+        EXPECT_EQ(um[0]->controller_epoch, 5);
+        EXPECT_EQ(um[0]->partitions[0].topic_id, (protocol::uuid{9, 9}));
+    }
+}
+
+TEST(controller_state, a_leader_leaving_elects_the_next_in_sync_replica_and_bumps_the_epoch)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2, 3})}, {1, ids({2, 3, 1})}});
+    h.c.loaded();
+    h.settle();
+    h.ack_all();
+    h.c.brokers_changed(brokers({2, 3}));
+    auto sent = h.settle();
+    auto& s0 = h.state("t", 0);
+    EXPECT_EQ(s0.leader, node_id(2));
+    EXPECT_EQ(s0.epoch, leader_epoch(1));
+    EXPECT_EQ(raw(s0.isr), (std::vector<int32_t>{2, 3}));
+    // A follower leaving shrinks the ISR; the leader stays.
+    auto& s1 = h.state("t", 1);
+    EXPECT_EQ(s1.leader, node_id(2));
+    EXPECT_EQ(raw(s1.isr), (std::vector<int32_t>{2, 3}));
+    EXPECT_TRUE(of(sent, kind::leader_and_isr, 1).empty()) << "nothing is sent to the dead broker";
+    // The live brokers at once, the new states once written.
+    auto um = of(sent, kind::update_metadata, 3);
+    ASSERT_EQ(um.size(), 2u);
+    EXPECT_TRUE(um[0]->partitions.empty());
+    EXPECT_EQ(um[1]->brokers.size(), 2u);
+    ASSERT_EQ(um[1]->partitions.size(), 2u);
+    EXPECT_EQ(raw(um[1]->partitions[0].offline_replicas), (std::vector<int32_t>{1}));
+}
+
+TEST(controller_state, the_last_in_sync_replica_is_kept_and_leads_again_when_it_returns)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2})}});
+    h.c.loaded();
+    h.settle();
+    h.c.brokers_changed(brokers({1}));
+    h.settle();
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{1}));
+    h.c.brokers_changed(brokers({}));
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(-1)) << "offline: no live in-sync replica";
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{1}));
+    // Broker 2 returns first: not in the ISR, so no (unclean) election.
+    h.c.brokers_changed(brokers({2}));
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(-1));
+    h.c.brokers_changed(brokers({1, 2}));
+    auto sent = h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(1));
+    EXPECT_EQ(h.state("t", 0).epoch, leader_epoch(3));
+    EXPECT_EQ(of(sent, kind::leader_and_isr, 1).size(), 1u) << "the returning broker gets its partitions";
+}
+
+TEST(controller_state, a_partition_without_live_replicas_waits_for_one)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2}));
+    h.c.loaded();
+    h.settle();
+    h.c.topic_assigned("t", {}, {{0, ids({3})}, {1, ids({1})}});
+    h.settle();
+    EXPECT_FALSE(h.c.topics().at("t").partitions.at(0).state);
+    EXPECT_EQ(h.state("t", 1).leader, node_id(1));
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(3));
+}
+
+TEST(controller_state, a_lost_write_is_decided_again_from_the_state_read_back)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2, 3})}});
+    h.c.loaded();
+    h.settle();
+    h.c.brokers_changed(brokers({2, 3}));
+    auto a = h.c.take_actions();
+    ASSERT_EQ(a.writes.size(), 1u);
+    EXPECT_EQ(a.writes[0].expected_version, 0);
+    h.c.state_written(a.writes[0].tp, std::nullopt); // bad version: someone changed it
+    // The driver reads it back: the leader shrank the ISR to {1, 3} meanwhile (version 1).
+    partition_state now{node_id(1), leader_epoch(0), ids({1, 3}), 0};
+    h.c.state_read(a.writes[0].tp, now, 1);
+    auto b = h.c.take_actions();
+    ASSERT_EQ(b.writes.size(), 1u);
+    EXPECT_EQ(b.writes[0].expected_version, 1);
+    EXPECT_EQ(b.writes[0].state.leader, node_id(3));
+    EXPECT_EQ(raw(b.writes[0].state.isr), (std::vector<int32_t>{3}));
+}
+
+TEST(controller_state, deletion_stops_every_replica_and_waits_for_a_broker_that_is_down)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("gone", {}, {{0, ids({1, 2})}, {1, ids({2, 3})}});
+    h.c.loaded();
+    h.settle();
+    h.ack_all();
+    h.c.brokers_changed(brokers({1, 2})); // broker 3 is down
+    h.settle();
+    h.ack_all();
+    h.c.deletion_requested("gone");
+    auto sent = h.settle();
+    auto stop1 = of(sent, kind::stop_replica, 1);
+    auto stop2 = of(sent, kind::stop_replica, 2);
+    ASSERT_EQ(stop1.size(), 1u);
+    ASSERT_EQ(stop2.size(), 1u);
+    EXPECT_TRUE(stop1[0]->delete_partitions);
+    EXPECT_EQ(stop1[0]->partitions.size(), 1u);
+    EXPECT_EQ(stop2[0]->partitions.size(), 2u);
+    for (auto* um : of(sent, kind::update_metadata)) {
+        for (auto& p : um->partitions) EXPECT_EQ(p.state.leader, node_id(leader_during_delete));
+    }
+    h.ack_all();
+    EXPECT_TRUE(h.c.take_actions().deleted.empty()) << "broker 3 still holds a replica";
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    sent = h.settle();
+    auto stop3 = of(sent, kind::stop_replica, 3);
+    ASSERT_EQ(stop3.size(), 1u);
+    h.c.request_done(stop3[0]->id, true, 0);
+    auto done = h.c.take_actions();
+    EXPECT_EQ(done.deleted, std::vector<std::string>{"gone"});
+    EXPECT_FALSE(h.c.topics().count("gone"));
+    h.c.deletion_requested("never-existed");
+    EXPECT_EQ(h.c.take_actions().unknown_deletions, std::vector<std::string>{"never-existed"});
+}
+
+TEST(controller_state, a_failed_request_is_followed_by_the_whole_picture_after_the_backoff)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2})}, {1, ids({2, 1})}});
+    h.c.loaded();
+    auto sent = h.settle();
+    for (auto& r : sent) h.c.request_done(r.id, r.to() != 2, 1000); // broker 2 failed them
+    EXPECT_EQ(h.c.in_flight(), 0u);
+    h.c.tick(1050);
+    EXPECT_TRUE(h.c.take_actions().empty()) << "not before the backoff";
+    h.c.tick(1100);
+    auto again = h.c.take_actions();
+    ASSERT_EQ(of(again.requests, kind::leader_and_isr, 2).size(), 1u);
+    EXPECT_EQ(of(again.requests, kind::leader_and_isr, 2)[0]->partitions.size(), 2u);
+    EXPECT_EQ(of(again.requests, kind::update_metadata, 2).size(), 1u);
+    EXPECT_TRUE(of(again.requests, kind::update_metadata, 1).empty());
+    // A broker that left is not retried.
+    for (auto& r : again.requests) h.c.request_done(r.id, false, 2000);
+    h.c.brokers_changed(brokers({1}));
+    h.c.take_actions();
+    h.c.tick(5000);
+    EXPECT_TRUE(of(h.c.take_actions().requests, kind::leader_and_isr, 2).empty());
+}
+
+} // namespace
+} // namespace samsa::cluster
