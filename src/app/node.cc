@@ -7,7 +7,13 @@
 #include "base/logging.h"
 #include "cluster/metadata_store.h"
 #include "cluster/topic_manager.h"
+#include "cluster/controlled_broker.h"
+#include "cluster/zk/admin.h"
+#include "cluster/zk/controller_driver.h"
 #include "cluster/zk/member.h"
+#include "cluster/zk/producer_id_blocks.h"
+#include "config/topic_config.h"
+#include "storage/mem_file_ops.h"
 #include "cluster/zk/session.h"
 #include "config/broker_config_store.h"
 #include "kafka/dispatcher.h"
@@ -73,6 +79,7 @@ struct node::impl {
     storage::file_ops& fs;
     config::broker_config_store config;
     std::string cluster_id;
+    std::unique_ptr<storage::mem_file_ops> zk_meta_fs;
     std::unique_ptr<cluster::local_metadata_store> store;
     std::unique_ptr<storage::log_manager> logs;
     std::unique_ptr<cluster::topic_manager> topics;
@@ -92,6 +99,12 @@ struct node::impl {
     std::unique_ptr<net::server> server;
     /// ZooKeeper mode: the registration, election and watches (after join_cluster()).
     std::unique_ptr<cluster::zk::member> member;
+    std::unique_ptr<cluster::controlled_broker> controlled;
+    std::unique_ptr<cluster::zk::admin> admin;
+    std::unique_ptr<cluster::zk::config_watcher> config_watch;
+    /// This broker's term as controller, while it is one; ended terms wait here for their tasks.
+    std::unique_ptr<cluster::zk::controller_driver> driver;
+    std::vector<std::unique_ptr<cluster::zk::controller_driver>> ended_terms;
     /// The periodic loop's timer while it runs (cancelled to stop it).
     asio::steady_timer* tick_timer = nullptr;
     bool reconcile_posted = false;
@@ -122,6 +135,9 @@ struct node::impl {
     asio::awaitable<void> drain_server();
     asio::awaitable<void> stop_tasks();
     asio::awaitable<void> leave_cluster();
+    void become_controller(int32_t epoch);
+    void resign();
+    void apply_topic_config(const std::string& topic, config::property_map overrides);
     void join_pools();
 };
 
@@ -144,7 +160,14 @@ void node::impl::open_storage()
     mc.producer_id_expiration_check_interval_ms = cfg.producer_id_expiration_check_interval_ms;
     auto meta_dir = opts.metadata_dir.empty() ? storage::join_path(cfg.log_dirs.front(), "__samsa_metadata")
                                               : opts.metadata_dir;
-    store = std::make_unique<cluster::local_metadata_store>(fs, meta_dir);
+    if (cfg.zookeeper_connect) {
+        // ZooKeeper mode: the topics are what the controller says (UpdateMetadata), kept in
+        // memory only, so a restarted broker starts from the controller's picture.
+        zk_meta_fs = std::make_unique<storage::mem_file_ops>();
+        store = std::make_unique<cluster::local_metadata_store>(*zk_meta_fs, "/metadata");
+    } else {
+        store = std::make_unique<cluster::local_metadata_store>(fs, meta_dir);
+    }
     auto persisted = store->load_broker_overrides();
     if (!persisted) throw std::runtime_error("cannot read broker config overrides: " + persisted.error().message());
     for (auto& [scope, m] : *persisted) {
@@ -405,20 +428,28 @@ asio::awaitable<void> node::join_cluster()
         mo.self.endpoints.push_back(std::move(ep));
     }
     cluster::zk::member::listeners l;
+    // The live brokers reach the metadata cache through the controller's UpdateMetadata, as in
+    // Kafka; the membership's view of them feeds this broker's controller term, if any.
     auto* cache = &im.topics->metadata();
-    l.brokers = [cache](const std::vector<cluster::zk::broker_registration>& live) {
-        std::vector<cluster::broker_info> out;
-        for (auto& b : live) {
-            cluster::broker_info i;
-            i.id = node_id(b.id);
-            i.rack = b.rack;
-            for (auto& e : b.endpoints) i.endpoints.push_back({e.listener, e.host, e.port});
-            out.push_back(std::move(i));
-        }
-        cache->set_brokers(std::move(out));
+    auto* self = &im;
+    l.brokers = [self](const std::vector<cluster::zk::broker_registration>& live) {
+        if (self->driver) self->driver->brokers_changed(live);
     };
     l.controller = [cache](cluster::zk::controller_view v) { cache->set_controller(node_id(v.id)); };
+    l.elected = [self](int32_t epoch) { self->become_controller(epoch); };
+    l.resigned = [self] { self->resign(); };
     im.member = std::make_unique<cluster::zk::member>(im.io.get_executor(), im.opts.zookeeper, std::move(mo), std::move(l));
+    auto* m = im.member.get();
+    im.controlled = std::make_unique<cluster::controlled_broker>(
+        node_id(cfg.node_id), *im.store, im.topics->metadata(), *im.logs,
+        [m](std::string topic) { return cluster::zk::read_topic_config(m->zk(), std::move(topic)); });
+    im.context->controlled = im.controlled.get();
+    im.admin = std::make_unique<cluster::zk::admin>(*m);
+    im.topics->controller().set_cluster_admin(im.admin.get(), std::chrono::milliseconds(30000));
+    im.producer_ids->set_allocator([m](node_id b, int64_t n) { return cluster::zk::allocate_producer_id_block(m->zk(), b, n); });
+    im.config_watch = std::make_unique<cluster::zk::config_watcher>(
+        im.io.get_executor(), *m,
+        [self](const std::string& topic, config::property_map o) { self->apply_topic_config(topic, std::move(o)); });
     auto r = co_await im.member->start();
     if (!r) {
         if (r.error() == make_error_code(cluster::zk::session_errc::node_exists)) {
@@ -429,6 +460,44 @@ asio::awaitable<void> node::join_cluster()
         throw std::runtime_error(fmt::format("cannot register broker {} in ZooKeeper: {}", cfg.node_id,
                                              r.error().message()));
     }
+    im.config_watch->start();
+}
+
+void node::impl::become_controller(int32_t epoch)
+{
+    if (shutting_down && !member) return;
+    auto& cfg = config.current();
+    cluster::zk::controller_driver::options o;
+    if (cfg.control_plane_listener_name) o.listener = *cfg.control_plane_listener_name;
+    else if (cfg.inter_broker_listener_name) o.listener = *cfg.inter_broker_listener_name;
+    resign();
+    driver = std::make_unique<cluster::zk::controller_driver>(io, *member, node_id(cfg.node_id), epoch, o);
+    driver->brokers_changed(member->brokers());
+    driver->start();
+}
+
+void node::impl::resign()
+{
+    if (!driver) return;
+    driver->stop();
+    ended_terms.push_back(std::move(driver));
+    // Terms whose tasks are done go now.
+    std::erase_if(ended_terms, [](auto& d) { return d->tasks().count() == 0; });
+}
+
+/// A config change notification: the topic's overrides as now stored in ZooKeeper.
+void node::impl::apply_topic_config(const std::string& topic, config::property_map overrides)
+{
+    auto* t = topics->find(topic);
+    if (!t || t->overrides == overrides) return;
+    if (auto v = config::validate_topic_overrides(overrides); !v) {
+        log.warn("topic {}: ignoring invalid configs from ZooKeeper: {}", topic, v.error().message);
+        return;
+    }
+    cluster::topic_record r{*t, topics->metadata().states_of(topic)};
+    r.topic.overrides = std::move(overrides);
+    if (auto w = store->save_topic(r); !w) log.error("topic {}: cannot apply its new configs: {}", topic, w.error().message());
+    else log.info("topic {}: configs changed", topic);
 }
 
 cluster::zk::member* node::membership() { return _impl->member.get(); }
@@ -441,10 +510,20 @@ asio::awaitable<void> node::impl::leave_cluster()
         if (opts.zookeeper) opts.zookeeper->close();
         co_return;
     }
+    resign();
+    if (config_watch) config_watch->stop();
     member->stop();
     asio::steady_timer t(io);
     t.expires_after(std::chrono::seconds(2));
     co_await (wait_closed(member->tasks()) || t.async_wait(asio::use_awaitable));
+    for (auto& d : ended_terms) {
+        t.expires_after(std::chrono::seconds(2));
+        co_await (wait_closed(d->tasks()) || t.async_wait(asio::use_awaitable));
+    }
+    if (config_watch) {
+        t.expires_after(std::chrono::seconds(2));
+        co_await (wait_closed(config_watch->tasks()) || t.async_wait(asio::use_awaitable));
+    }
     if (auto left = member->tasks().count()) log.warn("{} ZooKeeper task(s) still running after the session closed", left);
     step("left the cluster");
 }

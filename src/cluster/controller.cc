@@ -5,6 +5,11 @@
 #include "base/logging.h"
 #include "config/topic_config.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 #include <random>
 #include <set>
@@ -20,24 +25,82 @@ controller::controller(metadata_cache& cache, metadata_store& store, config::bro
 
 boost::asio::awaitable<op_result<topic_info>> controller::create_topic(create_topic_request req, bool validate_only)
 {
-    co_return create_now(std::move(req), validate_only);
+    if (!_admin) co_return create_now(std::move(req), validate_only);
+    auto planned = create_now(std::move(req), true);
+    if (!planned || validate_only) co_return planned;
+    if (auto w = co_await _admin->create_topic(*planned); !w) co_return w.error();
+    log.info("created topic {} with {} partition(s), replication factor {} in ZooKeeper", planned->name,
+             planned->partitions.size(), planned->replication_factor);
+    auto name = planned->name;
+    auto id = planned->id;
+    // (Named first: g++ 12 miscompiles a temporary std::function built inside co_await.)
+    std::function<bool()> done = [this, name, id] {
+        auto* t = _cache.find(name);
+        return t && t->id == id;
+    };
+    auto p = co_await propagated(std::move(done), "the new topic " + name);
+    if (!p) co_return p.error();
+    co_return planned;
 }
 
 boost::asio::awaitable<op_result<void>> controller::delete_topic(std::string name)
 {
-    co_return delete_now(name);
+    if (!_admin) co_return delete_now(name);
+    if (!_cache.find(name)) co_return make_error(errc::unknown_topic, "This server does not host this topic-partition.");
+    if (!_broker.current().delete_topic_enable) co_return make_error(errc::deletion_disabled, "Topic deletion is disabled.");
+    if (auto w = co_await _admin->delete_topic(name); !w) co_return w.error();
+    std::function<bool()> done = [this, name] { return !_cache.find(name); };
+    co_return co_await propagated(std::move(done), "the deletion of " + name);
 }
 
 boost::asio::awaitable<op_result<void>> controller::create_partitions(std::string name, int32_t count,
                                                                       std::vector<std::vector<int32_t>> assignments,
                                                                       bool validate_only)
 {
-    co_return grow_now(name, count, assignments, validate_only);
+    if (!_admin) co_return grow_now(name, count, assignments, validate_only);
+    if (auto v = grow_now(name, count, assignments, true); !v || validate_only) co_return v;
+    auto updated = *_cache.find(name);
+    create_topic_request req;
+    req.replication_factor = updated.replication_factor;
+    req.assignments = assignments;
+    auto current = static_cast<int32_t>(updated.partitions.size());
+    auto plan = plan_assignments(req, current, count - current);
+    if (!plan) co_return plan.error();
+    for (auto& a : *plan) updated.partitions.push_back(a);
+    if (auto w = co_await _admin->add_partitions(updated); !w) co_return w.error();
+    std::function<bool()> done = [this, name, count] {
+        auto* t = _cache.find(name);
+        return t && static_cast<int32_t>(t->partitions.size()) >= count;
+    };
+    co_return co_await propagated(std::move(done), "the new partitions of " + name);
 }
 
 boost::asio::awaitable<op_result<void>> controller::set_topic_overrides(std::string name, config::property_map overrides)
 {
-    co_return set_overrides_now(name, std::move(overrides));
+    if (!_admin) co_return set_overrides_now(name, std::move(overrides));
+    if (!_cache.find(name)) co_return make_error(errc::unknown_topic, "This server does not host this topic-partition.");
+    if (auto w = co_await _admin->set_topic_overrides(name, overrides); !w) co_return w.error();
+    std::function<bool()> done = [this, name, overrides] {
+        auto* t = _cache.find(name);
+        return t && t->overrides == overrides;
+    };
+    co_return co_await propagated(std::move(done), "the new configs of " + name);
+}
+
+boost::asio::awaitable<op_result<void>> controller::propagated(std::function<bool()> done, const std::string& what)
+{
+    auto deadline = std::chrono::steady_clock::now() + _propagation;
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            co_return make_error(errc::timeout, fmt::format("Written to ZooKeeper, but {} has not reached this broker "
+                                                            "within {} ms; it completes in the background.",
+                                                            what, _propagation.count()));
+        }
+        t.expires_after(std::chrono::milliseconds(5));
+        co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    co_return op_result<void>{};
 }
 
 op_result<void> controller::check_file_budget(int64_t count) const

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,6 +40,21 @@ struct file_budget {
     /// What one new partition takes: its active segment's log file. (Its indexes share the
     /// bounded index-file cache; each later segment holds one more, as in Kafka.)
     static constexpr size_t per_partition = 1;
+};
+
+/// ZooKeeper mode: where topic operations are written instead of this node's store, for the
+/// elected controller (and every broker) to act on: /brokers/topics/<t>, /config/topics/<t>,
+/// /admin/delete_topics/<t>, /config/changes. Implemented over a ZooKeeper session.
+class cluster_admin {
+public:
+    virtual ~cluster_admin() = default;
+    /// topic_exists when /brokers/topics/<t> exists already.
+    virtual boost::asio::awaitable<op_result<void>> create_topic(const topic_info& t) = 0;
+    virtual boost::asio::awaitable<op_result<void>> delete_topic(const std::string& name) = 0;
+    /// The topic's assignment with its new partitions appended.
+    virtual boost::asio::awaitable<op_result<void>> add_partitions(const topic_info& t) = 0;
+    virtual boost::asio::awaitable<op_result<void>> set_topic_overrides(const std::string& name,
+                                                                        const config::property_map& overrides) = 0;
 };
 
 /// The controller: validates topic operations, plans replica assignments and writes the
@@ -77,6 +93,14 @@ public:
     op_result<std::vector<replica_assignment>> plan_assignments(const create_topic_request& req, int32_t first,
                                                                 int32_t count) const;
     void set_file_budget(file_budget b) { _budget = std::move(b); }
+    /// ZooKeeper mode: validated operations are written through `admin`, and each call returns
+    /// once this node's metadata shows the outcome (the controller's UpdateMetadata arrived),
+    /// or errc::timeout after `propagation` (the operation still completes).
+    void set_cluster_admin(cluster_admin* admin, std::chrono::milliseconds propagation)
+    {
+        _admin = admin;
+        _propagation = propagation;
+    }
 
 private:
     op_result<topic_info> create_now(create_topic_request req, bool validate_only);
@@ -94,7 +118,12 @@ private:
     metadata_cache& _cache;
     metadata_store& _store;
     config::broker_config_store& _broker;
+    /// Waits until `done()` holds, up to the propagation timeout.
+    boost::asio::awaitable<op_result<void>> propagated(std::function<bool()> done, const std::string& what);
+
     file_budget _budget;
+    cluster_admin* _admin = nullptr;
+    std::chrono::milliseconds _propagation{30000};
 };
 
 } // namespace samsa::cluster

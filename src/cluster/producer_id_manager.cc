@@ -10,7 +10,10 @@ constexpr logger log{"cluster"};
 boost::asio::awaitable<result<producer_id>> producer_id_manager::next()
 {
     if (!_block || _next > _block->last) {
-        auto b = _store.allocate_producer_id_block(_self, block_size);
+        // (No co_await inside ?: — g++ 12 miscompiles it.)
+        result<producer_id_block> b = producer_id_block{};
+        if (_allocate) b = co_await _allocate(_self, block_size);
+        else b = _store.allocate_producer_id_block(_self, block_size);
         if (!b) {
             log.warn("cannot reserve a block of producer ids: {}", b.error().message());
             co_return b.error();

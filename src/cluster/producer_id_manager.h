@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "base/ids.h"
 #include "base/result.h"
 #include "cluster/metadata_store.h"
@@ -20,6 +22,10 @@ public:
 
     producer_id_manager(metadata_store& store, node_id self) : _store(store), _self(self) {}
 
+    /// Where blocks come from instead of the store (ZooKeeper mode: /latest_producer_id_block).
+    using allocator = std::function<boost::asio::awaitable<result<producer_id_block>>(node_id, int64_t)>;
+    void set_allocator(allocator a) { _allocate = std::move(a); }
+
     /// The next id; the store's error when a new block cannot be reserved.
     boost::asio::awaitable<result<producer_id>> next();
     /// The block ids come from now, if one is reserved.
@@ -29,6 +35,7 @@ private:
     metadata_store& _store;
     node_id _self;
     std::optional<producer_id_block> _block;
+    allocator _allocate;
     int64_t _next = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "cluster/controlled_broker.h"
 #include "cluster/metadata_store.h"
 #include "cluster/producer_id_manager.h"
 #include "cluster/topic_manager.h"
@@ -41,6 +42,9 @@ struct broker_context {
     class group_service* groups = nullptr;
     /// The transaction coordinator (set by the app once it exists).
     class txn_service* txns = nullptr;
+    /// ZooKeeper mode: applies the controller's LeaderAndIsr, UpdateMetadata and StopReplica
+    /// (set by the app; null for the embedded node).
+    cluster::controlled_broker* controlled = nullptr;
     /// Producer ids for InitProducerId (set by the app).
     cluster::producer_id_manager* producer_ids = nullptr;
     /// Where CPU-heavy request work runs (decompressing produced batches), so the broker thread

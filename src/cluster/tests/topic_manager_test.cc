@@ -285,12 +285,19 @@ TEST(controller, plans_kafkas_assignment_over_live_brokers_and_checks_manual_ass
     three.replication_factor = 3;
     auto created = run(n.topics.controller().create_topic(three, false));
     ASSERT_TRUE(created) << created.error().message;
-    EXPECT_EQ(md.state({"r3", partition_id(1)})->leader, node_id(1));
-    EXPECT_EQ(md.state({"r3", partition_id(1)})->isr.size(), 3u);
-    auto p1 = n.topics.get("r3", 1);
-    ASSERT_NE(p1, nullptr);
-    EXPECT_FALSE(p1->is_leader()); // a follower replica, with its log
-    EXPECT_TRUE(n.topics.get("r3", 0)->is_leader());
+    // The first replica leads; this node (0) leads exactly one partition and follows the others.
+    int led = 0;
+    for (int32_t p = 0; p < 3; ++p) {
+        auto* st = md.state({"r3", partition_id(p)});
+        ASSERT_NE(st, nullptr);
+        EXPECT_EQ(st->leader, created->partitions[p].replicas.front());
+        EXPECT_EQ(st->isr.size(), 3u);
+        auto rep = n.topics.get("r3", p);
+        ASSERT_NE(rep, nullptr); // leader or follower, with its log
+        EXPECT_EQ(rep->is_leader(), st->leader == node_id(0));
+        led += rep->is_leader() ? 1 : 0;
+    }
+    EXPECT_EQ(led, 1);
     three.name = "r4";
     three.replication_factor = 4;
     EXPECT_EQ(run(n.topics.controller().create_topic(three, false)).error().code, code(errc::invalid_replication_factor));

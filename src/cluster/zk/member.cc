@@ -105,7 +105,9 @@ session::watcher member::rewatch(asio::awaitable<void> (member::*what)(uint64_t)
 asio::awaitable<void> member::watch_brokers(uint64_t gen)
 {
     std::vector<std::string> skipped;
-    auto live = co_await live_brokers(*_zk, &skipped, rewatch(&member::watch_brokers, gen));
+    // (Named first: g++ 12 miscompiles a std::function temporary inside co_await.)
+    auto again = rewatch(&member::watch_brokers, gen);
+    auto live = co_await live_brokers(*_zk, &skipped, std::move(again));
     if (gen != _gen || _stopped) co_return;
     for (auto& s : skipped) log.warn("ignoring malformed broker registration {}/{}", paths::broker_ids, s);
     if (!live) {
@@ -123,7 +125,8 @@ asio::awaitable<void> member::watch_controller(uint64_t gen)
 {
     const std::string path(paths::controller);
     for (int attempt = 0; gen == _gen && !_stopped; ++attempt) {
-        auto cur = co_await _zk->get(path, rewatch(&member::watch_controller, gen));
+        auto again = rewatch(&member::watch_controller, gen);
+        auto cur = co_await _zk->get(path, std::move(again));
         if (gen != _gen || _stopped) co_return;
         if (cur) {
             auto c = decode_controller(cur->data);

@@ -46,6 +46,9 @@ const std::vector<api_handler>& api_handlers()
             {api_key::txn_offset_commit, 0, 5, &handle_txn_offset_commit},
             {api_key::describe_transactions, 0, 0, &handle_describe_transactions},
             {api_key::list_transactions, 0, 1, &handle_list_transactions},
+            {api_key::leader_and_isr, 0, 7, &handle_leader_and_isr},
+            {api_key::stop_replica, 0, 4, &handle_stop_replica},
+            {api_key::update_metadata, 0, 8, &handle_update_metadata},
         };
         std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.key < b.key; });
         return t;

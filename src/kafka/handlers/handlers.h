@@ -34,6 +34,9 @@ boost::asio::awaitable<bool> handle_write_txn_markers(request_context& ctx, prot
 boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_describe_transactions(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_list_transactions(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_leader_and_isr(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_stop_replica(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_update_metadata(request_context& ctx, protocol::writer& out);
 
 // Shared by the config handlers (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs);
 // defined in alter_configs.cc.

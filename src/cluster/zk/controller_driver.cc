@@ -1,0 +1,541 @@
+#include "cluster/zk/controller_driver.h"
+
+#include "base/logging.h"
+#include "cluster/zk/registration.h"
+#include "protocol/messages/leader_and_isr.h"
+#include "protocol/messages/stop_replica.h"
+#include "protocol/messages/update_metadata.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <exception>
+
+namespace samsa::cluster::zk {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr logger log{"controller"};
+
+bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
+
+int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::vector<int32_t> raw(const std::vector<node_id>& v)
+{
+    std::vector<int32_t> out;
+    for (auto n : v) out.push_back(n());
+    return out;
+}
+
+std::vector<node_id> nodes(const std::vector<int32_t>& v)
+{
+    std::vector<node_id> out;
+    for (auto n : v) out.push_back(node_id(n));
+    return out;
+}
+
+broker_info info_of(const broker_registration& b)
+{
+    broker_info i;
+    i.id = node_id(b.id);
+    i.rack = b.rack;
+    for (auto& e : b.endpoints) i.endpoints.push_back({e.listener, e.host, e.port});
+    return i;
+}
+
+template<typename F>
+void spawn_in(asio::any_io_executor ex, gate& g, F make)
+{
+    auto h = g.try_enter();
+    if (!h) return;
+    auto run = [](gate::holder, asio::awaitable<void> t) -> asio::awaitable<void> { co_await std::move(t); };
+    asio::co_spawn(ex, run(std::move(*h), make()), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            log.error("controller task failed: {}", x.what());
+        }
+    });
+}
+
+asio::awaitable<void> pause(asio::any_io_executor ex, std::chrono::milliseconds d)
+{
+    asio::steady_timer t(ex);
+    t.expires_after(d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+/// Deletes `path` and everything below it.
+asio::awaitable<result<void>> remove_recursive(session& zk, std::string path)
+{
+    auto kids = co_await zk.children(path);
+    if (!kids) {
+        if (is(kids.error(), session_errc::no_node)) co_return ok();
+        co_return kids.error();
+    }
+    for (auto& k : *kids) {
+        if (auto r = co_await remove_recursive(zk, path + "/" + k); !r) co_return r;
+    }
+    auto r = co_await zk.remove(path, -1);
+    if (!r && !is(r.error(), session_errc::no_node)) co_return r.error();
+    co_return ok();
+}
+} // namespace
+
+asio::awaitable<std::optional<config::property_map>> read_topic_config(session& zk, std::string topic)
+{
+    auto n = co_await zk.get(paths::topic_config(topic));
+    if (!n) co_return std::nullopt;
+    auto c = decode_config(n->data);
+    if (!c) {
+        log.warn("ignoring malformed {}: {}", paths::topic_config(topic), c.error().message());
+        co_return std::nullopt;
+    }
+    co_return config::property_map(c->begin(), c->end());
+}
+
+controller_driver::controller_driver(asio::io_context& io, member& m, node_id self, int32_t epoch, options o)
+  : _io(io), _member(m), _self(self), _opts(std::move(o)),
+    _state(self, epoch, controller_state::options{_opts.retry_backoff_ms})
+{}
+
+controller_driver::~controller_driver() { *_alive = false; }
+
+void controller_driver::spawn(asio::awaitable<void> task)
+{
+    auto h = _tasks.try_enter();
+    if (!h) return;
+    auto run = [](gate::holder, asio::awaitable<void> t) -> asio::awaitable<void> { co_await std::move(t); };
+    asio::co_spawn(_io, run(std::move(*h), std::move(task)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            log.error("controller task failed: {}", x.what());
+        }
+    });
+}
+
+session::watcher controller_driver::rewatch(std::function<asio::awaitable<void>()> what)
+{
+    return [this, alive = _alive, what = std::move(what)] {
+        if (*alive && active()) spawn(what());
+    };
+}
+
+void controller_driver::start()
+{
+    log.info("broker {} takes over as controller (epoch {})", _self(), _state.epoch());
+    spawn(load());
+    spawn(ticker());
+}
+
+void controller_driver::stop()
+{
+    if (_stopped) return;
+    _stopped = true;
+    log.info("broker {} stops being controller (epoch {})", _self(), _state.epoch());
+    for (auto& [id, c] : _clients) c->close();
+    _tasks.close();
+}
+
+void controller_driver::brokers_changed(const std::vector<broker_registration>& live)
+{
+    if (_stopped) return;
+    std::map<int32_t, broker_registration> next;
+    std::vector<broker_info> infos;
+    for (auto& b : live) {
+        next[b.id] = b;
+        infos.push_back(info_of(b));
+    }
+    for (auto& [id, b] : _brokers) {
+        auto n = next.find(id);
+        if (n == next.end() || n->second.endpoints != b.endpoints) {
+            // Gone or moved: a new connection next time (the queue keeps what is for a new session).
+            if (auto c = _clients.find(id); c != _clients.end()) {
+                c->second->close();
+                _clients.erase(c);
+            }
+            if (n == next.end()) _queues.erase(id);
+        }
+    }
+    _brokers = std::move(next);
+    _state.brokers_changed(std::move(infos));
+    pump();
+}
+
+asio::awaitable<void> controller_driver::load()
+{
+    auto& zk = _member.zk();
+    for (auto p : {paths::broker_topics, paths::delete_topics}) {
+        if (auto r = co_await zk.ensure_path(std::string(p)); !r) {
+            log.error("cannot create {}: {}", p, r.error().message());
+        }
+    }
+    co_await watch_topics();
+    if (!active()) co_return;
+    co_await watch_deletions();
+    if (!active()) co_return;
+    _loaded = true;
+    _state.loaded();
+    log.info("controller loaded {} topic(s) and {} live broker(s)", _state.topics().size(), _state.live_brokers().size());
+    pump();
+}
+
+asio::awaitable<void> controller_driver::watch_topics()
+{
+    // (Watchers are named first: g++ 12 miscompiles a std::function temporary inside co_await.)
+    auto again = rewatch([this] { return watch_topics(); });
+    auto names = co_await _member.zk().children(std::string(paths::broker_topics), std::move(again));
+    if (!active()) co_return;
+    if (!names) {
+        log.warn("cannot list {}: {}", paths::broker_topics, names.error().message());
+        co_return;
+    }
+    std::set<std::string> now(names->begin(), names->end());
+    for (auto& n : _known_topics) {
+        if (!now.count(n)) _state.topic_removed(n);
+    }
+    for (auto& n : now) {
+        if (_known_topics.count(n)) continue;
+        // At load, read each in turn so the controller knows all before acting.
+        if (!_loaded) co_await read_topic(n, true);
+        else spawn(read_topic(n, true));
+    }
+    _known_topics = std::move(now);
+    pump();
+}
+
+asio::awaitable<void> controller_driver::read_topic(std::string name, bool initial)
+{
+    auto& zk = _member.zk();
+    auto path = paths::topic(name);
+    auto again = rewatch([this, name] { return read_topic(name, false); });
+    auto n = co_await zk.get(path, std::move(again));
+    if (!active()) co_return;
+    if (!n) {
+        if (!is(n.error(), session_errc::no_node)) log.warn("cannot read {}: {}", path, n.error().message());
+        co_return;
+    }
+    auto a = decode_topic(n->data);
+    if (!a) {
+        log.warn("ignoring malformed {} ({})", path, a.error().message());
+        co_return;
+    }
+    auto id = uuid_from_base64(a->topic_id);
+    if (!id) {
+        // Written by a tool that predates topic ids: the controller gives it one (as Kafka does).
+        id = random_uuid();
+        a->topic_id = id->to_string();
+        auto set = co_await zk.set(path, encode_topic(*a), n->version);
+        if (!active()) co_return;
+        if (!set) co_return; // changed meanwhile: the data watch reads it again
+        log.info("topic {}: assigned topic id {}", name, a->topic_id);
+    }
+    std::map<int32_t, std::vector<node_id>> parts;
+    for (auto& [p, reps] : a->partitions) parts[p] = nodes(reps);
+    auto known = _state.topics().find(name);
+    std::set<int32_t> had;
+    if (known != _state.topics().end()) {
+        for (auto& [p, cp] : known->second.partitions) had.insert(p);
+    }
+    _state.topic_assigned(name, *id, parts);
+    for (auto& [p, reps] : parts) {
+        if (had.count(p) && !initial) continue;
+        // (A named value: g++ 12 miscompiles a braced temporary passed to co_await.)
+        topic_partition tp;
+        tp.topic = name;
+        tp.partition = partition_id(p);
+        co_await reread_state(tp);
+        if (!active()) co_return;
+    }
+    pump();
+}
+
+asio::awaitable<void> controller_driver::reread_state(topic_partition tp)
+{
+    auto path = paths::partition_state(tp.topic, tp.partition());
+    auto n = co_await _member.zk().get(path);
+    if (!active()) co_return;
+    if (!n) {
+        if (is(n.error(), session_errc::no_node)) _state.state_read(tp, std::nullopt, -1);
+        else log.warn("cannot read {}: {}", path, n.error().message());
+        co_return;
+    }
+    auto s = decode_partition_state(n->data);
+    if (!s) {
+        log.warn("ignoring malformed {} ({}): electing it again", path, s.error().message());
+        _state.state_read(tp, std::nullopt, -1);
+        co_return;
+    }
+    partition_state ps{node_id(s->leader), leader_epoch(s->leader_epoch), nodes(s->isr), n->version};
+    _state.state_read(tp, ps, n->version);
+}
+
+asio::awaitable<void> controller_driver::watch_deletions()
+{
+    auto again = rewatch([this] { return watch_deletions(); });
+    auto names = co_await _member.zk().children(std::string(paths::delete_topics), std::move(again));
+    if (!active()) co_return;
+    if (!names) {
+        log.warn("cannot list {}: {}", paths::delete_topics, names.error().message());
+        co_return;
+    }
+    for (auto& n : *names) _state.deletion_requested(n);
+    pump();
+}
+
+void controller_driver::pump()
+{
+    if (_stopped || !_loaded) return;
+    auto a = _state.take_actions();
+    for (auto& w : a.writes) spawn(write_state(std::move(w)));
+    for (auto& r : a.requests) {
+        auto to = r.to();
+        _queues[to].push_back(std::move(r));
+        if (!_sending.count(to)) {
+            _sending.insert(to);
+            spawn(send_loop(to));
+        }
+    }
+    for (auto& n : a.deleted) spawn(remove_topic(n, false));
+    for (auto& n : a.unknown_deletions) spawn(remove_topic(n, true));
+}
+
+asio::awaitable<void> controller_driver::write_state(state_write w)
+{
+    auto& zk = _member.zk();
+    auto path = paths::partition_state(w.tp.topic, w.tp.partition());
+    partition_state_znode z;
+    z.leader = w.state.leader();
+    z.leader_epoch = w.state.epoch();
+    z.isr = raw(w.state.isr);
+    z.controller_epoch = w.controller_epoch;
+    std::optional<int32_t> version;
+    if (w.expected_version < 0) {
+        auto parent = path.substr(0, path.rfind('/'));
+        auto ensured = co_await zk.ensure_path(parent);
+        // (No co_await inside ?: — g++ 12 miscompiles it.)
+        result<std::string> c = ensured.has_error() ? result<std::string>(ensured.error()) : result<std::string>(std::string());
+        if (ensured) c = co_await zk.create(path, encode_partition_state(z), create_mode::persistent);
+        if (c) version = 0;
+        else if (!is(c.error(), session_errc::node_exists)) log.warn("cannot create {}: {}", path, c.error().message());
+    } else {
+        auto s = co_await zk.set(path, encode_partition_state(z), w.expected_version);
+        if (s) version = *s;
+        else if (!is(s.error(), session_errc::bad_version)) log.warn("cannot write {}: {}", path, s.error().message());
+    }
+    if (!active()) co_return;
+    _state.state_written(w.tp, version);
+    if (!version) co_await reread_state(w.tp);
+    if (!active()) co_return;
+    if (version) {
+        log.info("{}: leader {}, epoch {}, isr [{}]", w.tp, z.leader, z.leader_epoch, fmt::join(z.isr, ","));
+    }
+    pump();
+}
+
+net::client* controller_driver::client_for(int32_t broker)
+{
+    if (auto c = _clients.find(broker); c != _clients.end()) return c->second.get();
+    auto b = _brokers.find(broker);
+    if (b == _brokers.end() || b->second.endpoints.empty()) return nullptr;
+    const broker_registration::endpoint* ep = &b->second.endpoints.front();
+    for (auto& e : b->second.endpoints) {
+        if (!_opts.listener.empty() && e.listener == _opts.listener) ep = &e;
+    }
+    net::client_config cfg;
+    cfg.host = ep->host;
+    cfg.port = static_cast<uint16_t>(ep->port);
+    cfg.client_id = "samsa-controller-" + std::to_string(_self());
+    cfg.request_timeout = _opts.request_timeout;
+    cfg.connect_timeout = std::chrono::milliseconds(5000);
+    auto& c = _clients[broker];
+    c = std::make_unique<net::client>(_io, cfg);
+    return c.get();
+}
+
+asio::awaitable<bool> controller_driver::send(const controller_request& r)
+{
+    auto* c = client_for(r.to());
+    if (!c) co_return false;
+    using kind = controller_request::kind;
+    switch (r.what) {
+    case kind::leader_and_isr: {
+        protocol::leader_and_isr_request q;
+        q.controller_id = _self();
+        q.controller_epoch = r.controller_epoch;
+        std::map<std::string, size_t> at;
+        for (auto& p : r.partitions) {
+            auto [it, fresh] = at.emplace(p.tp.topic, q.topic_states.size());
+            if (fresh) q.topic_states.push_back({p.tp.topic, p.topic_id, {}});
+            protocol::leader_and_isr_request::leader_and_isr_partition_state s;
+            s.partition_index = p.tp.partition();
+            s.controller_epoch = r.controller_epoch;
+            s.leader = p.state.leader();
+            s.leader_epoch = p.state.epoch();
+            s.isr = raw(p.state.isr);
+            s.partition_epoch = p.version;
+            s.replicas = raw(p.replicas);
+            q.topic_states[it->second].partition_states.push_back(std::move(s));
+        }
+        for (auto& b : r.brokers) {
+            if (b.endpoints.empty()) continue;
+            q.live_leaders.push_back({b.id(), b.endpoints.front().host, b.endpoints.front().port});
+        }
+        auto resp = co_await c->send<protocol::leader_and_isr_api>(q, protocol::leader_and_isr_api::max_version);
+        if (!resp) co_return false;
+        if ((*resp)->error_code != 0) co_return false;
+        co_return true;
+    }
+    case kind::update_metadata: {
+        protocol::update_metadata_request q;
+        q.controller_id = _self();
+        q.controller_epoch = r.controller_epoch;
+        std::map<std::string, size_t> at;
+        for (auto& p : r.partitions) {
+            auto [it, fresh] = at.emplace(p.tp.topic, q.topic_states.size());
+            if (fresh) q.topic_states.push_back({p.tp.topic, p.topic_id, {}});
+            protocol::update_metadata_request::update_metadata_partition_state s;
+            s.partition_index = p.tp.partition();
+            s.controller_epoch = r.controller_epoch;
+            s.leader = p.state.leader();
+            s.leader_epoch = p.state.epoch();
+            s.isr = raw(p.state.isr);
+            s.zk_version = p.version;
+            s.replicas = raw(p.replicas);
+            s.offline_replicas = raw(p.offline_replicas);
+            q.topic_states[it->second].partition_states.push_back(std::move(s));
+        }
+        for (auto& b : r.brokers) {
+            protocol::update_metadata_request::update_metadata_broker ub;
+            ub.id = b.id();
+            ub.rack = b.rack;
+            for (auto& e : b.endpoints) ub.endpoints.push_back({e.port, e.host, e.listener, 0});
+            q.live_brokers.push_back(std::move(ub));
+        }
+        auto resp = co_await c->send<protocol::update_metadata_api>(q, protocol::update_metadata_api::max_version);
+        co_return resp && (*resp)->error_code == 0;
+    }
+    case kind::stop_replica: {
+        protocol::stop_replica_request q;
+        q.controller_id = _self();
+        q.controller_epoch = r.controller_epoch;
+        std::map<std::string, size_t> at;
+        for (auto& p : r.partitions) {
+            auto [it, fresh] = at.emplace(p.tp.topic, q.topic_states.size());
+            if (fresh) q.topic_states.push_back({p.tp.topic, {}});
+            q.topic_states[it->second].partition_states.push_back({p.tp.partition(), -1, r.delete_partitions});
+        }
+        auto resp = co_await c->send<protocol::stop_replica_api>(q, protocol::stop_replica_api::max_version);
+        if (!resp || (*resp)->error_code != 0) co_return false;
+        for (auto& e : (*resp)->partition_errors) {
+            if (e.error_code != 0) co_return false;
+        }
+        co_return true;
+    }
+    }
+    co_return false;
+}
+
+asio::awaitable<void> controller_driver::send_loop(int32_t broker)
+{
+    while (active()) {
+        auto q = _queues.find(broker);
+        if (q == _queues.end() || q->second.empty()) break;
+        auto r = std::move(q->second.front());
+        q->second.pop_front();
+        bool ok = co_await send(r);
+        if (!active()) co_return;
+        if (!ok) log.debug("controller request {} to broker {} failed; resyncing it after the backoff", r.id, broker);
+        _state.request_done(r.id, ok, now_ms());
+        pump();
+    }
+    _sending.erase(broker);
+}
+
+asio::awaitable<void> controller_driver::remove_topic(std::string name, bool only_request)
+{
+    auto& zk = _member.zk();
+    if (!only_request) {
+        log.info("topic {}: every replica deleted; removing its znodes", name);
+        co_await remove_recursive(zk, paths::topic(name));
+        co_await remove_recursive(zk, paths::topic_config(name));
+    }
+    co_await remove_recursive(zk, std::string(paths::delete_topics) + "/" + name);
+}
+
+asio::awaitable<void> controller_driver::ticker()
+{
+    while (active()) {
+        co_await pause(_io.get_executor(), std::chrono::milliseconds(100));
+        if (!active()) break;
+        _state.tick(now_ms());
+        pump();
+    }
+}
+
+config_watcher::config_watcher(asio::any_io_executor ex, member& m, apply_fn apply)
+  : _ex(std::move(ex)), _member(m), _apply(std::move(apply))
+{}
+
+config_watcher::~config_watcher() { *_alive = false; }
+
+void config_watcher::start()
+{
+    spawn_in(_ex, _tasks, [this] { return watch(); });
+}
+
+void config_watcher::stop()
+{
+    _stopped = true;
+    _tasks.close();
+}
+
+asio::awaitable<void> config_watcher::watch()
+{
+    auto& zk = _member.zk();
+    if (!_started) co_await zk.ensure_path(std::string(paths::config_changes));
+    if (_stopped) co_return;
+    session::watcher again = [this, alive = _alive] {
+        if (*alive && !_stopped) spawn_in(_ex, _tasks, [this] { return watch(); });
+    };
+    auto names = co_await zk.children(std::string(paths::config_changes), std::move(again));
+    if (_stopped || !names) co_return;
+    std::sort(names->begin(), names->end()); // sequence suffixes are zero-padded
+    if (!_started) {
+        _started = true;
+        if (!names->empty()) _last = names->back();
+        co_return;
+    }
+    for (auto& n : *names) {
+        if (n <= _last) continue;
+        _last = n;
+        auto change = co_await zk.get(std::string(paths::config_changes) + "/" + n);
+        if (_stopped) co_return;
+        if (!change) continue;
+        auto entity = decode_config_change(change->data);
+        if (!entity) {
+            log.warn("ignoring malformed config change {}: {}", n, entity.error().message());
+            continue;
+        }
+        if (entity->rfind("topics/", 0) != 0) continue; // broker configs: not applied from ZooKeeper yet
+        auto topic = entity->substr(7);
+        auto cfg = co_await read_topic_config(zk, topic);
+        if (_stopped) co_return;
+        _apply(topic, cfg ? *cfg : config::property_map{});
+    }
+}
+
+} // namespace samsa::cluster::zk
