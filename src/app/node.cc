@@ -524,6 +524,15 @@ asio::awaitable<void> node::impl::leave_cluster()
         t.expires_after(std::chrono::seconds(2));
         co_await (wait_closed(config_watch->tasks()) || t.async_wait(asio::use_awaitable));
     }
+    // The terms' connections hold timers of this io_context, which goes before the node: they
+    // are destroyed now. One whose tasks are still running is left to the process exit (its
+    // frames still point at it).
+    for (auto& d : ended_terms) {
+        if (d->tasks().count() == 0) continue;
+        log.warn("a controller term still has {} task(s) running at shutdown", d->tasks().count());
+        (void)d.release();
+    }
+    ended_terms.clear();
     if (auto left = member->tasks().count()) log.warn("{} ZooKeeper task(s) still running after the session closed", left);
     step("left the cluster");
 }

@@ -20,6 +20,28 @@ from zk_cluster import ZooKeeper, cluster_overrides, wait_until
 CHROOT = "/samsa"
 
 
+def topic_view(bootstrap, topic):
+    """{partition: (leader, replicas, isrs)} of `topic` as that broker reports it (kcat -L -J)."""
+    kcat = harness.require_program("kcat", "kcat")
+    # All topics, not -t: asking for one would auto-create it (auto.create.topics.enable).
+    out = subprocess.run([kcat, "-L", "-J", "-b", bootstrap, "-m", "10"], capture_output=True, text=True, timeout=30)
+    if out.returncode != 0:
+        raise AssertionError(f"kcat -L -t {topic} against {bootstrap} failed: {out.stderr[-500:]}")
+    md = json.loads(out.stdout)
+    for t in md["topics"]:
+        if t["topic"] == topic and not t.get("error"):
+            return {p["partition"]: (p["leader"], [r["id"] for r in p["replicas"]], [r["id"] for r in p["isrs"]])
+                    for p in t["partitions"]}
+    return None
+
+
+def cli(*args, timeout=60):
+    out = subprocess.run([harness.samsa_cli(), *args], capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise AssertionError(f"samsa {' '.join(args)} failed ({out.returncode}): {out.stderr[-1000:]}")
+    return out.stdout
+
+
 def metadata(bootstrap):
     """(originating broker id, controller id, sorted broker ids) from a Metadata request to
     exactly that broker, through kcat's JSON output."""
@@ -139,6 +161,132 @@ class ZkCluster(unittest.TestCase):
             self.agreed_view([1, 2, 3])
         finally:
             self.zk.cli("delete", f"{CHROOT}/brokers/ids/77")
+
+    def same_view_everywhere(self, topic, partitions, timeout=30):
+        """Waits until every live broker reports the same `partitions` partitions of `topic`."""
+        def check():
+            views = [topic_view(b.bootstrap, topic) for b in self.live().values()]
+            if any(v is None or len(v) != partitions for v in views):
+                return None
+            return views[0] if all(v == views[0] for v in views) else None
+        return wait_until(f"every broker to report topic {topic} the same way", check, timeout)
+
+    def test_6_topics_created_through_one_broker_are_served_through_every_broker(self):
+        self.agreed_view([1, 2, 3])
+        b1, b2, b3 = (self.brokers[i].bootstrap for i in (1, 2, 3))
+        began = time.monotonic()
+        cli("topics", "--create", "--bootstrap-server", b2, "--topic", "r3", "--partitions", "6",
+            "--replication-factor", "3")
+        print(f"CreateTopics of 6 partitions x 3 replicas through broker 2: {time.monotonic() - began:.3f} s",
+              flush=True)
+        view = self.same_view_everywhere("r3", 6)
+        leaders = [view[p][0] for p in range(6)]
+        for p in range(6):
+            leader, replicas, isr = view[p]
+            self.assertEqual(sorted(replicas), [1, 2, 3])
+            self.assertEqual(leader, replicas[0], "the first replica is the preferred leader")
+            self.assertEqual(sorted(isr), [1, 2, 3])
+        self.assertEqual(sorted(leaders.count(b) for b in (1, 2, 3)), [2, 2, 2], f"leaders spread: {leaders}")
+        # The znodes are Kafka's: the assignment with its topic id, and a state per partition.
+        assignment = self.zk.get_json(f"{CHROOT}/brokers/topics/r3")
+        self.assertEqual(assignment["version"], 3)
+        self.assertEqual(sorted(assignment["partitions"]), [str(p) for p in range(6)])
+        self.assertEqual(len(assignment["topic_id"]), 22)
+        state = self.zk.get_json(f"{CHROOT}/brokers/topics/r3/partitions/0/state")
+        self.assertEqual(state["leader"], view[0][0])
+        self.assertEqual(sorted(state["isr"]), [1, 2, 3])
+        self.assertGreaterEqual(state["controller_epoch"], 1)
+        # Replication factor 1 over three brokers: produced through broker 3 (the client goes to
+        # each leader), consumed through broker 1, everything once.
+        cli("topics", "--create", "--bootstrap-server", b1, "--topic", "spread", "--partitions", "6",
+            "--replication-factor", "1")
+        spread = self.same_view_everywhere("spread", 6)
+        self.assertEqual(sorted({spread[p][0] for p in range(6)}), [1, 2, 3])
+        kcat = harness.require_program("kcat", "kcat")
+        values = [f"k{i % 50}:v{i}" for i in range(3000)]
+        prod = subprocess.run([kcat, "-P", "-b", b3, "-t", "spread", "-K:", "-X", "acks=all"],
+                              input="\n".join(values) + "\n", capture_output=True, text=True, timeout=60)
+        self.assertEqual(prod.returncode, 0, prod.stderr[-1000:])
+        cons = subprocess.run([kcat, "-C", "-b", b1, "-t", "spread", "-o", "beginning", "-e", "-q", "-f", "%k:%s\\n"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(cons.returncode, 0, cons.stderr[-1000:])
+        self.assertEqual(sorted(cons.stdout.split()), sorted(values))
+        # Growing the topic through broker 3.
+        cli("topics", "--alter", "--bootstrap-server", b3, "--topic", "spread", "--partitions", "9")
+        self.same_view_everywhere("spread", 9)
+        # The name is taken: TOPIC_ALREADY_EXISTS from any broker.
+        out = subprocess.run([harness.samsa_cli(), "topics", "--create", "--bootstrap-server", b3, "--topic", "r3",
+                              "--partitions", "1"], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("already exists", out.stderr)
+        # More replicas than live brokers: INVALID_REPLICATION_FACTOR.
+        out = subprocess.run([harness.samsa_cli(), "topics", "--create", "--bootstrap-server", b1, "--topic", "r4",
+                              "--partitions", "1", "--replication-factor", "4"], capture_output=True, text=True,
+                             timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("larger than available brokers: 3", out.stderr)
+
+    def test_7_configs_altered_through_one_broker_apply_on_all(self):
+        self.agreed_view([1, 2, 3])
+        b1 = self.brokers[1].bootstrap
+        cli("topics", "--create", "--bootstrap-server", b1, "--topic", "tuned", "--partitions", "3",
+            "--replication-factor", "2")
+        self.same_view_everywhere("tuned", 3)
+        cli("configs", "--alter", "--bootstrap-server", b1, "--topic", "tuned", "--add-config", "retention.ms=123456")
+        self.assertEqual(self.zk.get_json(f"{CHROOT}/config/topics/tuned")["config"], {"retention.ms": "123456"})
+        for i in (2, 3):
+            wait_until(f"broker {i} to apply the new retention.ms",
+                       lambda: "retention.ms=123456" in cli("configs", "--describe", "--bootstrap-server",
+                                                            self.brokers[i].bootstrap, "--topic", "tuned"))
+
+    def test_8_a_topic_deleted_while_a_broker_is_down_is_deleted_when_it_returns(self):
+        self.agreed_view([1, 2, 3])
+        b1 = self.brokers[1].bootstrap
+        cli("topics", "--create", "--bootstrap-server", b1, "--topic", "doomed", "--partitions", "3",
+            "--replication-factor", "3")
+        self.same_view_everywhere("doomed", 3)
+        down = self.brokers[3]
+        doomed_dirs = lambda: sorted(d for d in os.listdir(down.data_dir) if d.startswith("doomed-"))  # noqa: E731
+        self.assertEqual(doomed_dirs(), ["doomed-0", "doomed-1", "doomed-2"])
+        down.stop()
+        self.agreed_view([1, 2])
+        cli("topics", "--delete", "--bootstrap-server", b1, "--topic", "doomed")
+        for i in (1, 2):
+            wait_until(f"broker {i} to forget the topic",
+                       lambda: topic_view(self.brokers[i].bootstrap, "doomed") is None)
+            self.assertFalse([d for d in os.listdir(self.brokers[i].data_dir) if d.startswith("doomed-")])
+        # Broker 3 still holds replicas: the deletion waits for it.
+        self.assertEqual(self.zk.children(f"{CHROOT}/admin/delete_topics"), ["doomed"])
+        self.assertIsNotNone(self.zk.get(f"{CHROOT}/brokers/topics/doomed"))
+        down.restart()
+        self.agreed_view([1, 2, 3])
+        wait_until("broker 3 to remove its replicas of the deleted topic", lambda: not doomed_dirs())
+        wait_until("the topic's znodes to go",
+                   lambda: self.zk.get(f"{CHROOT}/brokers/topics/doomed") is None
+                   and self.zk.children(f"{CHROOT}/admin/delete_topics") == [])
+        self.assertIsNone(topic_view(down.bootstrap, "doomed"))
+
+    def test_9_a_killed_leader_hands_its_partitions_to_the_next_in_sync_replica(self):
+        self.agreed_view([1, 2, 3])
+        before = self.same_view_everywhere("r3", 6)
+        controller = self.agreed_view([1, 2, 3])
+        victim = next(i for i in (1, 2, 3) if i != controller)
+        self.brokers[victim].kill()
+        survivors = sorted(i for i in (1, 2, 3) if i != victim)
+        def moved():
+            v = self.same_view_everywhere("r3", 6)
+            return v if all(v[p][0] in survivors and victim not in v[p][2] for p in range(6)) else None
+        after = wait_until("leaders to leave the killed broker", moved, timeout=30)
+        for p in range(6):
+            if before[p][0] != victim:
+                self.assertEqual(after[p][0], before[p][0], f"partition {p} had a live leader: it keeps it")
+            else:
+                expect = next(r for r in before[p][1] if r != victim and r in before[p][2])
+                self.assertEqual(after[p][0], expect, f"partition {p}: the next in-sync replica leads")
+        self.brokers[victim].restart()
+        self.agreed_view([1, 2, 3])
+        # Not back in the ISR until it replicates (replication comes with the next milestone).
+        self.assertEqual(self.same_view_everywhere("r3", 6), after)
 
 
 if __name__ == "__main__":

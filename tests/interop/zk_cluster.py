@@ -87,14 +87,14 @@ class ZooKeeper:
         """Runs one ZooKeeperMain command; returns its output lines after the connection banner."""
         out = subprocess.run([self.java, "-cp", ZK_CP, "org.apache.zookeeper.ZooKeeperMain", "-server", self.connect,
                               *args], capture_output=True, text=True, timeout=60)
-        lines = [l for l in out.stdout.splitlines() if l and not l.startswith("WatchedEvent")
-                 and "state:SyncConnected" not in l]
-        return lines
+        noise = ("WatchedEvent", "WATCHER::", "Connecting to ")
+        self.last_stderr = out.stderr
+        return [l for l in out.stdout.splitlines() if l and not l.startswith(noise) and "state:SyncConnected" not in l]
 
     def get(self, path):
         """The data of a znode (the last output line), or None if it does not exist."""
         lines = self.cli("get", path)
-        if not lines or any("does not exist" in l for l in lines):
+        if "does not exist" in self.last_stderr or not lines:
             return None
         return lines[-1]
 
@@ -104,6 +104,8 @@ class ZooKeeper:
 
     def children(self, path):
         lines = self.cli("ls", path)
+        if "does not exist" in self.last_stderr:
+            return None
         for l in reversed(lines):
             if l.startswith("["):
                 inner = l.strip("[]")

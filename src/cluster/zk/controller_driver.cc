@@ -85,7 +85,8 @@ asio::awaitable<result<void>> remove_recursive(session& zk, std::string path)
         co_return kids.error();
     }
     for (auto& k : *kids) {
-        if (auto r = co_await remove_recursive(zk, path + "/" + k); !r) co_return r;
+        auto child = path + "/" + k;
+        if (auto r = co_await remove_recursive(zk, child); !r) co_return r;
     }
     auto r = co_await zk.remove(path, -1);
     if (!r && !is(r.error(), session_errc::no_node)) co_return r.error();
@@ -468,12 +469,17 @@ asio::awaitable<void> controller_driver::send_loop(int32_t broker)
 asio::awaitable<void> controller_driver::remove_topic(std::string name, bool only_request)
 {
     auto& zk = _member.zk();
+    std::vector<std::string> gone;
     if (!only_request) {
         log.info("topic {}: every replica deleted; removing its znodes", name);
-        co_await remove_recursive(zk, paths::topic(name));
-        co_await remove_recursive(zk, paths::topic_config(name));
+        gone.push_back(paths::topic(name));
+        gone.push_back(paths::topic_config(name));
     }
-    co_await remove_recursive(zk, std::string(paths::delete_topics) + "/" + name);
+    gone.push_back(std::string(paths::delete_topics) + "/" + name);
+    for (auto& path : gone) {
+        auto r = co_await remove_recursive(zk, path);
+        if (!r) log.warn("cannot remove {}: {}", path, r.error().message());
+    }
 }
 
 asio::awaitable<void> controller_driver::ticker()
