@@ -1,12 +1,12 @@
 #include "cluster/zk/admin.h"
 
+#include "cluster/zk/tasks.h"
+
 #include <fmt/format.h>
 
 namespace samsa::cluster::zk {
 
 namespace {
-bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
-
 error failed(const char* what, const std::string& topic, const std::error_code& ec)
 {
     return make_error(cluster::errc::metadata_write_failed, fmt::format("Cannot {} for topic {} in ZooKeeper: {}", what, topic,

@@ -2,6 +2,7 @@
 
 #include "base/logging.h"
 #include "cluster/zk/registration.h"
+#include "cluster/zk/tasks.h"
 #include "protocol/messages/leader_and_isr.h"
 #include "protocol/messages/stop_replica.h"
 #include "protocol/messages/update_metadata.h"
@@ -21,8 +22,6 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr logger log{"controller"};
-
-bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
 
 int64_t now_ms()
 {
@@ -44,6 +43,31 @@ std::vector<node_id> nodes(const std::vector<int32_t>& v)
     return out;
 }
 
+/// Appends each partition of `r` to its topic's entry of `topics` (one per topic, in the order
+/// first seen), with the fields LeaderAndIsr and UpdateMetadata share; `more` sets the rest.
+template<typename Topics, typename More>
+void add_partition_states(Topics& topics, const controller_request& r, More more)
+{
+    std::map<std::string, size_t> at;
+    for (auto& p : r.partitions) {
+        auto [it, fresh] = at.emplace(p.tp.topic, topics.size());
+        if (fresh) {
+            auto& t = topics.emplace_back();
+            t.topic_name = p.tp.topic;
+            t.topic_id = p.topic_id;
+        }
+        typename std::decay_t<decltype(topics.front().partition_states)>::value_type s;
+        s.partition_index = p.tp.partition();
+        s.controller_epoch = r.controller_epoch;
+        s.leader = p.state.leader();
+        s.leader_epoch = p.state.epoch();
+        s.isr = raw(p.state.isr);
+        s.replicas = raw(p.replicas);
+        more(s, p);
+        topics[it->second].partition_states.push_back(std::move(s));
+    }
+}
+
 broker_info info_of(const broker_registration& b)
 {
     broker_info i;
@@ -51,29 +75,6 @@ broker_info info_of(const broker_registration& b)
     i.rack = b.rack;
     for (auto& e : b.endpoints) i.endpoints.push_back({e.listener, e.host, e.port});
     return i;
-}
-
-template<typename F>
-void spawn_in(asio::any_io_executor ex, gate& g, F make)
-{
-    auto h = g.try_enter();
-    if (!h) return;
-    auto run = [](gate::holder, asio::awaitable<void> t) -> asio::awaitable<void> { co_await std::move(t); };
-    asio::co_spawn(ex, run(std::move(*h), make()), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            log.error("controller task failed: {}", x.what());
-        }
-    });
-}
-
-asio::awaitable<void> pause(asio::any_io_executor ex, std::chrono::milliseconds d)
-{
-    asio::steady_timer t(ex);
-    t.expires_after(d);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
 /// Deletes `path` and everything below it.
@@ -113,20 +114,7 @@ controller_driver::controller_driver(asio::io_context& io, member& m, node_id se
 
 controller_driver::~controller_driver() { *_alive = false; }
 
-void controller_driver::spawn(asio::awaitable<void> task)
-{
-    auto h = _tasks.try_enter();
-    if (!h) return;
-    auto run = [](gate::holder, asio::awaitable<void> t) -> asio::awaitable<void> { co_await std::move(t); };
-    asio::co_spawn(_io, run(std::move(*h), std::move(task)), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            log.error("controller task failed: {}", x.what());
-        }
-    });
-}
+void controller_driver::spawn(asio::awaitable<void> task) { spawn_task(_io.get_executor(), _tasks, std::move(task), "controller"); }
 
 session::watcher controller_driver::rewatch(std::function<asio::awaitable<void>()> what)
 {
@@ -377,20 +365,7 @@ asio::awaitable<bool> controller_driver::send(const controller_request& r)
         protocol::leader_and_isr_request q;
         q.controller_id = _self();
         q.controller_epoch = r.controller_epoch;
-        std::map<std::string, size_t> at;
-        for (auto& p : r.partitions) {
-            auto [it, fresh] = at.emplace(p.tp.topic, q.topic_states.size());
-            if (fresh) q.topic_states.push_back({p.tp.topic, p.topic_id, {}});
-            protocol::leader_and_isr_request::leader_and_isr_partition_state s;
-            s.partition_index = p.tp.partition();
-            s.controller_epoch = r.controller_epoch;
-            s.leader = p.state.leader();
-            s.leader_epoch = p.state.epoch();
-            s.isr = raw(p.state.isr);
-            s.partition_epoch = p.version;
-            s.replicas = raw(p.replicas);
-            q.topic_states[it->second].partition_states.push_back(std::move(s));
-        }
+        add_partition_states(q.topic_states, r, [](auto& s, const partition_info& p) { s.partition_epoch = p.version; });
         for (auto& b : r.brokers) {
             if (b.endpoints.empty()) continue;
             q.live_leaders.push_back({b.id(), b.endpoints.front().host, b.endpoints.front().port});
@@ -404,21 +379,10 @@ asio::awaitable<bool> controller_driver::send(const controller_request& r)
         protocol::update_metadata_request q;
         q.controller_id = _self();
         q.controller_epoch = r.controller_epoch;
-        std::map<std::string, size_t> at;
-        for (auto& p : r.partitions) {
-            auto [it, fresh] = at.emplace(p.tp.topic, q.topic_states.size());
-            if (fresh) q.topic_states.push_back({p.tp.topic, p.topic_id, {}});
-            protocol::update_metadata_request::update_metadata_partition_state s;
-            s.partition_index = p.tp.partition();
-            s.controller_epoch = r.controller_epoch;
-            s.leader = p.state.leader();
-            s.leader_epoch = p.state.epoch();
-            s.isr = raw(p.state.isr);
+        add_partition_states(q.topic_states, r, [](auto& s, const partition_info& p) {
             s.zk_version = p.version;
-            s.replicas = raw(p.replicas);
             s.offline_replicas = raw(p.offline_replicas);
-            q.topic_states[it->second].partition_states.push_back(std::move(s));
-        }
+        });
         for (auto& b : r.brokers) {
             protocol::update_metadata_request::update_metadata_broker ub;
             ub.id = b.id();
@@ -500,7 +464,7 @@ config_watcher::~config_watcher() { *_alive = false; }
 
 void config_watcher::start()
 {
-    spawn_in(_ex, _tasks, [this] { return watch(); });
+    spawn_task(_ex, _tasks, watch(), "config change");
 }
 
 void config_watcher::stop()
@@ -515,7 +479,7 @@ asio::awaitable<void> config_watcher::watch()
     if (!_started) co_await zk.ensure_path(std::string(paths::config_changes));
     if (_stopped) co_return;
     session::watcher again = [this, alive = _alive] {
-        if (*alive && !_stopped) spawn_in(_ex, _tasks, [this] { return watch(); });
+        if (*alive && !_stopped) spawn_task(_ex, _tasks, watch(), "config change");
     };
     auto names = co_await zk.children(std::string(paths::config_changes), std::move(again));
     if (_stopped || !names) co_return;

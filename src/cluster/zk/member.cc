@@ -2,6 +2,7 @@
 
 #include "base/logging.h"
 #include "cluster/zk/registration.h"
+#include "cluster/zk/tasks.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,20 +19,12 @@ namespace asio = boost::asio;
 namespace {
 constexpr logger log{"zookeeper"};
 
-bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
-
 int64_t now_ms()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
-asio::awaitable<void> pause(asio::any_io_executor ex, std::chrono::milliseconds d)
-{
-    asio::steady_timer t(ex);
-    t.expires_after(d);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-}
 } // namespace
 
 asio::awaitable<result<int32_t>> generate_broker_id(session& zk, int32_t reserved_max)
@@ -52,20 +45,7 @@ member::member(asio::any_io_executor ex, std::shared_ptr<session> zk, options op
 
 member::~member() { *_alive = false; }
 
-void member::spawn(asio::awaitable<void> task)
-{
-    auto h = _tasks.try_enter();
-    if (!h) return;
-    auto run = [](gate::holder, asio::awaitable<void> t) -> asio::awaitable<void> { co_await std::move(t); };
-    asio::co_spawn(_ex, run(std::move(*h), std::move(task)), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            log.error("ZooKeeper membership task failed: {}", x.what());
-        }
-    });
-}
+void member::spawn(asio::awaitable<void> task) { spawn_task(_ex, _tasks, std::move(task), "ZooKeeper membership"); }
 
 void member::hook_session(uint64_t gen)
 {
