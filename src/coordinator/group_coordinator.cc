@@ -1,6 +1,7 @@
 // Membership of the classic group protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup and
 // the timers that drive rebalances (see group_coordinator.h; offsets are in group_offsets.cc).
 #include "coordinator/group_coordinator.h"
+#include "coordinator/offsets_records.h"
 
 #include "base/logging.h"
 #include "protocol/error_code.h"
@@ -556,6 +557,7 @@ void group_coordinator::load_record(bytes_view key, std::optional<bytes_view> va
 {
     try {
         auto k = decode_key(key);
+        _just_loaded.insert(std::visit([](auto& kk) { return kk.group; }, k));
         if (auto* ok = std::get_if<offset_key>(&k)) {
             if (value && txn_producer_id) get_or_create(ok->group).txn_offsets[*txn_producer_id][ok->tp] = decode_offset_value(*value);
             else if (value) get_or_create(ok->group).offsets[ok->tp] = decode_offset_value(*value);
@@ -605,10 +607,35 @@ void group_coordinator::load_record(bytes_view key, std::optional<bytes_view> va
 
 void group_coordinator::load_complete()
 {
-    for (auto& [gid, g] : _groups) {
-        for (auto& [mid, m] : g.members) m.last_heartbeat_ms = now();
+    size_t loaded = 0;
+    for (auto& gid : _just_loaded) {
+        auto it = _groups.find(gid);
+        if (it == _groups.end()) continue;
+        ++loaded;
+        for (auto& [mid, m] : it->second.members) m.last_heartbeat_ms = now();
     }
-    log.info("loaded {} group(s)", _groups.size());
+    _just_loaded.clear();
+    log.info("loaded {} group(s)", loaded);
+}
+
+outcome group_coordinator::unload_partition(int32_t offsets_partition, int32_t offsets_partitions)
+{
+    outcome out;
+    size_t unloaded = 0;
+    for (auto it = _groups.begin(); it != _groups.end();) {
+        if (partition_for_group(it->first, offsets_partitions) != offsets_partition) {
+            ++it;
+            continue;
+        }
+        for (auto& [mid, m] : it->second.members) {
+            if (m.pending_join) out.completions.push_back({*m.pending_join, join_error(error_code::not_coordinator, mid)});
+            if (m.pending_sync) out.completions.push_back({*m.pending_sync, sync_error(error_code::not_coordinator)});
+        }
+        it = _groups.erase(it);
+        ++unloaded;
+    }
+    if (unloaded) log.info("unloaded {} group(s) of __consumer_offsets-{}", unloaded, offsets_partition);
+    return out;
 }
 
 } // namespace samsa::coordinator

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -142,7 +143,11 @@ public:
     /// Startup: replays __consumer_offsets records in log order, then load_complete().
     /// Records of a transactional batch carry its producer id: their offsets wait for its marker.
     void load_record(bytes_view key, std::optional<bytes_view> value, std::optional<int64_t> txn_producer_id = std::nullopt);
+    /// Ends a replay: members of the groups just loaded start their sessions now.
     void load_complete();
+    /// This broker stopped leading offsets partition `offsets_partition`: forgets its groups
+    /// (another coordinator owns them now); their waiting joins and syncs get NOT_COORDINATOR.
+    outcome unload_partition(int32_t offsets_partition, int32_t offsets_partitions);
 
     const group* find(const std::string& id) const;
     const coordinator_config& config() const { return _cfg; }
@@ -175,6 +180,7 @@ private:
     coordinator_config _cfg;
     const clock& _clock;
     std::map<std::string, group> _groups;
+    std::set<std::string> _just_loaded;
     uint64_t _member_seq = 0;
 };
 

@@ -60,43 +60,68 @@ boost::asio::awaitable<bool> group_service::ensure_offsets_topic()
 
 result<void> group_service::start()
 {
-    load();
+    // A single node leads every partition it hosts: its groups are all replayed now. In
+    // ZooKeeper mode nothing is led yet; a partition is replayed when first asked for.
+    if (auto* t = _broker.topics.find(offsets_topic)) {
+        for (auto& a : t->partitions) {
+            auto part = _broker.topics.get(offsets_topic, a.id());
+            if (part && part->is_leader()) load_partition(a.id(), *part);
+        }
+    }
     return ok();
 }
 
-void group_service::load()
+void group_service::load_partition(int32_t p, cluster::partition& part)
 {
-    auto* t = _broker.topics.find(offsets_topic);
-    if (!t) {
-        _coordinator.load_complete();
-        return;
-    }
     size_t records = 0;
-    for (auto& a : t->partitions) {
-        auto part = _broker.topics.get(offsets_topic, a.id());
-        if (!part) continue;
-        auto partitions = static_cast<int32_t>(t->partitions.size());
-        for_each_batch(*part, [&](const protocol::batch_header& h, bytes_view batch) {
-            if (h.is_control()) {
-                // The end of a transaction whose offsets (TxnOffsetCommit) were replayed.
-                if (auto m = storage::read_control_marker(batch, h)) {
-                    _coordinator.complete_txn(h.pid(), m->type == storage::marker_type::commit, a.id(), partitions);
-                }
-                return;
+    auto partitions = offsets_partitions();
+    for_each_batch(part, [&](const protocol::batch_header& h, bytes_view batch) {
+        if (h.is_control()) {
+            // The end of a transaction whose offsets (TxnOffsetCommit) were replayed.
+            if (auto m = storage::read_control_marker(batch, h)) {
+                _coordinator.complete_txn(h.pid(), m->type == storage::marker_type::commit, p, partitions);
             }
-            auto reader = protocol::record_reader::open(batch, {});
-            if (!reader) return;
-            std::optional<int64_t> txn;
-            if (h.is_transactional()) txn = h.pid();
-            while (auto rec = reader->next()) {
-                if (!rec->key) continue;
-                _coordinator.load_record(*rec->key, rec->value, txn);
-                ++records;
-            }
-        });
-    }
+            return;
+        }
+        auto reader = protocol::record_reader::open(batch, {});
+        if (!reader) return;
+        std::optional<int64_t> txn;
+        if (h.is_transactional()) txn = h.pid();
+        while (auto rec = reader->next()) {
+            if (!rec->key) continue;
+            _coordinator.load_record(*rec->key, rec->value, txn);
+            ++records;
+        }
+    });
     _coordinator.load_complete();
-    log.info("replayed {} record(s) of {}", records, offsets_topic);
+    _loaded[p] = part.epoch()();
+    log.info("replayed {} record(s) of {}-{}", records, offsets_topic, p);
+}
+
+void group_service::release(int32_t p)
+{
+    if (!_loaded.erase(p)) return;
+    auto o = _coordinator.unload_partition(p, offsets_partitions());
+    process(o);
+}
+
+protocol::error_code group_service::coordinator_for(const std::string& group)
+{
+    if (!_broker.topics.find(offsets_topic)) return protocol::error_code::coordinator_not_available;
+    int32_t p = coordinator::partition_for_group(group, offsets_partitions());
+    auto part = _broker.topics.get(offsets_topic, p);
+    if (!part || !part->is_leader()) {
+        release(p);
+        return protocol::error_code::not_coordinator;
+    }
+    auto it = _loaded.find(p);
+    if (it != _loaded.end() && it->second != part->epoch()()) {
+        // Led again after another broker led it: what that one wrote is in the log.
+        release(p);
+        it = _loaded.end();
+    }
+    if (it == _loaded.end()) load_partition(p, *part);
+    return protocol::error_code::none;
 }
 
 std::error_code group_service::persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
@@ -187,6 +212,12 @@ group_service::call_many(std::function<std::vector<coordinator::outcome>(coordin
 
 void group_service::tick()
 {
+    std::vector<int32_t> lost;
+    for (auto& [p, epoch] : _loaded) {
+        auto part = _broker.topics.get(offsets_topic, p);
+        if (!part || !part->is_leader() || part->epoch()() != epoch) lost.push_back(p);
+    }
+    for (auto p : lost) release(p);
     auto outs = _coordinator.tick();
     for (auto& o : outs) process(o);
 }

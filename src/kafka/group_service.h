@@ -14,7 +14,8 @@ namespace samsa::kafka {
 
 /// Runs the group coordinator state machine for this broker: owns `__consumer_offsets`
 /// (created, as in Kafka, by the first FindCoordinator, with offsets.topic.* settings,
-/// compacted; until then group writes fail with COORDINATOR_NOT_AVAILABLE), replays it at startup,
+/// compacted; until then group writes fail with COORDINATOR_NOT_AVAILABLE), replays the partitions
+/// it leads (at startup, or when it becomes their leader) and forgets those it stops leading,
 /// persists what the state machine asks for before its responses go out, and parks requests
 /// whose responses come later (JoinGroup and SyncGroup wait for the rebalance). Used on the
 /// broker's thread only.
@@ -25,8 +26,12 @@ public:
     group_service(broker_context& b, coordinator::coordinator_config cfg);
     ~group_service();
 
-    /// Replays __consumer_offsets if it exists.
+    /// Replays the partitions of __consumer_offsets this broker leads.
     result<void> start();
+    /// Whether this broker coordinates `group`: none when it leads the group's partition of
+    /// __consumer_offsets (replayed here the first time it is asked after becoming leader),
+    /// NOT_COORDINATOR when another broker does, COORDINATOR_NOT_AVAILABLE before the topic.
+    protocol::error_code coordinator_for(const std::string& group);
     /// Creates __consumer_offsets through the controller if missing. False (after logging)
     /// when that fails.
     boost::asio::awaitable<bool> ensure_offsets_topic();
@@ -48,12 +53,16 @@ private:
     void process(coordinator::outcome& o);
     std::error_code persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
                             const std::optional<coordinator::txn_producer>& txn);
-    void load();
+    void load_partition(int32_t p, cluster::partition& part);
+    /// Forgets the groups of a partition this broker no longer leads.
+    void release(int32_t p);
 
     broker_context& _broker;
     coordinator::group_coordinator _coordinator;
     coordinator::request_id _next_id = 1;
     std::map<coordinator::request_id, std::shared_ptr<waiter>> _waiters;
+    /// Offsets partitions whose groups are loaded, with the leader epoch they were loaded at.
+    std::map<int32_t, int32_t> _loaded;
 };
 
 /// Kafka's client host form for group members: "/" + the peer's IP address.

@@ -246,6 +246,39 @@ TEST_F(offsets_fx, offsets_of_empty_groups_expire_after_retention)
     EXPECT_EQ(fetched("cg", "t", 0), -1);
 }
 
+TEST_F(offsets_fx, unloading_a_partition_forgets_only_its_groups_and_answers_waiting_joins)
+{
+    constexpr int32_t partitions = 50;
+    std::string ga = "group-a", gb = "group-b";
+    auto pa = partition_for_group(ga, partitions);
+    while (partition_for_group(gb, partitions) == pa) gb += "x";
+    commit(ga, {{"t", 0, 5}});
+    commit(gb, {{"t", 0, 9}});
+    auto first = jr(join_new(ga));
+    sync(ga, first.member_id, 1, {{first.member_id, "p0"}});
+    auto waiting = join_new(ga, "m2");
+    ASSERT_FALSE(done(waiting));
+
+    absorb(gc->unload_partition(pa, partitions));
+    ASSERT_TRUE(done(waiting));
+    EXPECT_EQ(jr(waiting).error_code, E(error_code::not_coordinator));
+    EXPECT_EQ(state(ga), "none");
+    EXPECT_EQ(fetched(ga, "t", 0), -1);
+    EXPECT_EQ(fetched(gb, "t", 0), 9);
+
+    // Led again: replaying that partition's records brings its groups back, the others untouched.
+    for (auto& r : persisted) {
+        auto k = decode_key(r.key);
+        auto g = std::visit([](auto& kk) { return kk.group; }, k);
+        if (partition_for_group(g, partitions) != pa) continue;
+        gc->load_record(r.key, r.value ? std::optional<bytes_view>(*r.value) : std::nullopt);
+    }
+    gc->load_complete();
+    EXPECT_EQ(fetched(ga, "t", 0), 5);
+    EXPECT_EQ(fetched(gb, "t", 0), 9);
+    EXPECT_NE(state(ga), "none");
+}
+
 TEST_F(offsets_fx, extreme_client_times_saturate)
 {
     // A v2 commit asking for retention near INT64_MAX, and a v1 commit timestamp near INT64_MAX,

@@ -17,8 +17,10 @@ boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, prot
     auto version = ctx.version();
     protocol::txn_offset_commit_response resp;
     auto err = protocol::error_code::none;
-    if (!b.groups || !b.topics.find(group_service::offsets_topic)) {
+    if (!b.groups) {
         err = protocol::error_code::coordinator_not_available;
+    } else if (auto c = b.groups->coordinator_for(req.group_id); c != protocol::error_code::none) {
+        err = c;
     } else if (b.txns && (version >= 5 || b.config.current().transaction_partition_verification_enable) &&
                b.txns->check_coordinator(req.transactional_id) == protocol::error_code::none) {
         // KIP-890 part 1, as Produce: the group's offsets partition must be in the transaction

@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Kafka clients against three samsa-server brokers coordinated by a real ZooKeeper: kafka-python,
+confluent-kafka (librdkafka) and kafkajs each see the three brokers and one controller, create a
+topic through one broker, produce with acks=all to every partition (so to every leader) through
+another and consume it in a consumer group through a third; the group's offsets are committed
+to, and read back from, the broker coordinating it. A group's coordinator is the leader of its
+__consumer_offsets partition: the other brokers answer NOT_COORDINATOR, and a restarted
+coordinator replays the partition when asked again (its committed offsets survive).
+
+__consumer_offsets has replication factor 1 here (offsets.topic.replication.factor) so that a
+restarted broker leads its partitions again: without replication (the next milestone) a new
+leader of a partition has none of its data.
+
+Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-server \
+    /usr/bin/python3 tests/interop/test_zk_clients.py
+"""
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+import harness
+import kafka_python_client as kp
+from zk_cluster import ZooKeeper, cluster_overrides, wait_until
+from test_zk_cluster import metadata
+
+ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
+from confluent_kafka import Consumer, Producer  # noqa: E402
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka.admin import NewTopic  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+JS_DIR = os.path.join(HERE, "js")
+PARTITIONS = 6
+MESSAGES = 600
+NOT_COORDINATOR = 16
+EXTRA = {"group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "6",
+         "offsets.topic.replication.factor": "1"}
+
+
+def offset_fetch_v1(bootstrap, group, topic, partitions):
+    """One OffsetFetch v1 sent to exactly that broker: {partition: (offset, error)}."""
+    host, port = bootstrap.split(":")
+    body = struct.pack(">h", len(group)) + group.encode() + struct.pack(">i", 1)
+    body += struct.pack(">h", len(topic)) + topic.encode() + struct.pack(">i", len(partitions))
+    body += b"".join(struct.pack(">i", p) for p in partitions)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(harness.frame(harness.request_header_v1(9, 1, 7) + body))
+        resp = harness.recv_frame(s)
+    pos = 4  # correlation id
+    (topics,) = struct.unpack_from(">i", resp, pos)
+    pos += 4
+    out = {}
+    for _ in range(topics):
+        (n,) = struct.unpack_from(">h", resp, pos)
+        pos += 2 + n
+        (count,) = struct.unpack_from(">i", resp, pos)
+        pos += 4
+        for _ in range(count):
+            p, offset, mlen = struct.unpack_from(">iqh", resp, pos)
+            pos += 14 + max(mlen, 0)
+            (err,) = struct.unpack_from(">h", resp, pos)
+            pos += 2
+            out[p] = (offset, err)
+    return out
+
+
+class ZkClients(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.zk = ZooKeeper().start()
+        cls.addClassCleanup(cls.zk.close)
+        connect = cls.zk.connect + "/samsa"
+        cls.brokers = {}
+        for i in (1, 2, 3):
+            b = harness.Broker(cluster_overrides(connect, i, EXTRA), name=f"zk-clients-{i}")
+            cls.addClassCleanup(b.close)
+            b.start()
+            cls.brokers[i] = b
+        cls.boot = [cls.brokers[i].bootstrap for i in (1, 2, 3)]
+        wait_until("every broker to see three brokers",
+                   lambda: all(metadata(b)[2] == [1, 2, 3] for b in cls.boot), timeout=30)
+
+    def tearDown(self):
+        for i, b in self.brokers.items():
+            if b.proc is not None and b.proc.poll() is not None and b.proc.returncode not in (0, -9):
+                self.fail(f"broker {i} died with status {b.proc.returncode}\n{b.log_tail()}")
+
+    def create(self, bootstrap, topic):
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="zk-clients-admin", request_timeout_ms=20000)
+        try:
+            resp = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+            self.assertEqual([e[1] for e in resp.topic_errors], [0])
+        finally:
+            admin.close()
+        for b in self.boot:
+            kp.wait_partitions(b, topic, PARTITIONS)
+
+    def leaders(self, topic):
+        from test_zk_cluster import topic_view
+        return {p: v[0] for p, v in topic_view(self.boot[0], topic).items()}
+
+    def kp_produce(self, bootstrap, topic):
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="zk-clients-producer")
+        try:
+            futures = [producer.send(topic, key=b"k%d" % i, value=b"v%d" % i, partition=i % PARTITIONS)
+                       for i in range(MESSAGES)]
+            producer.flush(30)
+            return [f.get(timeout=30).offset for f in futures]
+        finally:
+            producer.close()
+
+    def kp_committed(self, bootstrap, group, topic):
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="zk-clients-admin", request_timeout_ms=20000)
+        try:
+            got = admin.list_consumer_group_offsets(group)
+        finally:
+            admin.close()
+        return {tp.partition: om.offset for tp, om in got.items() if tp.topic == topic}
+
+    def kp_group_consume(self, bootstrap, group, topic):
+        c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                          enable_auto_commit=False, client_id="zk-clients-consumer", session_timeout_ms=10000)
+        seen = set()
+        try:
+            deadline = time.monotonic() + 60
+            while len(seen) < MESSAGES and time.monotonic() < deadline:
+                for recs in c.poll(timeout_ms=500).values():
+                    seen.update(r.value for r in recs)
+            c.commit()
+        finally:
+            c.close()
+        return seen
+
+    def test_1_kafka_python(self):
+        c = KafkaConsumer(bootstrap_servers=self.boot[0], client_id="zk-clients-meta")
+        try:
+            c.topics()
+            self.assertEqual(sorted(b.nodeId for b in c._client.cluster.brokers()), [1, 2, 3])
+            self.assertIn(c._client.cluster.controller.nodeId, (1, 2, 3))
+        finally:
+            c.close()
+        self.create(self.boot[0], "kp-cluster")
+        self.assertEqual(set(self.leaders("kp-cluster").values()), {1, 2, 3})
+        offsets = self.kp_produce(self.boot[1], "kp-cluster")
+        self.assertEqual(sorted(offsets), sorted(i // PARTITIONS for i in range(MESSAGES)))
+        seen = self.kp_group_consume(self.boot[2], "kp-cluster-group", "kp-cluster")
+        self.assertEqual(seen, {b"v%d" % i for i in range(MESSAGES)})
+        per = MESSAGES // PARTITIONS
+        for b in self.boot:
+            self.assertEqual(self.kp_committed(b, "kp-cluster-group", "kp-cluster"),
+                             {p: per for p in range(PARTITIONS)})
+
+    def test_2_confluent_kafka_group_across_brokers(self):
+        from confluent_kafka.admin import AdminClient
+        md = AdminClient({"bootstrap.servers": self.boot[1]}).list_topics(timeout=10)
+        self.assertEqual(sorted(md.brokers), [1, 2, 3])
+        self.assertIn(md.controller_id, (1, 2, 3))
+        self.create(self.boot[1], "ck-cluster")
+        p = Producer({"bootstrap.servers": self.boot[2], "acks": "all", "enable.idempotence": True})
+        acked = []
+        for i in range(MESSAGES):
+            p.produce("ck-cluster", key=b"k%d" % i, value=b"v%d" % i, partition=i % PARTITIONS,
+                      on_delivery=lambda err, m: acked.append((err, m.partition())))
+        p.flush(30)
+        self.assertEqual(len(acked), MESSAGES)
+        self.assertEqual([e for e, _ in acked if e is not None], [])
+        # Two members, each bootstrapped from a different broker, share the partitions.
+        consumers = [Consumer({"bootstrap.servers": self.boot[i], "group.id": "ck-cluster-group",
+                               "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                               "session.timeout.ms": 10000}) for i in (0, 2)]
+        for c in consumers:
+            c.subscribe(["ck-cluster"])
+        seen = []
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                for c in consumers:
+                    m = c.poll(0.1)
+                    if m is not None and not m.error():
+                        seen.append(m.value())
+                if len(seen) >= MESSAGES and all(len(c.assignment()) == PARTITIONS // 2 for c in consumers):
+                    break
+            owned = [{tp.partition for tp in c.assignment()} for c in consumers]
+            self.assertEqual(owned[0] & owned[1], set(), "a partition owned by two members")
+            self.assertEqual(owned[0] | owned[1], set(range(PARTITIONS)))
+            for c in consumers:
+                c.commit(asynchronous=False)
+        finally:
+            for c in consumers:
+                c.close()
+        # Each record once: the group had settled before anything was read twice or it was not.
+        self.assertEqual(sorted(seen), sorted(b"v%d" % i for i in range(MESSAGES)))
+        self.assertEqual(self.kp_committed(self.boot[1], "ck-cluster-group", "ck-cluster"),
+                         {p: MESSAGES // PARTITIONS for p in range(PARTITIONS)})
+
+    def test_3_kafkajs(self):
+        node = harness.require_program("node", "nodejs")
+        if not os.path.isfile(os.path.join(JS_DIR, "node_modules", "kafkajs", "package.json")):
+            harness.fail_setup(f"kafkajs is not installed in {JS_DIR}/node_modules; run scripts/setup.sh test")
+        out = subprocess.run([node, "cluster_check.js", ",".join(self.boot), "js-cluster", "js-cluster-group",
+                              str(MESSAGES)], cwd=JS_DIR, capture_output=True, text=True, timeout=180)
+        self.assertEqual(out.returncode, 0, out.stderr[-2000:])
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        self.assertEqual(r["brokers"], [1, 2, 3])
+        self.assertIn(r["controller"], (1, 2, 3))
+        self.assertEqual(set(r["leaders"]), {1, 2, 3})
+        self.assertEqual(r["consumed"], MESSAGES)
+        self.assertEqual(r["ends"], [MESSAGES // PARTITIONS] * PARTITIONS)
+        self.assertEqual(r["committed"], r["ends"])
+
+    def test_4_only_the_coordinator_serves_a_group_and_a_restarted_one_replays_it(self):
+        self.create(self.boot[0], "coord-cluster")
+        self.kp_produce(self.boot[0], "coord-cluster")
+        self.assertEqual(len(self.kp_group_consume(self.boot[1], "coord-group", "coord-cluster")), MESSAGES)
+        per = MESSAGES // PARTITIONS
+        answers = {i: offset_fetch_v1(self.brokers[i].bootstrap, "coord-group", "coord-cluster", [0, 1])
+                   for i in (1, 2, 3)}
+        served = [i for i, a in answers.items() if a == {0: (per, 0), 1: (per, 0)}]
+        self.assertEqual(len(served), 1, f"OffsetFetch answers: {answers}")
+        coordinator = served[0]
+        for i, a in answers.items():
+            if i != coordinator:
+                self.assertEqual({e for _, e in a.values()}, {NOT_COORDINATOR}, f"broker {i}: {a}")
+        # The coordinator restarts: once it leads its partitions again it answers from the log.
+        self.brokers[coordinator].stop()
+        self.brokers[coordinator].restart()
+        wait_until("the restarted coordinator to serve the group again",
+                   lambda: offset_fetch_v1(self.brokers[coordinator].bootstrap, "coord-group", "coord-cluster",
+                                           [0, 1]) == {0: (per, 0), 1: (per, 0)}, timeout=40)
+        other = next(b for i, b in self.brokers.items() if i != coordinator)
+        self.assertEqual(self.kp_committed(other.bootstrap, "coord-group", "coord-cluster"),
+                         {p: per for p in range(PARTITIONS)})
+
+
+if __name__ == "__main__":
+    harness.main()
