@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/config_ops.h"
 #include "cli/output.h"
+#include "cli/topics_zk.h"
 
 #include <fmt/format.h>
 
@@ -28,7 +29,8 @@ command_spec topics_spec()
         "  samsa topics --list --exclude-internal\n"
         "  samsa topics --describe --topic 'test.*'\n"
         "  samsa topics --alter --topic test --partitions 12\n"
-        "  samsa topics --delete --topic test --if-exists\n",
+        "  samsa topics --delete --topic test --if-exists\n"
+        "  samsa topics --zookeeper localhost:2181 --create --topic test --partitions 3 --replication-factor 3\n",
         {
             {"create", arity::flag, "", "Create a new topic."},
             {"delete", arity::flag, "", "Delete the topic(s) matching --topic."},
@@ -48,6 +50,9 @@ command_spec topics_spec()
              "With --describe: only partitions whose ISR is smaller than the replica set."},
             {"unavailable-partitions", arity::flag, "", "With --describe: only partitions without a leader."},
             {"topics-with-overrides", arity::flag, "", "With --describe: only topics with config overrides."},
+            {"zookeeper", arity::one, "host:port[/chroot]",
+             "Act on the ZooKeeper of a cluster (Kafka's znodes) instead of through a broker; "
+             "not with --bootstrap-server."},
         }};
     add_client_options(s);
     return s;
@@ -338,6 +343,7 @@ int run_topics(const std::vector<std::string>& args)
     }
     if (a.has("config") && !a.has("create") && !a.has("alter"))
         throw usage_error("--config can only be used with --create");
+    if (a.has("zookeeper")) return run_topics_zookeeper(a);
     admin_client admin(client_config::from_args(a));
     if (a.has("list")) return list_topics(admin, a);
     if (a.has("create")) return create_topic(admin, a);

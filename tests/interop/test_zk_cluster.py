@@ -289,5 +289,65 @@ class ZkCluster(unittest.TestCase):
         self.assertEqual(self.same_view_everywhere("r3", 6), after)
 
 
+    def test_10_the_zookeeper_side_topics_tool(self):
+        """`samsa topics --zookeeper` (Kafka's old flow, still in most tutorials) writes the same
+        znodes the brokers do; the controller acts on them and every broker serves the result."""
+        self.agreed_view([1, 2, 3])
+        zk = ["--zookeeper", self.connect]
+        b1, b3 = self.brokers[1].bootstrap, self.brokers[3].bootstrap
+        out = cli("topics", *zk, "--create", "--topic", "via-zk", "--partitions", "3", "--replication-factor", "1",
+                  "--config", "retention.ms=3600000")
+        self.assertEqual(out, "Created topic via-zk.\n")
+        view = self.same_view_everywhere("via-zk", 3)
+        self.assertEqual(sorted(view[p][0] for p in range(3)), [1, 2, 3])
+        self.assertEqual(self.zk.get_json(f"{CHROOT}/config/topics/via-zk")["config"], {"retention.ms": "3600000"})
+        self.assertIn("via-zk", cli("topics", *zk, "--list").split())
+        described = cli("topics", *zk, "--describe", "--topic", "via-zk").splitlines()
+        self.assertRegex(described[0], r"^Topic: via-zk\tTopicId: \S{22}\tPartitionCount: 3\tReplicationFactor: 1\t"
+                                       r"Configs: retention.ms=3600000$")
+        for p in range(3):
+            self.assertEqual(described[1 + p], f"\tTopic: via-zk\tPartition: {p}\tLeader: {view[p][0]}\t"
+                                               f"Replicas: {view[p][0]}\tIsr: {view[p][0]}")
+        # The brokers' describe agrees with the tool's, topic id included.
+        self.assertEqual(cli("topics", "--bootstrap-server", b3, "--describe", "--topic", "via-zk").splitlines(),
+                         described)
+        kcat = harness.require_program("kcat", "kcat")
+        values = [f"v{i}" for i in range(300)]
+        prod = subprocess.run([kcat, "-P", "-b", b3, "-t", "via-zk", "-X", "acks=all"],
+                              input="\n".join(values) + "\n", capture_output=True, text=True, timeout=60)
+        self.assertEqual(prod.returncode, 0, prod.stderr[-1000:])
+        # Grown through ZooKeeper: the new partitions appear on every broker and take records.
+        out = cli("topics", *zk, "--alter", "--topic", "via-zk", "--partitions", "5")
+        self.assertIn("Adding partitions succeeded!", out)
+        self.same_view_everywhere("via-zk", 5)
+        cons = subprocess.run([kcat, "-C", "-b", b1, "-t", "via-zk", "-o", "beginning", "-e", "-q"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(sorted(cons.stdout.split()), sorted(values))
+        # Bad input: one line each, exit 1, nothing written.
+        for args, message in (
+                (["--create", "--topic", "via-zk", "--partitions", "1", "--replication-factor", "1"],
+                 "Topic 'via-zk' already exists."),
+                (["--create", "--topic", "too-many", "--partitions", "1", "--replication-factor", "4"],
+                 "Replication factor: 4 larger than available brokers: 3."),
+                (["--create", "--topic", "bad-config", "--partitions", "1", "--replication-factor", "1",
+                  "--config", "retention.ms=soon"], "retention.ms"),
+                (["--alter", "--topic", "via-zk", "--partitions", "2"], "can only be increased"),
+                (["--create", "--topic", "x", "--partitions", "1", "--replication-factor", "1",
+                  "--bootstrap-server", b1], "Only one of --bootstrap-server or --zookeeper"),
+        ):
+            r = subprocess.run([harness.samsa_cli(), "topics", *zk, *args], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 1 if "Only one" not in message else 2, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(message, r.stderr)
+        self.assertEqual(self.zk.children(f"{CHROOT}/brokers/topics").count("too-many"), 0)
+        self.assertEqual(self.zk.children(f"{CHROOT}/brokers/topics").count("bad-config"), 0)
+        # Deleted through ZooKeeper: marked, then gone from every broker and from ZooKeeper.
+        self.assertEqual(cli("topics", *zk, "--delete", "--topic", "via-zk"), "Topic via-zk is marked for deletion.\n")
+        for b in self.brokers.values():
+            wait_until(f"{b.name} to forget via-zk", lambda: topic_view(b.bootstrap, "via-zk") is None)
+        wait_until("via-zk's znodes to go", lambda: self.zk.get(f"{CHROOT}/brokers/topics/via-zk") is None)
+        self.assertNotIn("via-zk", cli("topics", *zk, "--list").split())
+
 if __name__ == "__main__":
     harness.main()

@@ -43,7 +43,7 @@ topic_assignment assignment_of(const topic_info& t)
 
 boost::asio::awaitable<op_result<void>> admin::create_topic(const topic_info& t)
 {
-    auto& zk = _member.zk();
+    auto& zk = _zk();
     if (auto r = co_await zk.ensure_path(std::string(paths::broker_topics)); !r) co_return failed("create", t.name, r.error());
     auto exists = co_await zk.exists(paths::topic(t.name));
     if (exists && *exists) co_return make_error(cluster::errc::topic_exists, fmt::format("Topic '{}' already exists.", t.name));
@@ -60,7 +60,7 @@ boost::asio::awaitable<op_result<void>> admin::create_topic(const topic_info& t)
 
 boost::asio::awaitable<op_result<void>> admin::delete_topic(const std::string& name)
 {
-    auto& zk = _member.zk();
+    auto& zk = _zk();
     if (auto r = co_await zk.ensure_path(std::string(paths::delete_topics)); !r) co_return failed("delete", name, r.error());
     auto c = co_await zk.create(std::string(paths::delete_topics) + "/" + name, "", create_mode::persistent);
     if (!c && !is(c.error(), session_errc::node_exists)) co_return failed("delete", name, c.error());
@@ -69,7 +69,7 @@ boost::asio::awaitable<op_result<void>> admin::delete_topic(const std::string& n
 
 boost::asio::awaitable<op_result<void>> admin::add_partitions(const topic_info& t)
 {
-    auto& zk = _member.zk();
+    auto& zk = _zk();
     auto cur = co_await zk.get(paths::topic(t.name));
     if (!cur) {
         if (is(cur.error(), session_errc::no_node)) co_return make_error(cluster::errc::unknown_topic, "This server does not host this topic-partition.");
@@ -96,7 +96,7 @@ boost::asio::awaitable<op_result<void>> admin::add_partitions(const topic_info& 
 boost::asio::awaitable<op_result<void>> admin::set_topic_overrides(const std::string& name,
                                                                    const config::property_map& overrides)
 {
-    auto& zk = _member.zk();
+    auto& zk = _zk();
     if (auto c = co_await write_config(zk, name, overrides); !c) co_return c;
     if (auto r = co_await zk.ensure_path(std::string(paths::config_changes)); !r) co_return failed("announce the configs", name, r.error());
     auto n = co_await zk.create(std::string(paths::config_changes) + "/config_change_", encode_config_change("topics/" + name),

@@ -3,6 +3,8 @@
 #include "cluster/controller.h"
 #include "cluster/zk/member.h"
 
+#include <functional>
+
 namespace samsa::cluster::zk {
 
 /// The admin operations of ZooKeeper mode, written in Kafka's layout (as Kafka's AdminZkClient
@@ -12,7 +14,10 @@ namespace samsa::cluster::zk {
 /// config changes rewrite /config/topics/<t> and announce it in /config/changes.
 class admin final : public cluster_admin {
 public:
-    explicit admin(member& m) : _member(m) {}
+    /// The member's session (replaced when it expires) or, for `samsa topics --zookeeper`, one
+    /// session of its own.
+    explicit admin(member& m) : _zk([&m]() -> session& { return m.zk(); }) {}
+    explicit admin(session& s) : _zk([&s]() -> session& { return s; }) {}
 
     boost::asio::awaitable<op_result<void>> create_topic(const topic_info& t) override;
     boost::asio::awaitable<op_result<void>> delete_topic(const std::string& name) override;
@@ -21,7 +26,7 @@ public:
                                                                 const config::property_map& overrides) override;
 
 private:
-    member& _member;
+    std::function<session&()> _zk;
 };
 
 /// The assignment znode of a topic (Kafka's /brokers/topics/<t> JSON).
