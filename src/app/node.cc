@@ -15,6 +15,8 @@
 #include "config/topic_config.h"
 #include "storage/mem_file_ops.h"
 #include "cluster/zk/session.h"
+#include "cluster/zk/tasks.h"
+#include "cluster/zk/znodes.h"
 #include "config/broker_config_store.h"
 #include "kafka/dispatcher.h"
 #include "kafka/group_service.h"
@@ -36,6 +38,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <optional>
 #include <stdexcept>
 #include <unistd.h>
@@ -135,6 +138,8 @@ struct node::impl {
     asio::awaitable<void> drain_server();
     asio::awaitable<void> stop_tasks();
     asio::awaitable<void> leave_cluster();
+    /// A single node's data dir joining ZooKeeper mode: registers its topics (see join_cluster).
+    asio::awaitable<void> register_single_node_topics();
     void become_controller(int32_t epoch);
     void resign();
     void apply_topic_config(const std::string& topic, config::property_map overrides);
@@ -460,7 +465,65 @@ asio::awaitable<void> node::join_cluster()
         throw std::runtime_error(fmt::format("cannot register broker {} in ZooKeeper: {}", cfg.node_id,
                                              r.error().message()));
     }
+    co_await im.register_single_node_topics();
     im.config_watch->start();
+}
+
+asio::awaitable<void> node::impl::register_single_node_topics()
+{
+    // The topics a single node kept in its metadata directory go into ZooKeeper, every
+    // partition on this broker (its logs are here), with their ids and config overrides; the
+    // controller then makes this broker their leader. Once only: the directory is renamed
+    // after, so that a topic deleted in the cluster later does not come back at a restart.
+    auto& cfg = config.current();
+    auto meta_dir = opts.metadata_dir.empty() ? storage::join_path(cfg.log_dirs.front(), "__samsa_metadata")
+                                              : opts.metadata_dir;
+    if (!fs.is_dir(meta_dir)) co_return;
+    cluster::local_metadata_store disk(fs, meta_dir);
+    auto loaded = disk.load_topics();
+    if (!loaded) throw std::runtime_error(fmt::format("cannot read the single-node topics in {}: {}", meta_dir, loaded.error().message()));
+    auto& zk = *opts.zookeeper;
+    std::vector<cluster::topic_info> todo;
+    std::vector<std::string> conflicts;
+    size_t already = 0;
+    for (auto& [name, r] : *loaded) {
+        if (r.topic.deleting) continue;
+        auto got = co_await zk.get(cluster::zk::paths::topic(name));
+        if (got) {
+            // Registered by an earlier start that stopped before the rename: the same topic.
+            auto stored = cluster::zk::decode_topic(got->data);
+            if (stored && stored->topic_id == r.topic.id.to_string()) {
+                ++already;
+                continue;
+            }
+            conflicts.push_back(name);
+            continue;
+        }
+        if (!cluster::zk::is(got.error(), cluster::zk::session_errc::no_node)) {
+            throw std::runtime_error(fmt::format("cannot read topic {} in ZooKeeper: {}", name, got.error().message()));
+        }
+        auto t = r.topic;
+        for (auto& a : t.partitions) a.replicas = {node_id(cfg.node_id)};
+        t.replication_factor = 1;
+        todo.push_back(std::move(t));
+    }
+    if (!conflicts.empty()) {
+        throw std::runtime_error(fmt::format(
+            "the single-node topics in {} cannot join this cluster: {} already exist(s) in ZooKeeper as other topics; "
+            "move that directory and the topics' logs away, or delete the topics from the cluster",
+            meta_dir, fmt::join(conflicts, ", ")));
+    }
+    cluster::zk::admin writer(zk);
+    for (auto& t : todo) {
+        auto c = co_await writer.create_topic(t);
+        if (!c) throw std::runtime_error(fmt::format("cannot register topic {} in ZooKeeper: {}", t.name, c.error().message));
+    }
+    auto moved = meta_dir + ".registered-in-zookeeper";
+    if (auto r = fs.rename(meta_dir, moved); !r) {
+        throw std::runtime_error(fmt::format("cannot rename {} after registering its topics: {}", meta_dir, r.error().message()));
+    }
+    log.info("registered {} topic(s) of this broker's single-node data in ZooKeeper ({} already there); {} is now {}",
+             todo.size(), already, meta_dir, moved);
 }
 
 void node::impl::become_controller(int32_t epoch)

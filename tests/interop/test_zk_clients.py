@@ -162,15 +162,8 @@ class ZkClients(unittest.TestCase):
         self.assertEqual(sorted(md.brokers), [1, 2, 3])
         self.assertIn(md.controller_id, (1, 2, 3))
         self.create(self.boot[1], "ck-cluster")
-        p = Producer({"bootstrap.servers": self.boot[2], "acks": "all", "enable.idempotence": True})
-        acked = []
-        for i in range(MESSAGES):
-            p.produce("ck-cluster", key=b"k%d" % i, value=b"v%d" % i, partition=i % PARTITIONS,
-                      on_delivery=lambda err, m: acked.append((err, m.partition())))
-        p.flush(30)
-        self.assertEqual(len(acked), MESSAGES)
-        self.assertEqual([e for e, _ in acked if e is not None], [])
-        # Two members, each bootstrapped from a different broker, share the partitions.
+        # Two members, each bootstrapped from a different broker, share the partitions; the
+        # records come once the group has settled, so each is read once.
         consumers = [Consumer({"bootstrap.servers": self.boot[i], "group.id": "ck-cluster-group",
                                "auto.offset.reset": "earliest", "enable.auto.commit": False,
                                "session.timeout.ms": 10000}) for i in (0, 2)]
@@ -179,22 +172,33 @@ class ZkClients(unittest.TestCase):
         seen = []
         try:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not all(len(c.assignment()) == PARTITIONS // 2 for c in consumers):
+                for c in consumers:
+                    m = c.poll(0.1)
+                    self.assertTrue(m is None or m.error(), "a record before anything was produced")
+            owned = [{tp.partition for tp in c.assignment()} for c in consumers]
+            self.assertEqual(owned[0] & owned[1], set(), "a partition owned by two members")
+            self.assertEqual(owned[0] | owned[1], set(range(PARTITIONS)))
+            p = Producer({"bootstrap.servers": self.boot[2], "acks": "all", "enable.idempotence": True})
+            acked = []
+            for i in range(MESSAGES):
+                p.produce("ck-cluster", key=b"k%d" % i, value=b"v%d" % i, partition=i % PARTITIONS,
+                          on_delivery=lambda err, m: acked.append((err, m.partition())))
+            p.flush(30)
+            self.assertEqual(len(acked), MESSAGES)
+            self.assertEqual([e for e, _ in acked if e is not None], [])
+            deadline = time.monotonic() + 60
+            while len(seen) < MESSAGES and time.monotonic() < deadline:
                 for c in consumers:
                     m = c.poll(0.1)
                     if m is not None and not m.error():
                         seen.append(m.value())
-                if len(seen) >= MESSAGES and all(len(c.assignment()) == PARTITIONS // 2 for c in consumers):
-                    break
-            owned = [{tp.partition for tp in c.assignment()} for c in consumers]
-            self.assertEqual(owned[0] & owned[1], set(), "a partition owned by two members")
-            self.assertEqual(owned[0] | owned[1], set(range(PARTITIONS)))
+            self.assertEqual([{tp.partition for tp in c.assignment()} for c in consumers], owned, "no rebalance")
             for c in consumers:
                 c.commit(asynchronous=False)
         finally:
             for c in consumers:
                 c.close()
-        # Each record once: the group had settled before anything was read twice or it was not.
         self.assertEqual(sorted(seen), sorted(b"v%d" % i for i in range(MESSAGES)))
         self.assertEqual(self.kp_committed(self.boot[1], "ck-cluster-group", "ck-cluster"),
                          {p: MESSAGES // PARTITIONS for p in range(PARTITIONS)})
@@ -237,6 +241,86 @@ class ZkClients(unittest.TestCase):
         self.assertEqual(self.kp_committed(other.bootstrap, "coord-group", "coord-cluster"),
                          {p: per for p in range(PARTITIONS)})
 
+
+
+class SingleNodeJoins(unittest.TestCase):
+    """A single node's data dir becomes the first broker of a ZooKeeper cluster: its topics (and
+    its groups' committed offsets) are registered on that first start, other brokers join and
+    serve them, and the registration is not repeated (a topic deleted later stays deleted)."""
+
+    def test_a_single_node_grows_into_a_cluster(self):
+        solo = harness.Broker(EXTRA, name="zk-single-node")
+        self.addCleanup(solo.close)
+        solo.start()
+        kp.create_topic(solo.bootstrap, "solo", 2)
+        kp.create_topic(solo.bootstrap, "solo-doomed", 1)
+        producer = KafkaProducer(bootstrap_servers=solo.bootstrap, acks="all")
+        for i in range(100):
+            producer.send("solo", value=b"s%d" % i, partition=i % 2)
+        producer.flush(30)
+        producer.close()
+        c = KafkaConsumer("solo", bootstrap_servers=solo.bootstrap, group_id="solo-group",
+                          auto_offset_reset="earliest", enable_auto_commit=False)
+        got = 0
+        deadline = time.monotonic() + 30
+        while got < 100 and time.monotonic() < deadline:
+            got += sum(len(r) for r in c.poll(timeout_ms=500).values())
+        c.commit()
+        c.close()
+        self.assertEqual(got, 100)
+        solo.stop()
+        with open(os.path.join(solo.data_dir, "meta.properties")) as f:
+            cluster_id = next(l.split("=", 1)[1].strip() for l in f if l.startswith("cluster.id="))
+
+        zk = ZooKeeper().start()
+        self.addCleanup(zk.close)
+        connect = zk.connect + "/samsa"
+        # No broker.id: the one in its meta.properties (a single node is broker 0) is kept.
+        solo.overrides.update(cluster_overrides(connect, None, EXTRA))
+        solo.restart()
+        wait_until("broker 0 to register its topics", lambda: "registered 3 topic(s) of this broker's single-node data "
+                   "in ZooKeeper (0 already there)" in solo.log_text(), timeout=30)
+        self.assertEqual(zk.get_json("/samsa/cluster/id")["id"], cluster_id)
+        others = []
+        for i in (1, 2):
+            b = harness.Broker(cluster_overrides(connect, i, EXTRA), name=f"zk-grown-{i}")
+            self.addCleanup(b.close)
+            b.start()
+            others.append(b)
+        boots = [solo.bootstrap] + [b.bootstrap for b in others]
+        wait_until("every broker to see three brokers", lambda: all(metadata(b)[2] == [0, 1, 2] for b in boots),
+                   timeout=30)
+        from test_zk_cluster import topic_view
+        for b in boots:
+            wait_until(f"{b} to serve solo from broker 0",
+                       lambda: topic_view(b, "solo") == {0: (0, [0], [0]), 1: (0, [0], [0])}, timeout=30)
+        # The records and the group's offsets, read through another broker.
+        c = KafkaConsumer(bootstrap_servers=others[0].bootstrap, auto_offset_reset="earliest",
+                          consumer_timeout_ms=5000)
+        c.assign([TopicPartition("solo", 0), TopicPartition("solo", 1)])
+        self.assertEqual(sorted(r.value for r in c), sorted(b"s%d" % i for i in range(100)))
+        c.close()
+        admin = KafkaAdminClient(bootstrap_servers=others[1].bootstrap, request_timeout_ms=20000)
+        try:
+            offsets = wait_until("solo-group's offsets", lambda: admin.list_consumer_group_offsets("solo-group"),
+                                 timeout=30)
+        finally:
+            admin.close()
+        self.assertEqual({tp.partition: om.offset for tp, om in offsets.items() if tp.topic == "solo"}, {0: 50, 1: 50})
+        # Once only: deleted through the cluster, the topic stays deleted when broker 0 restarts.
+        admin = KafkaAdminClient(bootstrap_servers=others[0].bootstrap, request_timeout_ms=20000)
+        try:
+            admin.delete_topics(["solo-doomed"])
+        finally:
+            admin.close()
+        wait_until("solo-doomed to go", lambda: zk.get("/samsa/brokers/topics/solo-doomed") is None, timeout=30)
+        solo.stop()
+        solo.restart()
+        self.assertNotIn("single-node data in ZooKeeper", solo.log_text())
+        wait_until("broker 0 to lead solo again", lambda: topic_view(others[0].bootstrap, "solo") ==
+                   {0: (0, [0], [0]), 1: (0, [0], [0])}, timeout=30)
+        self.assertIsNone(zk.get("/samsa/brokers/topics/solo-doomed"))
+        self.assertIsNone(topic_view(solo.bootstrap, "solo-doomed"))
 
 if __name__ == "__main__":
     harness.main()
