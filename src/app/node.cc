@@ -143,6 +143,8 @@ struct node::impl {
     void become_controller(int32_t epoch);
     void resign();
     void apply_topic_config(const std::string& topic, config::property_map overrides);
+    /// /config/brokers/<entity> changed: applied when it is "<default>" or this broker's id.
+    void apply_broker_config(const std::string& entity, config::property_map overrides);
     void join_pools();
 };
 
@@ -454,7 +456,10 @@ asio::awaitable<void> node::join_cluster()
     im.producer_ids->set_allocator([m](node_id b, int64_t n) { return cluster::zk::allocate_producer_id_block(m->zk(), b, n); });
     im.config_watch = std::make_unique<cluster::zk::config_watcher>(
         im.io.get_executor(), *m,
-        [self](const std::string& topic, config::property_map o) { self->apply_topic_config(topic, std::move(o)); });
+        [self](cluster::zk::config_watcher::entity kind, const std::string& name, config::property_map o) {
+            if (kind == cluster::zk::config_watcher::entity::topic) self->apply_topic_config(name, std::move(o));
+            else self->apply_broker_config(name, std::move(o));
+        });
     auto r = co_await im.member->start();
     if (!r) {
         if (r.error() == make_error_code(cluster::zk::session_errc::node_exists)) {
@@ -466,6 +471,12 @@ asio::awaitable<void> node::join_cluster()
                                              r.error().message()));
     }
     co_await im.register_single_node_topics();
+    // Broker configs live in ZooKeeper (/config/brokers/<default> and /config/brokers/<id>):
+    // read now, then followed through /config/changes.
+    for (auto entity : {std::string("<default>"), std::to_string(cfg.node_id)}) {
+        auto stored = co_await cluster::zk::read_broker_config(*im.opts.zookeeper, entity);
+        if (stored) im.apply_broker_config(entity, std::move(*stored));
+    }
     im.config_watch->start();
 }
 
@@ -561,6 +572,19 @@ void node::impl::apply_topic_config(const std::string& topic, config::property_m
     r.topic.overrides = std::move(overrides);
     if (auto w = store->save_topic(r); !w) log.error("topic {}: cannot apply its new configs: {}", topic, w.error().message());
     else log.info("topic {}: configs changed", topic);
+}
+
+void node::impl::apply_broker_config(const std::string& entity, config::property_map overrides)
+{
+    auto self = std::to_string(config.current().node_id);
+    if (entity != "<default>" && entity != self) return; // another broker's
+    auto scope = entity == self ? config::dynamic_scope::broker : config::dynamic_scope::cluster_default;
+    if (auto r = config.replace_dynamic(scope, std::move(overrides)); !r) {
+        log.warn("broker configs {}: ignoring invalid configs from ZooKeeper: {}", entity, r.error().message);
+        return;
+    }
+    topics->broker_config_changed();
+    log.info("broker configs {}: applied from ZooKeeper", entity);
 }
 
 cluster::zk::member* node::membership() { return _impl->member.get(); }

@@ -55,6 +55,10 @@ public:
     virtual boost::asio::awaitable<op_result<void>> add_partitions(const topic_info& t) = 0;
     virtual boost::asio::awaitable<op_result<void>> set_topic_overrides(const std::string& name,
                                                                         const config::property_map& overrides) = 0;
+    /// /config/brokers/<entity> (a broker id, or "<default>" for every broker), announced in
+    /// /config/changes.
+    virtual boost::asio::awaitable<op_result<void>> set_broker_overrides(const std::string& entity,
+                                                                         const config::property_map& overrides) = 0;
 };
 
 /// The controller: validates topic operations, plans replica assignments and writes the
@@ -101,6 +105,8 @@ public:
         _admin = admin;
         _propagation = propagation;
     }
+    /// The ZooKeeper writer in ZooKeeper mode, nullptr on a single node.
+    cluster_admin* admin() const { return _admin; }
 
 private:
     op_result<topic_info> create_now(create_topic_request req, bool validate_only);

@@ -238,6 +238,37 @@ class ZkCluster(unittest.TestCase):
             wait_until(f"broker {i} to apply the new retention.ms",
                        lambda: "retention.ms=123456" in cli("configs", "--describe", "--bootstrap-server",
                                                             self.brokers[i].bootstrap, "--topic", "tuned"))
+        # Broker configs: the cluster-wide default through broker 1, broker 2's own through broker 2.
+        # (librdkafka 2.0.2 cannot name the default resource "": kafka-python's admin does.)
+        harness.require_module("kafka", "python3-kafka")
+        from kafka import KafkaAdminClient
+        from kafka.admin import ConfigResource, ConfigResourceType
+        admin = KafkaAdminClient(bootstrap_servers=b1, request_timeout_ms=20000)
+        try:
+            resp = admin.alter_configs([ConfigResource(ConfigResourceType.BROKER, "",
+                                                       configs={"log.retention.ms": "7200000"})])
+            self.assertEqual([r[0] for r in resp.resources], [0], resp)
+        finally:
+            admin.close()
+        self.assertEqual(self.zk.get_json(f"{CHROOT}/config/brokers/<default>")["config"],
+                         {"log.retention.ms": "7200000"})
+        b2 = self.brokers[2].bootstrap
+        cli("configs", "--alter", "--bootstrap-server", b2, "--entity-type", "brokers", "--entity-name", "2",
+            "--add-config", "log.retention.ms=3600000")
+        self.assertEqual(self.zk.get_json(f"{CHROOT}/config/brokers/2")["config"], {"log.retention.ms": "3600000"})
+
+        def effective(i):
+            out = cli("configs", "--describe", "--all", "--bootstrap-server", self.brokers[i].bootstrap,
+                      "--entity-type", "brokers", "--entity-name", str(i))
+            return next((l.strip().split()[0] for l in out.splitlines() if l.strip().startswith("log.retention.ms=")),
+                        None)
+        for i, want in ((1, "7200000"), (2, "3600000"), (3, "7200000")):
+            wait_until(f"broker {i} to use log.retention.ms={want}", lambda: effective(i) == f"log.retention.ms={want}")
+        # Kept in ZooKeeper, not on the broker: a restarted broker reads them again.
+        self.brokers[3].stop()
+        self.brokers[3].restart()
+        self.agreed_view([1, 2, 3])
+        wait_until("restarted broker 3 to use the default again", lambda: effective(3) == "log.retention.ms=7200000")
 
     def test_8_a_topic_deleted_while_a_broker_is_down_is_deleted_when_it_returns(self):
         self.agreed_view([1, 2, 3])

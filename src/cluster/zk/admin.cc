@@ -7,25 +7,38 @@
 namespace samsa::cluster::zk {
 
 namespace {
-error failed(const char* what, const std::string& topic, const std::error_code& ec)
+/// `subject`: "topic t", "broker 3", "broker <default>", "topics/t" (a config change).
+error failed(const char* what, const std::string& subject, const std::error_code& ec)
 {
-    return make_error(cluster::errc::metadata_write_failed, fmt::format("Cannot {} for topic {} in ZooKeeper: {}", what, topic,
-                                                               ec.message()));
+    return make_error(cluster::errc::metadata_write_failed,
+                      fmt::format("Cannot {} for {} in ZooKeeper: {}", what, subject, ec.message()));
 }
 
 std::map<std::string, std::string> as_map(const config::property_map& m) { return {m.begin(), m.end()}; }
 
-boost::asio::awaitable<op_result<void>> write_config(session& zk, const std::string& name,
+/// /config/topics/<t> or /config/brokers/<b> (`parent` + "/" + `name`), created if missing.
+boost::asio::awaitable<op_result<void>> write_config(session& zk, std::string_view parent, const std::string& name,
                                                      const config::property_map& overrides)
 {
-    auto path = paths::topic_config(name);
+    auto path = fmt::format("{}/{}", parent, name);
+    auto subject = fmt::format("{} {}", parent == paths::config_topics ? "topic" : "broker", name);
     auto data = encode_config(as_map(overrides));
     auto set = co_await zk.set(path, data, -1);
     if (set) co_return op_result<void>{};
-    if (!is(set.error(), session_errc::no_node)) co_return failed("write the configs", name, set.error());
-    if (auto r = co_await zk.ensure_path(std::string(paths::config_topics)); !r) co_return failed("write the configs", name, r.error());
+    if (!is(set.error(), session_errc::no_node)) co_return failed("write the configs", subject, set.error());
+    if (auto r = co_await zk.ensure_path(std::string(parent)); !r) co_return failed("write the configs", subject, r.error());
     auto c = co_await zk.create(path, data, create_mode::persistent);
-    if (!c && !is(c.error(), session_errc::node_exists)) co_return failed("write the configs", name, c.error());
+    if (!c && !is(c.error(), session_errc::node_exists)) co_return failed("write the configs", subject, c.error());
+    co_return op_result<void>{};
+}
+
+/// A notification in /config/changes that `entity_path` ("topics/<t>", "brokers/<b>") changed.
+boost::asio::awaitable<op_result<void>> announce(session& zk, const std::string& entity_path)
+{
+    if (auto r = co_await zk.ensure_path(std::string(paths::config_changes)); !r) co_return failed("announce the configs", entity_path, r.error());
+    auto n = co_await zk.create(std::string(paths::config_changes) + "/config_change_", encode_config_change(entity_path),
+                                create_mode::persistent_sequential);
+    if (!n) co_return failed("announce the configs", entity_path, n.error());
     co_return op_result<void>{};
 }
 } // namespace
@@ -44,16 +57,16 @@ topic_assignment assignment_of(const topic_info& t)
 boost::asio::awaitable<op_result<void>> admin::create_topic(const topic_info& t)
 {
     auto& zk = _zk();
-    if (auto r = co_await zk.ensure_path(std::string(paths::broker_topics)); !r) co_return failed("create", t.name, r.error());
+    if (auto r = co_await zk.ensure_path(std::string(paths::broker_topics)); !r) co_return failed("create", "topic " + t.name, r.error());
     auto exists = co_await zk.exists(paths::topic(t.name));
     if (exists && *exists) co_return make_error(cluster::errc::topic_exists, fmt::format("Topic '{}' already exists.", t.name));
-    if (auto c = co_await write_config(zk, t.name, t.overrides); !c) co_return c;
+    if (auto c = co_await write_config(zk, paths::config_topics, t.name, t.overrides); !c) co_return c;
     auto created = co_await zk.create(paths::topic(t.name), encode_topic(assignment_of(t)), create_mode::persistent);
     if (!created) {
         if (is(created.error(), session_errc::node_exists)) {
             co_return make_error(cluster::errc::topic_exists, fmt::format("Topic '{}' already exists.", t.name));
         }
-        co_return failed("create", t.name, created.error());
+        co_return failed("create", "topic " + t.name, created.error());
     }
     co_return op_result<void>{};
 }
@@ -61,9 +74,9 @@ boost::asio::awaitable<op_result<void>> admin::create_topic(const topic_info& t)
 boost::asio::awaitable<op_result<void>> admin::delete_topic(const std::string& name)
 {
     auto& zk = _zk();
-    if (auto r = co_await zk.ensure_path(std::string(paths::delete_topics)); !r) co_return failed("delete", name, r.error());
+    if (auto r = co_await zk.ensure_path(std::string(paths::delete_topics)); !r) co_return failed("delete", "topic " + name, r.error());
     auto c = co_await zk.create(std::string(paths::delete_topics) + "/" + name, "", create_mode::persistent);
-    if (!c && !is(c.error(), session_errc::node_exists)) co_return failed("delete", name, c.error());
+    if (!c && !is(c.error(), session_errc::node_exists)) co_return failed("delete", "topic " + name, c.error());
     co_return op_result<void>{};
 }
 
@@ -73,10 +86,10 @@ boost::asio::awaitable<op_result<void>> admin::add_partitions(const topic_info& 
     auto cur = co_await zk.get(paths::topic(t.name));
     if (!cur) {
         if (is(cur.error(), session_errc::no_node)) co_return make_error(cluster::errc::unknown_topic, "This server does not host this topic-partition.");
-        co_return failed("read the assignment", t.name, cur.error());
+        co_return failed("read the assignment", "topic " + t.name, cur.error());
     }
     auto stored = decode_topic(cur->data);
-    if (!stored) co_return failed("read the assignment", t.name, stored.error());
+    if (!stored) co_return failed("read the assignment", "topic " + t.name, stored.error());
     auto next = assignment_of(t);
     // What is stored stays as it is (a reassignment may be under way); only new partitions are added.
     for (auto& [p, reps] : stored->partitions) next.partitions[p] = reps;
@@ -88,7 +101,7 @@ boost::asio::awaitable<op_result<void>> admin::add_partitions(const topic_info& 
         if (is(set.error(), session_errc::bad_version)) {
             co_return make_error(cluster::errc::invalid_request, fmt::format("The assignment of topic {} changed meanwhile; try again.", t.name));
         }
-        co_return failed("write the assignment", t.name, set.error());
+        co_return failed("write the assignment", "topic " + t.name, set.error());
     }
     co_return op_result<void>{};
 }
@@ -97,12 +110,16 @@ boost::asio::awaitable<op_result<void>> admin::set_topic_overrides(const std::st
                                                                    const config::property_map& overrides)
 {
     auto& zk = _zk();
-    if (auto c = co_await write_config(zk, name, overrides); !c) co_return c;
-    if (auto r = co_await zk.ensure_path(std::string(paths::config_changes)); !r) co_return failed("announce the configs", name, r.error());
-    auto n = co_await zk.create(std::string(paths::config_changes) + "/config_change_", encode_config_change("topics/" + name),
-                                create_mode::persistent_sequential);
-    if (!n) co_return failed("announce the configs", name, n.error());
-    co_return op_result<void>{};
+    if (auto c = co_await write_config(zk, paths::config_topics, name, overrides); !c) co_return c;
+    co_return co_await announce(zk, "topics/" + name);
+}
+
+boost::asio::awaitable<op_result<void>> admin::set_broker_overrides(const std::string& entity,
+                                                                    const config::property_map& overrides)
+{
+    auto& zk = _zk();
+    if (auto c = co_await write_config(zk, paths::config_brokers, entity, overrides); !c) co_return c;
+    co_return co_await announce(zk, "brokers/" + entity);
 }
 
 } // namespace samsa::cluster::zk

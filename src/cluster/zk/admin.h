@@ -24,6 +24,8 @@ public:
     boost::asio::awaitable<op_result<void>> add_partitions(const topic_info& t) override;
     boost::asio::awaitable<op_result<void>> set_topic_overrides(const std::string& name,
                                                                 const config::property_map& overrides) override;
+    boost::asio::awaitable<op_result<void>> set_broker_overrides(const std::string& entity,
+                                                                 const config::property_map& overrides) override;
 
 private:
     std::function<session&()> _zk;

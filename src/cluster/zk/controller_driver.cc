@@ -95,16 +95,28 @@ asio::awaitable<result<void>> remove_recursive(session& zk, std::string path)
 }
 } // namespace
 
-asio::awaitable<std::optional<config::property_map>> read_topic_config(session& zk, std::string topic)
+namespace {
+asio::awaitable<std::optional<config::property_map>> read_config(session& zk, std::string path)
 {
-    auto n = co_await zk.get(paths::topic_config(topic));
+    auto n = co_await zk.get(path);
     if (!n) co_return std::nullopt;
     auto c = decode_config(n->data);
     if (!c) {
-        log.warn("ignoring malformed {}: {}", paths::topic_config(topic), c.error().message());
+        log.warn("ignoring malformed {}: {}", path, c.error().message());
         co_return std::nullopt;
     }
     co_return config::property_map(c->begin(), c->end());
+}
+} // namespace
+
+asio::awaitable<std::optional<config::property_map>> read_topic_config(session& zk, std::string topic)
+{
+    co_return co_await read_config(zk, paths::topic_config(topic));
+}
+
+asio::awaitable<std::optional<config::property_map>> read_broker_config(session& zk, std::string broker)
+{
+    co_return co_await read_config(zk, paths::broker_config(broker));
 }
 
 controller_driver::controller_driver(asio::io_context& io, member& m, node_id self, int32_t epoch, options o)
@@ -500,11 +512,15 @@ asio::awaitable<void> config_watcher::watch()
             log.warn("ignoring malformed config change {}: {}", n, entity.error().message());
             continue;
         }
-        if (entity->rfind("topics/", 0) != 0) continue; // broker configs: not applied from ZooKeeper yet
-        auto topic = entity->substr(7);
-        auto cfg = co_await read_topic_config(zk, topic);
+        bool topic = entity->rfind("topics/", 0) == 0;
+        if (!topic && entity->rfind("brokers/", 0) != 0) continue; // users, clients: not served
+        auto name = entity->substr(topic ? 7 : 8);
+        // Not `?:` around the co_awaits (g++ 12 miscompiles that).
+        std::optional<config::property_map> cfg;
+        if (topic) cfg = co_await read_topic_config(zk, name);
+        else cfg = co_await read_broker_config(zk, name);
         if (_stopped) co_return;
-        _apply(topic, cfg ? *cfg : config::property_map{});
+        _apply(topic ? entity::topic : entity::broker, name, cfg ? *cfg : config::property_map{});
     }
 }
 

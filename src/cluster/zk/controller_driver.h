@@ -90,7 +90,9 @@ private:
 /// the topics arrive.
 class config_watcher {
 public:
-    using apply_fn = std::function<void(const std::string& topic, config::property_map overrides)>;
+    enum class entity { topic, broker };
+    /// `name`: the topic, or the broker id / "<default>"; `overrides` the whole new map.
+    using apply_fn = std::function<void(entity kind, const std::string& name, config::property_map overrides)>;
     config_watcher(boost::asio::any_io_executor ex, member& m, apply_fn apply);
     ~config_watcher();
     void start();
@@ -111,5 +113,7 @@ private:
 
 /// /config/topics/<t> as a property map (nullopt when there is none or it is malformed).
 boost::asio::awaitable<std::optional<config::property_map>> read_topic_config(session& zk, std::string topic);
+/// /config/brokers/<b> (a broker id or "<default>") likewise.
+boost::asio::awaitable<std::optional<config::property_map>> read_broker_config(session& zk, std::string broker);
 
 } // namespace samsa::cluster::zk

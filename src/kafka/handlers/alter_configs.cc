@@ -49,7 +49,7 @@ boost::asio::awaitable<kafka_result<void>> alter_resource_configs(request_contex
     case config_resource_type::broker: {
         auto scope = broker_scope(ctx.broker, r.resource_name);
         if (!scope) co_return scope.error();
-        co_return commit_broker_overrides(ctx.broker, *scope, *m, validate_only);
+        co_return co_await commit_broker_overrides(ctx.broker, *scope, std::move(*m), validate_only);
     }
     case config_resource_type::broker_logger: break;
     }
@@ -86,20 +86,25 @@ kafka_failure to_kafka_failure(const config::config_failure& f)
     return {ec, f.message};
 }
 
-kafka_result<void> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
-                                                    const config::property_map& overrides, bool validate_only)
+boost::asio::awaitable<kafka_result<void>> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
+                                                                   config::property_map overrides, bool validate_only)
 {
-    if (auto v = b.config.validate_dynamic(scope, overrides); !v) return to_kafka_failure(v.error());
-    if (validate_only) return {};
-    std::string scope_name = scope == config::dynamic_scope::broker ? std::to_string(b.self()) : "";
-    if (auto r = b.store.save_broker_overrides(scope_name, overrides); !r) {
+    if (auto v = b.config.validate_dynamic(scope, overrides); !v) co_return to_kafka_failure(v.error());
+    if (validate_only) co_return kafka_result<void>{};
+    bool broker = scope == config::dynamic_scope::broker;
+    if (auto* admin = b.topics.controller().admin()) {
+        // ZooKeeper mode: every broker applies it from /config/changes; this one at once too.
+        auto entity = broker ? std::to_string(b.self()) : std::string("<default>");
+        auto r = co_await admin->set_broker_overrides(entity, overrides);
+        if (!r) co_return to_kafka_failure(r.error());
+    } else if (auto r = b.store.save_broker_overrides(broker ? std::to_string(b.self()) : "", overrides); !r) {
         log.error("cannot persist broker config overrides: {}", r.error().message());
-        return kafka_error(error_code::kafka_storage_error,
-                                    "Cannot persist the broker configuration: " + r.error().message());
+        co_return kafka_error(error_code::kafka_storage_error,
+                              "Cannot persist the broker configuration: " + r.error().message());
     }
-    if (auto r = b.config.replace_dynamic(scope, overrides); !r) return to_kafka_failure(r.error());
+    if (auto r = b.config.replace_dynamic(scope, overrides); !r) co_return to_kafka_failure(r.error());
     b.topics.broker_config_changed();
-    return {};
+    co_return kafka_result<void>{};
 }
 
 boost::asio::awaitable<kafka_result<void>> commit_topic_overrides(broker_context& b, std::string topic,

@@ -52,9 +52,11 @@ kafka_result<config::dynamic_scope> broker_scope(const broker_context& b, const 
 kafka_failure to_kafka_failure(const config::config_failure& f);
 
 /// Validates a complete override map for a broker scope and, unless validate_only, persists
-/// it (metadata_store::save_broker_overrides), applies it and re-resolves the logs' settings.
-kafka_result<void> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
-                                                    const config::property_map& overrides, bool validate_only);
+/// it (metadata_store::save_broker_overrides; in ZooKeeper mode /config/brokers/<id> or
+/// <default>, which every broker applies through /config/changes), applies it and
+/// re-resolves the logs' settings.
+boost::asio::awaitable<kafka_result<void>> commit_broker_overrides(broker_context& b, config::dynamic_scope scope,
+                                                                   config::property_map overrides, bool validate_only);
 
 /// Replaces a topic's overrides with a validated map (through the controller), unless
 /// validate_only. UNKNOWN_TOPIC_OR_PARTITION when the topic does not exist.

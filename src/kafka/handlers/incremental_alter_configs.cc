@@ -36,14 +36,14 @@ boost::asio::awaitable<kafka_result<void>> alter_topic(request_context& ctx, con
     co_return co_await commit_topic_overrides(ctx.broker, topic, *next, validate_only);
 }
 
-kafka_result<void> alter_broker(request_context& ctx, const std::string& name,
-                                         const std::vector<config::alter_op>& ops, bool validate_only)
+boost::asio::awaitable<kafka_result<void>> alter_broker(request_context& ctx, const std::string& name,
+                                                        const std::vector<config::alter_op>& ops, bool validate_only)
 {
     auto scope = broker_scope(ctx.broker, name);
-    if (!scope) return scope.error();
+    if (!scope) co_return scope.error();
     auto next = ctx.broker.config.plan_incremental_alter(*scope, ops);
-    if (!next) return to_kafka_failure(next.error());
-    return commit_broker_overrides(ctx.broker, *scope, *next, validate_only);
+    if (!next) co_return to_kafka_failure(next.error());
+    co_return co_await commit_broker_overrides(ctx.broker, *scope, std::move(*next), validate_only);
 }
 
 boost::asio::awaitable<kafka_result<void>> alter_resource_configs(request_context& ctx, const alter_resource& r,
@@ -53,7 +53,7 @@ boost::asio::awaitable<kafka_result<void>> alter_resource_configs(request_contex
     if (!ops) co_return to_kafka_failure(ops.error());
     switch (static_cast<config_resource_type>(r.resource_type)) {
     case config_resource_type::topic: co_return co_await alter_topic(ctx, r.resource_name, *ops, validate_only);
-    case config_resource_type::broker: co_return alter_broker(ctx, r.resource_name, *ops, validate_only);
+    case config_resource_type::broker: co_return co_await alter_broker(ctx, r.resource_name, *ops, validate_only);
     case config_resource_type::broker_logger: break;
     }
     co_return kafka_error(
