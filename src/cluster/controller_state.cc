@@ -26,7 +26,10 @@ void controller_state::brokers_changed(std::vector<broker_info> live)
         _resync_at.erase(b.id());
         for (auto& [name, t] : _topics) t.stopping.erase(b.id()); // resent when it returns
     }
-    if (live != _brokers) _brokers_changed = true;
+    if (live != _brokers) {
+        _brokers_changed = true;
+        _elect_all = true;
+    }
     _brokers = std::move(live);
 }
 
@@ -38,6 +41,7 @@ void controller_state::topic_assigned(const std::string& name, protocol::uuid id
     for (auto& [p, replicas] : partitions) {
         auto& cp = t.partitions[p];
         cp.replicas = replicas;
+        _to_elect.insert(topic_partition{name, partition_id(p)});
     }
     _changed.insert(name);
 }
@@ -50,9 +54,10 @@ void controller_state::state_read(const topic_partition& tp, std::optional<parti
     if (s) s->partition_epoch = version;
     cp.state = std::move(s);
     cp.version = cp.state ? version : -1;
-    cp.writing.reset();
+    write_done(t->second, cp);
     _changed.insert(tp.topic);
     _changed_partitions.insert(tp);
+    _to_elect.insert(tp);
 }
 
 void controller_state::state_written(const topic_partition& tp, std::optional<int32_t> version)
@@ -68,8 +73,9 @@ void controller_state::state_written(const topic_partition& tp, std::optional<in
         cp.version = *version;
         _changed.insert(tp.topic);
         _changed_partitions.insert(tp);
+        _to_elect.insert(tp);
     }
-    cp.writing.reset(); // failed: the driver reads the znode again (state_read)
+    write_done(t->second, cp); // failed: the driver reads the znode again (state_read)
 }
 
 void controller_state::deletion_requested(const std::string& name)
@@ -101,11 +107,13 @@ void controller_state::topic_removed(const std::string& name)
     _topics.erase(name);
     _changed.erase(name);
     std::erase_if(_changed_partitions, [&](auto& tp) { return tp.topic == name; });
+    std::erase_if(_to_elect, [&](auto& tp) { return tp.topic == name; });
 }
 
 void controller_state::loaded()
 {
     _loaded = true;
+    _elect_all = true;
     for (auto& b : _brokers) _full_sync.insert(b.id());
 }
 
@@ -202,6 +210,24 @@ void controller_state::emit(controller_request r, controller_actions& out)
     out.requests.push_back(std::move(r));
 }
 
+void controller_state::write_done(controlled_topic& t, controlled_partition& cp)
+{
+    if (!cp.writing) return;
+    cp.writing.reset();
+    --t.writes_out;
+}
+
+void controller_state::elect_into(const std::string& name, controlled_topic& t, int32_t p, controlled_partition& cp,
+                                  controller_actions& out)
+{
+    if (t.deleting || cp.writing) return;
+    auto next = elect(cp);
+    if (!next || (cp.state && *next == *cp.state)) return;
+    cp.writing = next;
+    ++t.writes_out;
+    out.writes.push_back({topic_partition{name, partition_id(p)}, *next, _epoch, cp.state ? cp.version : -1});
+}
+
 controller_actions controller_state::take_actions()
 {
     controller_actions out;
@@ -210,20 +236,22 @@ controller_actions controller_state::take_actions()
         if (_topics.count(name)) start_deletion(name);
         else out.unknown_deletions.push_back(name);
     }
-    // Elections and ISR changes: written first; brokers hear of them once written.
-    for (auto& [name, t] : _topics) {
-        if (t.deleting) continue;
-        for (auto& [p, cp] : t.partitions) {
-            if (cp.writing) continue;
-            auto next = elect(cp);
-            if (!next || (cp.state && *next == *cp.state)) continue;
-            cp.writing = next;
-            out.writes.push_back({topic_partition{name, partition_id(p)}, *next, _epoch, cp.state ? cp.version : -1});
+    // Elections and ISR changes: written first; brokers hear of them once written. Only the
+    // partitions something happened to are looked at, so a pump costs what changed.
+    if (std::exchange(_elect_all, false)) {
+        for (auto& [name, t] : _topics) {
+            for (auto& [p, cp] : t.partitions) elect_into(name, t, p, cp, out);
+        }
+    } else {
+        for (auto& tp : _to_elect) {
+            auto t = _topics.find(tp.topic);
+            if (t == _topics.end()) continue;
+            auto cp = t->second.partitions.find(tp.partition());
+            if (cp != t->second.partitions.end()) elect_into(tp.topic, t->second, cp->first, cp->second, out);
         }
     }
-    auto settled = [&](const controlled_topic& t) {
-        return std::none_of(t.partitions.begin(), t.partitions.end(), [](auto& e) { return e.second.writing.has_value(); });
-    };
+    _to_elect.clear();
+    auto settled = [](const controlled_topic& t) { return t.writes_out == 0; };
     std::vector<std::string> changed;
     for (auto& n : _changed) {
         auto t = _topics.find(n);
@@ -231,15 +259,26 @@ controller_actions controller_state::take_actions()
     }
     // LeaderAndIsr: to each replica, the partitions it hosts whose state changed (or all).
     std::map<int32_t, std::vector<partition_info>> lair;
-    for (auto& [name, t] : _topics) {
-        if (t.deleting || !settled(t)) continue;
-        for (auto& [p, cp] : t.partitions) {
-            if (!cp.state) continue;
-            bool changed_here = _changed_partitions.count(topic_partition{name, partition_id(p)}) > 0;
-            for (auto r : cp.replicas) {
-                if (!is_live(r) || !(changed_here || _full_sync.count(r()))) continue;
-                lair[r()].push_back(info_of(name, t, p));
+    auto add_replicas = [&](const std::string& name, const controlled_topic& t, int32_t p,
+                            const controlled_partition& cp, bool changed_here) {
+        if (t.deleting || !settled(t) || !cp.state) return;
+        for (auto r : cp.replicas) {
+            if (!is_live(r) || !(changed_here || _full_sync.count(r()))) continue;
+            lair[r()].push_back(info_of(name, t, p));
+        }
+    };
+    if (!_full_sync.empty()) {
+        for (auto& [name, t] : _topics) {
+            for (auto& [p, cp] : t.partitions) {
+                add_replicas(name, t, p, cp, _changed_partitions.count(topic_partition{name, partition_id(p)}) > 0);
             }
+        }
+    } else {
+        for (auto& tp : _changed_partitions) {
+            auto t = _topics.find(tp.topic);
+            if (t == _topics.end()) continue;
+            auto cp = t->second.partitions.find(tp.partition());
+            if (cp != t->second.partitions.end()) add_replicas(tp.topic, t->second, cp->first, cp->second, true);
         }
     }
     std::erase_if(_changed_partitions, [&](auto& tp) {

@@ -31,6 +31,8 @@ struct controlled_topic {
     protocol::uuid id;
     std::map<int32_t, controlled_partition> partitions;
     bool deleting = false;
+    /// Partitions with a state write out (`writing` set): the topic is settled at 0.
+    int writes_out = 0;
     /// Brokers that still have to acknowledge StopReplica with deletion.
     std::set<int32_t> replicas_to_delete;
     /// Of those, the ones a StopReplica is out to.
@@ -141,6 +143,11 @@ public:
 private:
     /// The state `cp` should have now (its current one when nothing changes), or nullopt.
     std::optional<partition_state> elect(const controlled_partition& cp) const;
+    /// Emits the state write `cp` needs, if any.
+    void elect_into(const std::string& name, controlled_topic& t, int32_t p, controlled_partition& cp,
+                    controller_actions& out);
+    /// `cp` has no write out any more.
+    static void write_done(controlled_topic& t, controlled_partition& cp);
     void start_deletion(const std::string& name);
     partition_info info_of(const std::string& topic, const controlled_topic& t, int32_t p) const;
     void emit(controller_request r, controller_actions& out);
@@ -155,6 +162,10 @@ private:
     std::set<std::string> _changed;
     /// Partitions whose state changed since the last LeaderAndIsr to their replicas.
     std::set<topic_partition> _changed_partitions;
+    /// Partitions whose election is to be looked at again (their assignment or state changed);
+    /// every partition when `_elect_all` (the live brokers changed, or loaded()).
+    std::set<topic_partition> _to_elect;
+    bool _elect_all = false;
     /// Brokers to send the whole picture to (new ones, and all at loaded()).
     std::set<int32_t> _full_sync;
     std::set<std::string> _pending_deletions;

@@ -208,6 +208,40 @@ TEST(controller_state, a_new_topic_is_elected_then_announced_leader_and_isr_firs
     }
 }
 
+TEST(controller_state, a_topic_of_many_partitions_is_announced_once_all_its_states_are_written)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.loaded();
+    h.settle();
+    h.ack_all();
+    std::map<int32_t, std::vector<node_id>> parts;
+    for (int32_t p = 0; p < 500; ++p) parts[p] = ids({p % 3 + 1, (p + 1) % 3 + 1, (p + 2) % 3 + 1});
+    h.c.topic_assigned("big", protocol::uuid{4, 4}, parts);
+    auto a = h.c.take_actions();
+    ASSERT_EQ(a.writes.size(), 500u);
+    EXPECT_TRUE(a.requests.empty());
+    // The writes come back one by one; each pump looks only at what changed and sends nothing
+    // about the topic until the last one is in (no re-election of partitions already out).
+    for (size_t i = 0; i + 1 < a.writes.size(); ++i) {
+        h.c.state_written(a.writes[i].tp, 0);
+        auto more = h.c.take_actions();
+        EXPECT_TRUE(more.empty()) << "after write " << i;
+    }
+    h.c.state_written(a.writes.back().tp, 0);
+    auto last = h.c.take_actions();
+    EXPECT_TRUE(last.writes.empty());
+    for (int b = 1; b <= 3; ++b) {
+        auto lair = of(last.requests, kind::leader_and_isr, b);
+        auto um = of(last.requests, kind::update_metadata, b);
+        ASSERT_EQ(lair.size(), 1u) << b;
+        ASSERT_EQ(um.size(), 1u) << b;
+        EXPECT_EQ(lair[0]->partitions.size(), 500u);
+        EXPECT_EQ(um[0]->partitions.size(), 500u);
+    }
+    EXPECT_TRUE(h.c.take_actions().empty());
+}
+
 TEST(controller_state, a_leader_leaving_elects_the_next_in_sync_replica_and_bumps_the_epoch)
 {
     harness h;

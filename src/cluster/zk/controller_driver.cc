@@ -9,6 +9,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -92,6 +93,34 @@ asio::awaitable<result<void>> remove_recursive(session& zk, std::string path)
     auto r = co_await zk.remove(path, -1);
     if (!r && !is(r.error(), session_errc::no_node)) co_return r.error();
     co_return ok();
+}
+
+/// Gets every path, up to `window` at a time (ZooKeeper answers in order, so a window keeps
+/// its connection busy instead of waiting a round trip per znode); the results in order.
+asio::awaitable<std::vector<result<znode>>> get_all(session& zk, const std::vector<std::string>& paths, size_t window = 64)
+{
+    struct shared {
+        std::vector<result<znode>> out;
+        size_t next = 0;
+        size_t running = 0;
+        std::optional<asio::steady_timer> done;
+    };
+    auto st = std::make_shared<shared>();
+    st->out.resize(paths.size(), result<znode>(make_error_code(session_errc::no_node)));
+    if (paths.empty()) co_return std::move(st->out);
+    auto ex = co_await asio::this_coro::executor;
+    st->done.emplace(ex, asio::steady_timer::time_point::max());
+    auto worker = [](session& zk, const std::vector<std::string>& paths, std::shared_ptr<shared> st) -> asio::awaitable<void> {
+        while (st->next < paths.size()) {
+            auto i = st->next++;
+            st->out[i] = co_await zk.get(paths[i]);
+        }
+        if (--st->running == 0) st->done->cancel();
+    };
+    st->running = std::min(window, paths.size());
+    for (size_t k = 0, n = st->running; k < n; ++k) asio::co_spawn(ex, worker(zk, paths, st), asio::detached);
+    co_await st->done->async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::move(st->out);
 }
 } // namespace
 
@@ -251,34 +280,42 @@ asio::awaitable<void> controller_driver::read_topic(std::string name, bool initi
     if (known != _state.topics().end()) {
         for (auto& [p, cp] : known->second.partitions) had.insert(p);
     }
-    _state.topic_assigned(name, *id, parts);
+    // The new partitions' states are read first, all together, and the state machine hears of
+    // the topic and its states at once: a topic of many partitions is then elected in one go.
+    std::vector<topic_partition> fresh;
+    std::vector<std::string> state_paths;
     for (auto& [p, reps] : parts) {
         if (had.count(p) && !initial) continue;
-        // (A named value: g++ 12 miscompiles a braced temporary passed to co_await.)
-        topic_partition tp;
-        tp.topic = name;
-        tp.partition = partition_id(p);
-        co_await reread_state(tp);
-        if (!active()) co_return;
+        fresh.push_back(topic_partition{name, partition_id(p)});
+        state_paths.push_back(paths::partition_state(name, p));
     }
+    auto states = co_await get_all(zk, state_paths);
+    if (!active()) co_return;
+    _state.topic_assigned(name, *id, parts);
+    for (size_t i = 0; i < fresh.size(); ++i) state_read(fresh[i], states[i]);
     pump();
 }
 
 asio::awaitable<void> controller_driver::reread_state(topic_partition tp)
 {
-    auto path = paths::partition_state(tp.topic, tp.partition());
-    auto n = co_await _member.zk().get(path);
+    auto n = co_await _member.zk().get(paths::partition_state(tp.topic, tp.partition()));
     if (!active()) co_return;
+    state_read(tp, n);
+}
+
+void controller_driver::state_read(const topic_partition& tp, const result<znode>& n)
+{
+    auto path = paths::partition_state(tp.topic, tp.partition());
     if (!n) {
         if (is(n.error(), session_errc::no_node)) _state.state_read(tp, std::nullopt, -1);
         else log.warn("cannot read {}: {}", path, n.error().message());
-        co_return;
+        return;
     }
     auto s = decode_partition_state(n->data);
     if (!s) {
         log.warn("ignoring malformed {} ({}): electing it again", path, s.error().message());
         _state.state_read(tp, std::nullopt, -1);
-        co_return;
+        return;
     }
     partition_state ps{node_id(s->leader), leader_epoch(s->leader_epoch), nodes(s->isr), n->version};
     _state.state_read(tp, ps, n->version);

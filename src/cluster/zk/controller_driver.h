@@ -58,6 +58,8 @@ private:
     boost::asio::awaitable<void> watch_deletions();
     boost::asio::awaitable<void> write_state(state_write w);
     boost::asio::awaitable<void> reread_state(topic_partition tp);
+    /// Hands a state znode as read (or the error reading it) to the state machine.
+    void state_read(const topic_partition& tp, const result<znode>& n);
     boost::asio::awaitable<void> send_loop(int32_t broker);
     boost::asio::awaitable<void> remove_topic(std::string name, bool only_request);
     boost::asio::awaitable<void> ticker();
