@@ -9,6 +9,7 @@
 #include "cluster/topic_manager.h"
 #include "cluster/controlled_broker.h"
 #include "cluster/zk/admin.h"
+#include "cluster/replica_fetcher.h"
 #include "cluster/zk/controller_driver.h"
 #include "cluster/zk/member.h"
 #include "cluster/zk/producer_id_blocks.h"
@@ -105,6 +106,8 @@ struct node::impl {
     std::unique_ptr<cluster::controlled_broker> controlled;
     std::unique_ptr<cluster::zk::admin> admin;
     std::unique_ptr<cluster::zk::config_watcher> config_watch;
+    /// Fetches for the partitions this broker follows (ZooKeeper mode).
+    std::unique_ptr<cluster::replica_fetcher> fetcher;
     /// This broker's term as controller, while it is one; ended terms wait here for their tasks.
     std::unique_ptr<cluster::zk::controller_driver> driver;
     std::vector<std::unique_ptr<cluster::zk::controller_driver>> ended_terms;
@@ -137,6 +140,7 @@ struct node::impl {
     asio::awaitable<void> periodic(gate::holder hold);
     asio::awaitable<void> drain_server();
     asio::awaitable<void> stop_tasks();
+    asio::awaitable<void> stop_fetchers();
     asio::awaitable<void> leave_cluster();
     /// A single node's data dir joining ZooKeeper mode: registers its topics (see join_cluster).
     asio::awaitable<void> register_single_node_topics();
@@ -351,6 +355,24 @@ asio::awaitable<void> node::impl::stop_tasks()
     if (auto left = tasks.count()) log.warn("{} node task(s) still running after the shutdown deadline", left);
 }
 
+/// The replica fetchers end (their connections close) before the logs they append to.
+asio::awaitable<void> node::impl::stop_fetchers()
+{
+    using namespace asio::experimental::awaitable_operators;
+    if (!fetcher) co_return;
+    topics->partitions().on_replica_changed = nullptr;
+    fetcher->stop();
+    asio::steady_timer t(io);
+    t.expires_after(std::chrono::seconds(2));
+    co_await (wait_closed(fetcher->tasks()) || t.async_wait(asio::use_awaitable));
+    if (auto left = fetcher->tasks().count()) {
+        log.warn("{} replica fetcher task(s) still running at shutdown", left);
+        (void)fetcher.release(); // their frames still point at it: left to the process exit
+    }
+    fetcher.reset();
+    step("replica fetchers stopped");
+}
+
 /// Threads stop; what they still post to this thread (flush and swap results) runs before the
 /// logs close, after the caller yields once.
 void node::impl::join_pools()
@@ -396,6 +418,7 @@ asio::awaitable<bool> node::shutdown()
     im.step("drained");
     co_await im.stop_tasks();
     im.step("tasks stopped");
+    co_await im.stop_fetchers();
     im.join_pools();
     co_await asio::post(im.io, asio::use_awaitable);
     im.step("pools joined");
@@ -451,6 +474,19 @@ asio::awaitable<void> node::join_cluster()
         node_id(cfg.node_id), *im.store, im.topics->metadata(), *im.logs,
         [m](std::string topic) { return cluster::zk::read_topic_config(m->zk(), std::move(topic)); });
     im.context->controlled = im.controlled.get();
+    cluster::replica_fetcher::options fo;
+    fo.self = node_id(cfg.node_id);
+    if (cfg.inter_broker_listener_name) fo.listener = *cfg.inter_broker_listener_name;
+    fo.max_bytes = static_cast<int32_t>(cfg.replica_fetch_max_bytes);
+    fo.response_max_bytes = static_cast<int32_t>(cfg.replica_fetch_response_max_bytes);
+    fo.wait_max_ms = static_cast<int32_t>(cfg.replica_fetch_wait_max_ms);
+    fo.min_bytes = cfg.replica_fetch_min_bytes;
+    fo.backoff_ms = cfg.replica_fetch_backoff_ms;
+    fo.fetchers = cfg.num_replica_fetchers;
+    im.fetcher = std::make_unique<cluster::replica_fetcher>(im.io, im.topics->metadata(), fo);
+    im.topics->partitions().on_replica_changed = [f = im.fetcher.get()](const std::shared_ptr<cluster::partition>& p) {
+        f->replica_changed(p);
+    };
     im.admin = std::make_unique<cluster::zk::admin>(*m);
     im.topics->controller().set_cluster_admin(im.admin.get(), std::chrono::milliseconds(30000));
     im.producer_ids->set_allocator([m](node_id b, int64_t n) { return cluster::zk::allocate_producer_id_block(m->zk(), b, n); });

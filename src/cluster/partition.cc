@@ -196,6 +196,40 @@ storage::epoch_entry partition::end_offset_for_epoch(leader_epoch requested) con
     return _log->epochs().end_offset_for(requested, _log->log_end_offset());
 }
 
+result<void> partition::append_as_follower(bytes_view batches)
+{
+    if (_stopped || _state.leader == _self) return make_error_code(errc::not_leader);
+    SAMSA_TRY(_log->append_with_offsets(batches));
+    notify();
+    return ok();
+}
+
+void partition::follower_high_watermark(offset leader_hw)
+{
+    if (_stopped || _state.leader == _self) return;
+    auto hw = std::min(leader_hw, _log->log_end_offset());
+    if (hw <= _log->high_watermark()) return;
+    _log->set_high_watermark(hw);
+    notify();
+}
+
+result<offset> partition::truncate_diverging(leader_epoch epoch, offset end_offset)
+{
+    if (_stopped || _state.leader == _self) return make_error_code(errc::not_leader);
+    auto mine = _log->epochs().end_offset_for(epoch, _log->log_end_offset());
+    offset target = mine.epoch() < 0 ? _log->high_watermark() : std::min(end_offset, mine.start_offset);
+    if (epoch() < 0 || end_offset < offset(0)) target = std::min(target, _log->high_watermark());
+    SAMSA_TRY(_log->truncate_to(target));
+    notify();
+    return _log->log_end_offset();
+}
+
+leader_epoch partition::last_epoch() const
+{
+    auto e = _log->epochs().latest_epoch();
+    return e ? *e : leader_epoch(-1);
+}
+
 void partition::update_replica_log_end(node_id replica, offset leo)
 {
     if (!is_leader()) return;

@@ -153,7 +153,21 @@ public:
     /// epoch starts (or the log end offset). {-1, -1} when the history starts after it.
     storage::epoch_entry end_offset_for_epoch(leader_epoch requested) const;
 
-    /// The replication milestone's follower fetch: `replica` has `leo` in its log.
+    /// As follower (a replica fetcher): appends the leader's batches with their offsets and
+    /// leader epochs as they are. not_leader if this replica leads or stopped.
+    result<void> append_as_follower(bytes_view batches);
+    /// As follower: the leader's high watermark from a fetch response, capped by this log's end
+    /// (never moving backwards).
+    void follower_high_watermark(offset leader_hw);
+    /// As follower, on a fetch response naming a diverging epoch (the leader's log has `epoch`
+    /// ending at `end_offset` before this log's end): truncates to where both logs agree — the
+    /// smaller of `end_offset` and this log's own end of that epoch (its high watermark when it
+    /// has no history that old). Returns the new log end offset.
+    result<offset> truncate_diverging(leader_epoch epoch, offset end_offset);
+    /// The newest leader epoch in this log (-1 if none): a follower's last fetched epoch.
+    leader_epoch last_epoch() const;
+
+    /// A follower fetch reached the leader: `replica` has `leo` in its log.
     void update_replica_log_end(node_id replica, offset leo);
     /// A new in-sync set (ISR shrink or expand), as the controller confirmed it.
     void set_isr(std::vector<node_id> isr);

@@ -109,6 +109,7 @@ void partition_manager::topic_changed(const topic_info& t, const std::vector<par
             if (!_queued_opens.count(tp)) first = std::min(first, i);
         } else if (i < states.size() && it->second->state() != states[i]) {
             it->second->apply_state(states[i]); // become leader / follower, new epoch or ISR
+            if (on_replica_changed) on_replica_changed(it->second);
         }
     }
     if (first < t.partitions.size()) {
@@ -160,6 +161,7 @@ void partition_manager::queue_deletion(const topic_info& t)
         topic_partition tp{t.name, a.id};
         if (auto it = _partitions.find(tp); it != _partitions.end()) {
             it->second->stop(); // requests holding it (an acks=-1 wait, a long poll) end now
+            if (on_replica_changed) on_replica_changed(it->second);
             _partitions.erase(it);
         }
         enqueue(pending_op::kind::remove, std::move(tp));
@@ -232,8 +234,10 @@ void partition_manager::open_one(const topic_partition& tp)
         return;
     }
     (*l)->set_config(cfg);
-    _partitions.emplace(tp, std::make_shared<partition>(tp, _logs.share(tp), t->partitions[idx].replicas,
-                                                        state ? *state : partition_state{}, _self));
+    auto p = std::make_shared<partition>(tp, _logs.share(tp), t->partitions[idx].replicas,
+                                         state ? *state : partition_state{}, _self);
+    _partitions.emplace(tp, p);
+    if (on_replica_changed) on_replica_changed(p);
 }
 
 bool partition_manager::settled(const std::string& name) const
@@ -258,7 +262,10 @@ std::shared_ptr<partition> partition_manager::get(const topic_partition& tp) con
 
 void partition_manager::stop_all()
 {
-    for (auto& [tp, p] : _partitions) p->stop();
+    for (auto& [tp, p] : _partitions) {
+        p->stop();
+        if (on_replica_changed) on_replica_changed(p);
+    }
 }
 
 } // namespace samsa::cluster

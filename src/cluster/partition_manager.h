@@ -66,6 +66,9 @@ public:
 
     /// Called once every replica of a deleted topic is gone (the controller then removes it).
     std::function<void(const std::string& name, const protocol::uuid& id)> on_replicas_deleted;
+    /// Called after a replica opens, changes state (leader / follower, epoch, ISR) or stops:
+    /// the replica fetchers follow it.
+    std::function<void(const std::shared_ptr<partition>&)> on_replica_changed;
     /// Called when a new topic's logs cannot be created (the controller rolls it back).
     std::function<void(const std::string& name)> on_creation_failed;
 

@@ -1,6 +1,7 @@
 """scripts/cluster.sh as the README runs it (with --no-build: CTest built the broker): a local
 ZooKeeper and three brokers come up, the bootstrap list it prints reaches a cluster of three
-brokers that serves a topic, and Ctrl-C (SIGINT) stops every broker cleanly and ZooKeeper."""
+brokers that serves README scenario 4 (a topic with replication factor 3 produced through one
+broker and read through another), and Ctrl-C (SIGINT) stops every broker cleanly and ZooKeeper."""
 
 import os
 import random
@@ -66,11 +67,25 @@ class ClusterScript(unittest.TestCase):
         self.assertEqual(bootstrap, ",".join(f"127.0.0.1:{port + i}" for i in range(3)))
         first = bootstrap.split(",")[0]
         self.assertEqual(metadata(first)[2], [1, 2, 3])
-        cli("topics", "--create", "--bootstrap-server", bootstrap, "--topic", "readme", "--partitions", "3",
+        brokers = bootstrap.split(",")
+        # README scenario 4: replication factor 3, produced through one broker, read through another.
+        cli("topics", "--create", "--bootstrap-server", brokers[0], "--topic", "events", "--partitions", "6",
             "--replication-factor", "3")
         view = zk_cluster.wait_until("the topic on every broker",
-                                     lambda: all(topic_view(b, "readme") for b in bootstrap.split(",")))
+                                     lambda: all(topic_view(b, "events") for b in brokers))
         self.assertTrue(view)
+        described = cli("topics", "--bootstrap-server", brokers[1], "--describe", "--topic", "events")
+        self.assertEqual(described.count("Isr: "), 6, described)
+        for line in described.splitlines()[1:]:
+            reps = line.split("Replicas: ")[1].split()[0]
+            self.assertEqual(sorted(reps.split(",")), ["1", "2", "3"], line)
+        produced = subprocess.run([harness.samsa_cli(), "console-producer", "--bootstrap-server", brokers[2],
+                                   "--topic", "events"], input="".join(f"{i}\n" for i in range(1, 61)),
+                                  capture_output=True, text=True, timeout=60)
+        self.assertEqual(produced.returncode, 0, produced.stderr)
+        out = cli("console-consumer", "--bootstrap-server", brokers[0], "--topic", "events", "--from-beginning",
+                  "--max-messages", "60")
+        self.assertEqual(sorted(int(v) for v in out.split()), list(range(1, 61)))
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, rest)

@@ -248,6 +248,64 @@ TEST(partition, leader_epochs_fence_old_callers_and_answer_where_an_epoch_ends)
     EXPECT_EQ(before.epoch, leader_epoch(-1)); // older than the history
 }
 
+TEST(partition, a_follower_appends_the_leaders_batches_as_they_are_and_truncates_where_logs_diverge)
+{
+    storage::mem_file_ops leader_fs, follower_fs;
+    replica leader(leader_fs, {self, other});
+    leader.append(3);
+    leader.append(2); // offsets 0-4, epoch 3
+    storage::log_manager logs(follower_fs, system_clock::instance(), storage::log_manager_config{{"/data"}},
+                              [](const topic_partition&) { return storage::log_config{}; });
+    ASSERT_TRUE(logs.startup());
+    ASSERT_TRUE(logs.get_or_create(tp, storage::log_config{}));
+    auto f = std::make_shared<partition>(tp, logs.share(tp), std::vector<node_id>{self, other},
+                                         partition_state{self, leader_epoch(3), {self, other}, 0}, other);
+    EXPECT_FALSE(f->is_leader());
+    EXPECT_EQ(f->last_epoch(), leader_epoch(-1));
+
+    auto read = leader.part->read(offset(0), 1 << 20, isolation::log_end);
+    ASSERT_TRUE(read);
+    auto raw = read->slice.read_all();
+    ASSERT_TRUE(raw);
+    ASSERT_TRUE(f->append_as_follower(*raw));
+    EXPECT_EQ(f->log_end_offset(), offset(5));
+    EXPECT_EQ(f->last_epoch(), leader_epoch(3)); // the leader's epochs, kept
+    EXPECT_FALSE(leader.part->append_as_follower(*raw)) << "a leader takes no replicated batches";
+    EXPECT_FALSE(f->append_as_follower(*raw)) << "offsets below the log end are refused";
+
+    // The leader's high watermark moves with the follower's log end; the follower takes it,
+    // capped by its own log end, never backwards.
+    EXPECT_EQ(leader.part->high_watermark(), offset(0));
+    leader.part->update_replica_log_end(other, offset(5));
+    EXPECT_EQ(leader.part->high_watermark(), offset(5));
+    f->follower_high_watermark(offset(99));
+    EXPECT_EQ(f->high_watermark(), offset(5));
+    f->follower_high_watermark(offset(2));
+    EXPECT_EQ(f->high_watermark(), offset(5));
+
+    // Two more from the leader (epoch 3, offsets 5-6), which a new leader does not have: its
+    // epoch 3 ended at 5. The follower cuts back to 5.
+    leader.append(2);
+    auto more = leader.part->read(offset(5), 1 << 20, isolation::log_end);
+    ASSERT_TRUE(more);
+    ASSERT_TRUE(f->append_as_follower(*more->slice.read_all()));
+    EXPECT_EQ(f->log_end_offset(), offset(7));
+    auto t = f->truncate_diverging(leader_epoch(3), offset(5));
+    ASSERT_TRUE(t);
+    EXPECT_EQ(*t, offset(5));
+    EXPECT_EQ(f->log_end_offset(), offset(5));
+    // The leader knows no epoch this old: back to the high watermark (here: no change).
+    t = f->truncate_diverging(leader_epoch(-1), offset(-1));
+    ASSERT_TRUE(t);
+    EXPECT_EQ(*t, offset(5));
+    // A follower that became leader takes no more replicated batches.
+    f->apply_state(partition_state{other, leader_epoch(4), {other}, 1});
+    EXPECT_TRUE(f->is_leader());
+    EXPECT_FALSE(f->truncate_diverging(leader_epoch(3), offset(0)));
+    f->stop();
+    EXPECT_TRUE(logs.shutdown());
+}
+
 TEST(partition, follows_state_changes_from_the_controller)
 {
     storage::mem_file_ops fs;

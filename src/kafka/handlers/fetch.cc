@@ -29,12 +29,43 @@ struct fetch_state {
     bool first_batch_pending = true; // KIP-74: the first batch is returned whole, whatever the limits
 };
 
-/// How far a fetch may read: consumers up to the high watermark (read_committed: the last
-/// stable offset). Followers will read to the log end once replication exists; until then a
-/// replica id is treated like a consumer, there being no follower to serve.
+/// The broker a follower fetch comes from (-1: a consumer).
+int32_t replica_of(const protocol::fetch_request& req, int16_t v)
+{
+    return v >= 15 ? req.replica_state.replica_id : req.replica_id;
+}
+
+/// How far a fetch may read: followers to the log end, consumers up to the high watermark
+/// (read_committed: the last stable offset).
 cluster::isolation isolation_of(const protocol::fetch_request& req, int16_t v)
 {
+    if (replica_of(req, v) >= 0) return cluster::isolation::log_end;
     return v >= 4 && req.isolation_level == 1 ? cluster::isolation::committed : cluster::isolation::high_watermark;
+}
+
+/// A follower's fetch: its log end (the fetch offset) counts for the high watermark, unless its
+/// log forked from this one — the last epoch it fetched ends earlier here, or is not here — in
+/// which case the answer names where this log's epoch ends (diverging_epoch) and the follower
+/// truncates. Returns whether the partition is answered with a diverging epoch.
+bool follower_fetch(cluster::partition& part, int32_t replica, const protocol::fetch_request::fetch_partition& fp,
+                    int16_t v, partition_data& pd)
+{
+    if (v >= 12 && fp.last_fetched_epoch >= 0) {
+        auto e = part.end_offset_for_epoch(leader_epoch(fp.last_fetched_epoch));
+        if (e.epoch() < fp.last_fetched_epoch || e.start_offset() < fp.fetch_offset) {
+            pd.diverging_epoch.epoch = e.epoch();
+            pd.diverging_epoch.end_offset = e.start_offset();
+            pd.high_watermark = part.high_watermark()();
+            pd.last_stable_offset = part.last_stable_offset()();
+            pd.log_start_offset = part.log_start_offset()();
+            return true;
+        }
+    }
+    auto& reps = part.replicas();
+    if (std::find(reps.begin(), reps.end(), node_id(replica)) != reps.end()) {
+        part.update_replica_log_end(node_id(replica), offset(fp.fetch_offset));
+    }
+    return false;
 }
 
 void read_partition(request_context& ctx, const protocol::fetch_request& req,
@@ -59,6 +90,7 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
         st.any_error = true;
         return;
     }
+    if (int32_t replica = replica_of(req, v); replica >= 0 && follower_fetch(*part, replica, fp, v, pd)) return;
     // As Kafka: fetch.max.bytes caps every response, whatever the request asks for (v0-v2 ask
     // for no limit at all); without it a max_bytes of INT32_MAX could read a whole log to memory.
     size_t response_limit = v >= 3 ? static_cast<size_t>(std::max(req.max_bytes, 0)) : std::numeric_limits<size_t>::max();

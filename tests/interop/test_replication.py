@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Replicated partitions on three samsa-server brokers coordinated by a real ZooKeeper: the
+followers' replica fetchers pull every batch from the leaders, so with replication factor 3 and
+acks=all (confluent-kafka) every acknowledged record is read back exactly once through another
+broker, and every replica's segment file ends up byte-identical to its leader's.
+
+The divergence case of Kafka's replication design: a leader appends records its followers never
+fetch (they are stopped; acks=1), is killed, a follower becomes leader in a new epoch and takes
+more (acks=all); the old leader restarts as a follower, is told by the new leader's Fetch answer
+where their logs fork (diverging epoch), truncates its unreplicated records and fetches the new
+ones: all three logs agree, and nothing acknowledged is lost.
+
+Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-server \
+    /usr/bin/python3 tests/interop/test_replication.py
+"""
+
+import glob
+import os
+import signal
+import time
+import unittest
+
+import harness
+from zk_cluster import ZooKeeper, cluster_overrides, wait_until
+from test_zk_cluster import metadata, topic_view
+
+ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+EXTRA = {"offsets.topic.replication.factor": "1", "group.initial.rebalance.delay.ms": "0"}
+
+
+def segment_bytes(broker, topic, partition):
+    """The concatenated .log segment files of that replica, in offset order."""
+    files = sorted(glob.glob(os.path.join(broker.data_dir, f"{topic}-{partition}", "*.log")))
+    out = b""
+    for f in files:
+        with open(f, "rb") as fh:
+            out += fh.read()
+    return out
+
+
+class Replication(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.zk = ZooKeeper().start()
+        cls.addClassCleanup(cls.zk.close)
+        connect = cls.zk.connect + "/samsa"
+        cls.brokers = {}
+        for i in (1, 2, 3):
+            b = harness.Broker(cluster_overrides(connect, i, EXTRA), name=f"replication-{i}")
+            cls.addClassCleanup(b.close)
+            b.start()
+            cls.brokers[i] = b
+        wait_until("every broker to see three brokers",
+                   lambda: all(metadata(b.bootstrap)[2] == [1, 2, 3] for b in cls.brokers.values()), timeout=30)
+
+    def tearDown(self):
+        for i, b in self.brokers.items():
+            if b.proc is not None and b.proc.poll() is None:
+                os.kill(b.proc.pid, signal.SIGCONT)  # never leave one stopped
+            if b.proc is not None and b.proc.poll() is not None and b.proc.returncode not in (0, -9):
+                self.fail(f"broker {i} died with status {b.proc.returncode}\n{b.log_tail()}")
+
+    def live_bootstrap(self):
+        return ",".join(b.bootstrap for b in self.brokers.values() if b.alive())
+
+    def create(self, topic, partitions):
+        admin = AdminClient({"bootstrap.servers": self.brokers[1].bootstrap})
+        for _, f in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=3)],
+                                        operation_timeout=30).items():
+            f.result(timeout=60)
+        wait_until(f"{topic} to be led on every broker", lambda: all(
+            (v := topic_view(b, topic)) and len(v) == partitions and all(p[0] >= 0 for p in v.values())
+            for b in [b.bootstrap for b in self.brokers.values()]), timeout=30)
+
+    def produce(self, topic, values, acks, partition=None, bootstrap=None):
+        """Produces `values`; returns {value: (partition, offset)} of the acknowledged ones and the
+        errors of the others."""
+        p = Producer({"bootstrap.servers": bootstrap or self.live_bootstrap(), "acks": acks, "linger.ms": 5,
+                      "message.timeout.ms": 30000, "enable.idempotence": False})
+        acked, errors = {}, []
+
+        def done(err, msg):
+            if err is None:
+                acked[msg.value()] = (msg.partition(), msg.offset())
+            else:
+                errors.append(err)
+        for v in values:
+            kw = {} if partition is None else {"partition": partition}
+            p.produce(topic, v, on_delivery=done, **kw)
+            p.poll(0)
+        p.flush(60)
+        return acked, errors
+
+    def consume_all(self, topic, partitions, bootstrap, expect):
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{topic}-{time.monotonic_ns()}",
+                      "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        seen = []
+        try:
+            c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+            deadline = time.monotonic() + 60
+            while len(seen) < expect and time.monotonic() < deadline:
+                m = c.poll(0.5)
+                if m is not None and not m.error():
+                    seen.append(m.value())
+            # Anything beyond what was expected would be a duplicate or a lost write resurrected.
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                m = c.poll(0.2)
+                if m is not None and not m.error():
+                    seen.append(m.value())
+        finally:
+            c.close()
+        return seen
+
+    def wait_identical(self, topic, partitions):
+        def same():
+            total = 0
+            for p in range(partitions):
+                logs = [segment_bytes(b, topic, p) for b in self.brokers.values()]
+                if any(l != logs[0] for l in logs):
+                    return False
+                total += len(logs[0])
+            return total > 0
+        wait_until(f"every replica of {topic} to match its leader byte for byte", same, timeout=30, interval=0.3)
+
+    def test_1_acks_all_rf3_every_record_once_and_replicas_identical(self):
+        topic, parts, n = "replicated", 6, 20000
+        self.create(topic, parts)
+        values = [b"r-%06d" % i for i in range(n)]
+        acked, errors = self.produce(topic, values, "all", bootstrap=self.brokers[2].bootstrap)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(acked), n)
+        # Read through a broker other than the one produced to.
+        seen = self.consume_all(topic, parts, self.brokers[3].bootstrap, n)
+        self.assertEqual(len(seen), n, "every acknowledged record once")
+        self.assertEqual(set(seen), set(values))
+        self.wait_identical(topic, parts)
+
+    def test_2_a_diverged_leader_truncates_what_was_never_replicated(self):
+        topic = "diverge"
+        self.create(topic, 1)
+        first, _, _ = topic_view(self.brokers[1].bootstrap, topic)[0]
+        followers = [i for i in (1, 2, 3) if i != first]
+        acked, errors = self.produce(topic, [b"a-%03d" % i for i in range(100)], "all", partition=0)
+        self.assertEqual((len(acked), errors), (100, []))
+        # The followers stop (not long enough for their ZooKeeper sessions to expire); the leader
+        # takes records only it will ever have, and dies.
+        for f in followers:
+            os.kill(self.brokers[f].proc.pid, signal.SIGSTOP)
+        try:
+            # Fetches they had waiting at the leader expire (replica.fetch.wait.max.ms, 500 ms)
+            # first: otherwise the leader would answer one with the new records, into a socket a
+            # stopped follower reads when it continues.
+            time.sleep(1.5)
+            lost, errors = self.produce(topic, [b"lost-%02d" % i for i in range(10)], "1", partition=0,
+                                        bootstrap=self.brokers[first].bootstrap)
+            self.assertEqual((len(lost), errors), (10, []))
+            self.assertEqual(sorted(o for _, o in lost.values()), list(range(100, 110)))
+            self.brokers[first].kill()
+        finally:
+            for f in followers:
+                os.kill(self.brokers[f].proc.pid, signal.SIGCONT)
+        # Its session expires; a follower leads in a new epoch and takes more.
+        new = wait_until("a new leader", lambda: (v := topic_view(self.brokers[followers[0]].bootstrap, topic))
+                         and v[0][0] in followers and v[0][0], timeout=60)
+        more, errors = self.produce(topic, [b"b-%03d" % i for i in range(50)], "all", partition=0,
+                                    bootstrap=self.brokers[new].bootstrap)
+        self.assertEqual((len(more), errors), (50, []))
+        self.assertEqual(sorted(o for _, o in more.values()), list(range(100, 150)))
+        # The old leader returns as a follower, truncates its 10 records and fetches the 50.
+        self.brokers[first].restart()
+        wait_until("the old leader back in the cluster",
+                   lambda: all(metadata(b)[2] == [1, 2, 3] for b in [b.bootstrap for b in self.brokers.values()]), timeout=60)
+        self.wait_identical(topic, 1)
+        seen = self.consume_all(topic, 1, self.brokers[new].bootstrap, 150)
+        self.assertEqual(sorted(seen), sorted(list(acked) + list(more)))
+        self.assertFalse(any(v.startswith(b"lost-") for v in seen))
+        self.assertIn("diverged from leader", self.brokers[first].log_text())
+
+
+if __name__ == "__main__":
+    harness.main()
