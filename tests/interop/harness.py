@@ -29,7 +29,7 @@ import tempfile
 import time
 import unittest
 
-LISTENING_RE = re.compile(r"listening on PLAINTEXT://([0-9.]+):(\d+)")
+LISTENING_RE = re.compile(r"listening on [A-Z_]+://([0-9.]+):(\d+)")
 SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0

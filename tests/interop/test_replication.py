@@ -10,6 +10,10 @@ more (acks=all); the old leader restarts as a follower, is told by the new leade
 where their logs fork (diverging epoch), truncates its unreplicated records and fetches the new
 ones: all three logs agree, and nothing acknowledged is lost.
 
+With inter.broker.listener.name naming the second of two listeners, and the first one advertised
+at an address nobody listens on, controller requests and replica fetches must use the named one:
+a topic of replication factor 3 still gets leaders and acks=all is still answered.
+
 Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-server \
     /usr/bin/python3 tests/interop/test_replication.py
 """
@@ -21,7 +25,7 @@ import time
 import unittest
 
 import harness
-from zk_cluster import ZooKeeper, cluster_overrides, wait_until
+from zk_cluster import ZooKeeper, _free_port, cluster_overrides, wait_until
 from test_zk_cluster import metadata, topic_view
 
 ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
@@ -179,6 +183,43 @@ class Replication(unittest.TestCase):
         self.assertEqual(sorted(seen), sorted(list(acked) + list(more)))
         self.assertFalse(any(v.startswith(b"lost-") for v in seen))
         self.assertIn("diverged from leader", self.brokers[first].log_text())
+
+
+class InterBrokerListener(unittest.TestCase):
+    def test_controller_and_fetchers_use_the_inter_broker_listener(self):
+        zk = ZooKeeper().start()
+        self.addCleanup(zk.close)
+        dead = _free_port()  # advertised for EXTERNAL, never listened on
+        brokers = []
+        for i in (1, 2, 3):
+            external, internal = _free_port(), _free_port()
+            extra = dict(EXTRA)
+            extra.update({
+                "listeners": f"EXTERNAL://127.0.0.1:{external},INTERNAL://127.0.0.1:{internal}",
+                "advertised.listeners": f"EXTERNAL://127.0.0.1:{dead},INTERNAL://127.0.0.1:{internal}",
+                "listener.security.protocol.map": "EXTERNAL:PLAINTEXT,INTERNAL:PLAINTEXT",
+                "inter.broker.listener.name": "INTERNAL",
+            })
+            b = harness.Broker(cluster_overrides(zk.connect + "/samsa", i, extra), name=f"ibl-{i}")
+            self.addCleanup(b.close)
+            b.start()
+            brokers.append((b, f"127.0.0.1:{internal}"))
+        boot = [a for _, a in brokers]
+        wait_until("three brokers", lambda: all(metadata(a)[2] == [1, 2, 3] for a in boot), timeout=30)
+        admin = AdminClient({"bootstrap.servers": boot[0]})
+        for _, f in admin.create_topics([NewTopic("ibl", num_partitions=3, replication_factor=3)],
+                                        operation_timeout=30).items():
+            f.result(timeout=60)
+        wait_until("leaders for ibl", lambda: all(
+            (v := topic_view(a, "ibl")) and len(v) == 3 and all(p[0] >= 0 for p in v.values()) for a in boot),
+            timeout=30)
+        p = Producer({"bootstrap.servers": ",".join(boot), "acks": "all", "message.timeout.ms": 20000})
+        acked, errors = [], []
+        for i in range(300):
+            p.produce("ibl", b"%d" % i, partition=i % 3,
+                      on_delivery=lambda e, m: (errors if e else acked).append(e or m.offset()))
+        p.flush(40)
+        self.assertEqual((len(acked), errors), (300, []))
 
 
 if __name__ == "__main__":
