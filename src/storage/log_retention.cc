@@ -116,7 +116,11 @@ result<void> log::advance_log_start_offset(offset new_start)
 result<void> log::truncate_to(offset target)
 {
     if (_offline_error) return make_error_code(errc::log_offline);
-    if (target >= _log_end) return ok();
+    if (target >= _log_end) {
+        // Nothing to cut, but an epoch may have begun at the end (a leader that never appended in
+        // it): a follower truncating to its end must not keep claiming that epoch.
+        return _epochs->truncate_from_end(target);
+    }
     if (target < _log_start) target = _log_start;
     // Whole segments at or after target go; the one holding target is cut.
     while (_segments.size() > 1 && _segments.rbegin()->first >= target) {

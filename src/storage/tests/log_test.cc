@@ -375,6 +375,18 @@ TEST_F(log_fixture, truncate_to_removes_tail)
     EXPECT_EQ(l->log_end_offset(), offset(33));
 }
 
+TEST_F(log_fixture, truncating_to_the_end_forgets_an_epoch_begun_there)
+{
+    // A leader that began epoch 2 and never appended in it, then followed again: a follower
+    // truncating to its own end must not go on claiming epoch 2 (its fetches would diverge forever).
+    open();
+    append(3, 100, leader_epoch(1));
+    ASSERT_TRUE(l->epochs().assign(leader_epoch(2), l->log_end_offset()));
+    ASSERT_TRUE(l->truncate_to(l->log_end_offset()));
+    EXPECT_EQ(l->log_end_offset(), offset(3));
+    EXPECT_EQ(l->epochs().latest_epoch(), leader_epoch(1));
+}
+
 TEST_F(log_fixture, fsync_failure_takes_log_offline)
 {
     faulty_file_ops faulty(fs);
