@@ -8,6 +8,8 @@
 #include "storage/producer_state.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,7 +20,23 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr logger log{"coordinator"};
+
+/// Fails every partition of the offset commit responses among `completions` with `err`.
+void fail_commits(std::vector<coordinator::completion>& completions, int16_t err)
+{
+    auto fail = [err](auto& topics) {
+        for (auto& t : topics) {
+            for (auto& p : t.partitions) {
+                if (p.error_code == 0) p.error_code = err;
+            }
+        }
+    };
+    for (auto& c : completions) {
+        if (auto* r = std::get_if<protocol::offset_commit_response>(&c.resp)) fail(r->topics);
+        if (auto* r = std::get_if<protocol::txn_offset_commit_response>(&c.resp)) fail(r->topics);
+    }
 }
+} // namespace
 
 struct group_service::waiter {
     explicit waiter(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
@@ -124,10 +142,11 @@ protocol::error_code group_service::coordinator_for(const std::string& group)
     return protocol::error_code::none;
 }
 
-std::error_code group_service::persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
-                                       const std::optional<coordinator::txn_producer>& txn)
+result<group_service::persisted> group_service::persist(const std::string& group,
+                                                        const std::vector<coordinator::offsets_record>& records,
+                                                        const std::optional<coordinator::txn_producer>& txn)
 {
-    if (records.empty()) return {};
+    if (records.empty()) return persisted{};
     // FindCoordinator creates the topic; a client that skipped it gets COORDINATOR_NOT_AVAILABLE.
     if (!_broker.topics.find(offsets_topic)) return make_error_code(std::errc::no_such_device);
     int32_t p = coordinator::partition_for_group(group, offsets_partitions());
@@ -150,12 +169,13 @@ std::error_code group_service::persist(const std::string& group, const std::vect
         log.error("cannot write to {}-{}: {}", offsets_topic, p, res.error().message());
         return res.error();
     }
-    return {};
+    return persisted{part, res->last_offset + 1};
 }
 
 void group_service::process(coordinator::outcome& o)
 {
-    auto ec = persist(o.group, o.records, o.txn);
+    auto written = persist(o.group, o.records, o.txn);
+    std::error_code ec = written ? std::error_code{} : written.error();
     if (o.commit) {
         _coordinator.commit_persisted(*o.commit, !ec);
         if (ec) {
@@ -163,20 +183,40 @@ void group_service::process(coordinator::outcome& o)
             auto err = static_cast<int16_t>(to_kafka_error(ec) == protocol::error_code::unknown_server_error
                                                 ? protocol::error_code::coordinator_not_available
                                                 : to_kafka_error(ec));
-            for (auto& c : o.completions) {
-                auto fail = [err](auto& topics) {
-                    for (auto& t : topics) {
-                        for (auto& p : t.partitions) {
-                            if (p.error_code == 0) p.error_code = err;
-                        }
-                    }
-                };
-                if (auto* r = std::get_if<protocol::offset_commit_response>(&c.resp)) fail(r->topics);
-                if (auto* r = std::get_if<protocol::txn_offset_commit_response>(&c.resp)) fail(r->topics);
-            }
+            fail_commits(o.completions, err);
         }
     }
-    for (auto& c : o.completions) {
+    if (!ec && written->part && written->part->high_watermark() < written->end && !o.completions.empty()) {
+        // Answered once committed, not merely appended (offsets.commit.required.acks=-1).
+        auto w = _waiters.find(o.completions.front().id);
+        if (w != _waiters.end()) {
+            asio::co_spawn(w->second->timer.get_executor(),
+                           deliver_when_committed(written->part, written->end, std::move(o.completions)),
+                           asio::detached);
+            return;
+        }
+    }
+    deliver(o.completions);
+}
+
+asio::awaitable<void> group_service::deliver_when_committed(std::shared_ptr<cluster::partition> part, offset end,
+                                                            std::vector<coordinator::completion> completions)
+{
+    auto timeout = std::chrono::milliseconds(_broker.config.current().offsets_commit_timeout_ms);
+    auto r = co_await part->wait_committed(end, timeout, 1);
+    if (!r) {
+        // As Kafka's coordinator: a leader that lost the partition is NOT_COORDINATOR, anything
+        // else (timeout, shutdown) COORDINATOR_NOT_AVAILABLE; the client commits again.
+        bool moved = !part->is_leader();
+        fail_commits(completions, static_cast<int16_t>(moved ? protocol::error_code::not_coordinator
+                                                              : protocol::error_code::coordinator_not_available));
+    }
+    deliver(completions);
+}
+
+void group_service::deliver(std::vector<coordinator::completion>& completions)
+{
+    for (auto& c : completions) {
         auto it = _waiters.find(c.id);
         if (it == _waiters.end()) {
             // Every request registers before the state machine sees it; nobody is left to answer.

@@ -50,9 +50,21 @@ public:
 
 private:
     struct waiter;
+    /// Where an outcome's records went: its partition and the offset after them (none when
+    /// there were no records).
+    struct persisted {
+        std::shared_ptr<cluster::partition> part;
+        offset end{-1};
+    };
     void process(coordinator::outcome& o);
-    std::error_code persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
-                            const std::optional<coordinator::txn_producer>& txn);
+    result<persisted> persist(const std::string& group, const std::vector<coordinator::offsets_record>& records,
+                              const std::optional<coordinator::txn_producer>& txn);
+    /// Hands each completion to the request waiting for it.
+    void deliver(std::vector<coordinator::completion>& completions);
+    /// Delivers once the high watermark covers `end` (the in-sync replicas have the records);
+    /// a commit whose records are not committed within offsets.commit.timeout.ms fails.
+    boost::asio::awaitable<void> deliver_when_committed(std::shared_ptr<cluster::partition> part, offset end,
+                                                        std::vector<coordinator::completion> completions);
     void load_partition(int32_t p, cluster::partition& part);
     /// Forgets the groups of a partition this broker no longer leads.
     void release(int32_t p);

@@ -52,6 +52,9 @@ boost::asio::awaitable<protocol::error_code> ensure_topic(broker_context& b, std
 
 int16_t internal_replication_factor(const broker_context& b, int32_t configured)
 {
+    // A cluster creates the topic only once enough brokers are alive (Kafka: until then the
+    // coordinator is not available); a single node makes do with itself.
+    if (b.controlled) return static_cast<int16_t>(std::max(configured, 1));
     return static_cast<int16_t>(std::min<size_t>(static_cast<size_t>(std::max(configured, 1)), b.topics.live_brokers().size()));
 }
 
@@ -62,7 +65,12 @@ boost::asio::awaitable<bool> ensure_internal_topic(broker_context& b, cluster::c
     auto r = co_await b.topics.controller().create_topic(req, false);
     if (!r) {
         if (b.topics.find(req.name)) co_return true; // created by another request meanwhile
-        log.error("cannot create {}: {}", req.name, r.error().message);
+        if (to_kafka_error(r.error().code) == protocol::error_code::invalid_replication_factor) {
+            log.info("{} waits for {} live brokers, its replication factor ({} now)", req.name, req.replication_factor,
+                     b.topics.live_brokers().size());
+        } else {
+            log.error("cannot create {}: {}", req.name, r.error().message);
+        }
         co_return false;
     }
     co_return true;
