@@ -11,6 +11,7 @@
 #include "cluster/zk/admin.h"
 #include "cluster/replica_fetcher.h"
 #include "cluster/zk/controller_driver.h"
+#include "cluster/zk/isr_writer.h"
 #include "cluster/zk/member.h"
 #include "cluster/zk/producer_id_blocks.h"
 #include "config/topic_config.h"
@@ -108,6 +109,8 @@ struct node::impl {
     std::unique_ptr<cluster::zk::config_watcher> config_watch;
     /// Fetches for the partitions this broker follows (ZooKeeper mode).
     std::unique_ptr<cluster::replica_fetcher> fetcher;
+    /// The in-sync set changes of the partitions this broker leads (ZooKeeper mode).
+    std::unique_ptr<cluster::zk::isr_writer> isr;
     /// This broker's term as controller, while it is one; ended terms wait here for their tasks.
     std::unique_ptr<cluster::zk::controller_driver> driver;
     std::vector<std::unique_ptr<cluster::zk::controller_driver>> ended_terms;
@@ -362,9 +365,17 @@ asio::awaitable<void> node::impl::stop_fetchers()
     if (!fetcher) co_return;
     topics->partitions().on_replica_changed = nullptr;
     fetcher->stop();
+    isr->stop();
     asio::steady_timer t(io);
     t.expires_after(std::chrono::seconds(2));
     co_await (wait_closed(fetcher->tasks()) || t.async_wait(asio::use_awaitable));
+    t.expires_after(std::chrono::seconds(2));
+    co_await (wait_closed(isr->tasks()) || t.async_wait(asio::use_awaitable));
+    if (auto left = isr->tasks().count()) {
+        log.warn("{} in-sync replica task(s) still running at shutdown", left);
+        (void)isr.release();
+    }
+    isr.reset();
     if (auto left = fetcher->tasks().count()) {
         log.warn("{} replica fetcher task(s) still running at shutdown", left);
         (void)fetcher.release(); // their frames still point at it: left to the process exit
@@ -484,9 +495,21 @@ asio::awaitable<void> node::join_cluster()
     fo.backoff_ms = cfg.replica_fetch_backoff_ms;
     fo.fetchers = cfg.num_replica_fetchers;
     im.fetcher = std::make_unique<cluster::replica_fetcher>(im.io, im.topics->metadata(), fo);
-    im.topics->partitions().on_replica_changed = [f = im.fetcher.get()](const std::shared_ptr<cluster::partition>& p) {
-        f->replica_changed(p);
+    cluster::zk::isr_writer::options isr_opts;
+    isr_opts.self = node_id(cfg.node_id);
+    isr_opts.lag_max_ms = cfg.replica_lag_time_max_ms;
+    isr_opts.check_interval = std::chrono::milliseconds(std::clamp<int64_t>(cfg.replica_lag_time_max_ms / 4, 10, 250));
+    isr_opts.min_insync = [topics = im.topics.get()](const std::string& topic) {
+        auto* t = topics->find(topic);
+        return t ? topics->effective_config(*t)->min_insync_replicas : 1;
     };
+    im.isr = std::make_unique<cluster::zk::isr_writer>(im.io, *m, std::move(isr_opts));
+    im.topics->partitions().on_replica_changed = [f = im.fetcher.get(), w = im.isr.get()](
+                                                     const std::shared_ptr<cluster::partition>& p) {
+        f->replica_changed(p);
+        w->replica_changed(p);
+    };
+    im.isr->start();
     im.admin = std::make_unique<cluster::zk::admin>(*m);
     im.topics->controller().set_cluster_admin(im.admin.get(), std::chrono::milliseconds(30000));
     im.producer_ids->set_allocator([m](node_id b, int64_t n) { return cluster::zk::allocate_producer_id_block(m->zk(), b, n); });

@@ -1,6 +1,7 @@
 #include "cluster/partition.h"
 
 #include "base/assert.h"
+#include "base/logging.h"
 #include "storage/errc.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,9 +16,59 @@ namespace samsa::cluster {
 
 namespace asio = boost::asio;
 
-leader_state::leader_state(node_id self, std::vector<node_id> isr, offset high_watermark)
-  : _self(self), _isr(std::move(isr)), _hw(high_watermark)
+namespace {
+constexpr logger replication_log{"replication"};
+
+int64_t steady_now_ms()
 {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
+leader_state::leader_state(node_id self, std::vector<node_id> isr, offset high_watermark, int64_t now_ms)
+  : _self(self), _isr(std::move(isr)), _hw(high_watermark), _since_ms(now_ms)
+{
+}
+
+bool leader_state::fetched(node_id replica, offset fetch_offset, offset leader_leo, int64_t now_ms)
+{
+    auto& f = _fetches[replica];
+    if (fetch_offset >= leader_leo) f.caught_up_ms = std::max(f.caught_up_ms, now_ms);
+    else if (f.leader_leo >= offset(0) && fetch_offset >= f.leader_leo) f.caught_up_ms = std::max(f.caught_up_ms, f.at_ms);
+    f.leader_leo = leader_leo;
+    f.at_ms = now_ms;
+    return update(replica, fetch_offset);
+}
+
+std::optional<std::vector<node_id>> leader_state::isr_change(const std::vector<node_id>& replicas, offset leader_leo,
+                                                             offset epoch_start, int64_t now_ms,
+                                                             int64_t lag_max_ms) const
+{
+    auto caught_up = [&](node_id r) {
+        auto f = _fetches.find(r);
+        int64_t at = f == _fetches.end() ? _since_ms : std::max(_since_ms, f->second.caught_up_ms);
+        return now_ms - at <= lag_max_ms;
+    };
+    std::vector<node_id> next;
+    for (auto r : _isr) {
+        if (r == _self) {
+            next.push_back(r);
+            continue;
+        }
+        auto leo = log_end_of(r);
+        bool at_end = leo && *leo >= leader_leo;
+        if (at_end || caught_up(r)) next.push_back(r);
+    }
+    for (auto r : replicas) {
+        if (r == _self || std::find(_isr.begin(), _isr.end(), r) != _isr.end()) continue;
+        auto leo = log_end_of(r);
+        auto f = _fetches.find(r);
+        if (!leo || f == _fetches.end() || *leo < _hw || *leo < epoch_start) continue;
+        if (now_ms - f->second.caught_up_ms <= lag_max_ms) next.push_back(r);
+    }
+    if (next == _isr) return std::nullopt;
+    return next;
 }
 
 bool leader_state::update(node_id replica, offset leo)
@@ -55,14 +106,30 @@ bool leader_state::recompute()
 }
 
 partition::partition(topic_partition tp, std::shared_ptr<storage::log> log, std::vector<node_id> replicas,
-                     partition_state state, node_id self)
+                     partition_state state, node_id self, std::function<int64_t()> now_ms)
   : _tp(std::move(tp)), _log(std::move(log)), _replicas(std::move(replicas)), _state(std::move(state)), _self(self),
-    _leader(self, _state.isr, _log->high_watermark())
+    _now(now_ms ? std::move(now_ms) : std::function<int64_t()>(steady_now_ms)),
+    _leader(self, _state.isr, _log->high_watermark(), _now()), _epoch_start(_log->log_end_offset())
 {
     SAMSA_ASSERT(_log != nullptr, "{}: a partition needs a log", _tp);
     // As Kafka's leader does on becoming leader: its own log end counts at once; followers'
     // as they fetch. With this node the only in-sync replica the high watermark is the log end.
-    if (_state.leader == _self && _leader.update(_self, _log->log_end_offset())) publish_high_watermark();
+    if (_state.leader == _self) {
+        begin_epoch();
+        if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
+    }
+}
+
+void partition::begin_epoch()
+{
+    // As Kafka's new leader: its epoch goes into the epoch history at its log end before any
+    // batch, so a follower's Fetch (or OffsetForLeaderEpoch) learns where the old epoch ended
+    // even before this leader has appended anything.
+    auto latest = _log->epochs().latest_epoch();
+    if (latest && *latest >= _state.epoch) return;
+    if (auto r = _log->epochs().assign(_state.epoch, _log->log_end_offset()); !r) {
+        replication_log.warn("{}: cannot record leader epoch {} at {}: {}", _tp, _state.epoch, _log->log_end_offset(), r.error().message());
+    }
 }
 
 void partition::apply_state(partition_state s)
@@ -73,7 +140,9 @@ void partition::apply_state(partition_state s)
     _state = std::move(s);
     if (_state.leader == _self && (new_term || !was_leader)) {
         // A new term: replicas' progress is learnt afresh, from the high watermark we have.
-        _leader = leader_state(_self, _state.isr, _log->high_watermark());
+        _leader = leader_state(_self, _state.isr, _log->high_watermark(), _now());
+        _epoch_start = _log->log_end_offset();
+        begin_epoch();
         if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
     } else if (_state.leader == _self) {
         if (_leader.set_isr(_state.isr)) publish_high_watermark();
@@ -196,6 +265,41 @@ storage::epoch_entry partition::end_offset_for_epoch(leader_epoch requested) con
     return _log->epochs().end_offset_for(requested, _log->log_end_offset());
 }
 
+std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, offset fetch_offset,
+                                                             leader_epoch last_fetched_epoch)
+{
+    return follower_fetch(replica, fetch_offset, last_fetched_epoch, _now());
+}
+
+std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, offset fetch_offset,
+                                                             leader_epoch last_fetched_epoch, int64_t now_ms)
+{
+    if (last_fetched_epoch() >= 0) {
+        auto e = end_offset_for_epoch(last_fetched_epoch);
+        if (e.epoch < last_fetched_epoch || e.start_offset < fetch_offset) return e;
+    }
+    if (std::find(_replicas.begin(), _replicas.end(), replica) != _replicas.end()) {
+        update_replica_log_end(replica, fetch_offset, now_ms);
+    }
+    return std::nullopt;
+}
+
+result<partition::fetch_applied> partition::apply_fetch(const std::optional<storage::epoch_entry>& diverging,
+                                                        bytes_view records, offset leader_hw)
+{
+    fetch_applied out;
+    if (diverging) {
+        out.truncated = true;
+        out.truncated_from = log_end_offset();
+        SAMSA_TRY_ASSIGN(out.log_end, truncate_diverging(diverging->epoch, diverging->start_offset));
+        return out;
+    }
+    if (!records.empty()) SAMSA_TRY(append_as_follower(records));
+    follower_high_watermark(leader_hw);
+    out.log_end = log_end_offset();
+    return out;
+}
+
 result<void> partition::append_as_follower(bytes_view batches)
 {
     if (_stopped || _state.leader == _self) return make_error_code(errc::not_leader);
@@ -232,14 +336,26 @@ leader_epoch partition::last_epoch() const
 
 void partition::update_replica_log_end(node_id replica, offset leo)
 {
-    if (!is_leader()) return;
-    if (_leader.update(replica, leo)) publish_high_watermark();
+    update_replica_log_end(replica, leo, _now());
 }
 
-void partition::set_isr(std::vector<node_id> isr)
+void partition::update_replica_log_end(node_id replica, offset leo, int64_t now_ms)
+{
+    if (!is_leader()) return;
+    if (_leader.fetched(replica, leo, _log->log_end_offset(), now_ms)) publish_high_watermark();
+}
+
+std::optional<std::vector<node_id>> partition::isr_change(int64_t now_ms, int64_t lag_max_ms) const
+{
+    if (!is_leader()) return std::nullopt;
+    return _leader.isr_change(_replicas, _log->log_end_offset(), _epoch_start, now_ms, lag_max_ms);
+}
+
+void partition::set_isr(std::vector<node_id> isr, int32_t partition_epoch)
 {
     if (_stopped) return;
     _state.isr = isr;
+    if (partition_epoch >= 0) _state.partition_epoch = partition_epoch;
     if (_leader.set_isr(std::move(isr))) publish_high_watermark();
     notify(); // waiters re-check min.insync.replicas
 }

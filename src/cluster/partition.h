@@ -32,10 +32,22 @@ enum class isolation : uint8_t {
 /// I/O-free; owned by its partition.
 class leader_state {
 public:
-    leader_state(node_id self, std::vector<node_id> isr, offset high_watermark);
+    /// `now_ms`: when this node became leader; followers count as caught up then.
+    leader_state(node_id self, std::vector<node_id> isr, offset high_watermark, int64_t now_ms = 0);
 
     /// Records that `replica` has `leo` in its log. Returns whether the high watermark moved.
     bool update(node_id replica, offset leo);
+    /// A follower fetch at `fetch_offset` when the leader's log ended at `leader_leo` (Kafka's
+    /// replica fetch state): the follower was caught up at this fetch if it asked for the
+    /// leader's end, or at its previous fetch if it asked for what the leader had then.
+    /// Returns whether the high watermark moved.
+    bool fetched(node_id replica, offset fetch_offset, offset leader_leo, int64_t now_ms);
+    /// The in-sync set this leader should have now, if it differs: members other than the
+    /// leader not caught up within `lag_max_ms` (and not at the leader's end) leave; replicas
+    /// out of it whose log end reached both the high watermark and `epoch_start` (where this
+    /// leader's epoch began) and that were caught up within `lag_max_ms` join.
+    std::optional<std::vector<node_id>> isr_change(const std::vector<node_id>& replicas, offset leader_leo,
+                                                   offset epoch_start, int64_t now_ms, int64_t lag_max_ms) const;
     /// A new in-sync set (shrink or expand). Returns whether the high watermark moved.
     bool set_isr(std::vector<node_id> isr);
 
@@ -45,12 +57,19 @@ public:
     std::optional<offset> log_end_of(node_id replica) const;
 
 private:
+    struct follower_fetch {
+        offset leader_leo{-1}; // the leader's log end at the last fetch
+        int64_t at_ms = 0;     // when the last fetch came
+        int64_t caught_up_ms = 0;
+    };
     bool recompute();
 
     node_id _self;
     std::vector<node_id> _isr;
     std::map<node_id, offset> _leo;
+    std::map<node_id, follower_fetch> _fetches;
     offset _hw;
+    int64_t _since_ms;
 };
 
 /// Where an append landed.
@@ -88,8 +107,9 @@ struct read_result {
 /// Used only on its owner shard (the broker thread).
 class partition : public std::enable_shared_from_this<partition> {
 public:
+    /// `now_ms`: the clock (milliseconds) of replica lag, the steady clock when empty.
     partition(topic_partition tp, std::shared_ptr<storage::log> log, std::vector<node_id> replicas,
-              partition_state state, node_id self);
+              partition_state state, node_id self, std::function<int64_t()> now_ms = {});
 
     const topic_partition& tp() const { return _tp; }
     const partition_state& state() const { return _state; }
@@ -153,6 +173,28 @@ public:
     /// epoch starts (or the log end offset). {-1, -1} when the history starts after it.
     storage::epoch_entry end_offset_for_epoch(leader_epoch requested) const;
 
+    /// As leader, a follower's Fetch at `fetch_offset` whose log's last epoch is
+    /// `last_fetched_epoch` (-1: unknown): when that epoch ends here before the fetch offset,
+    /// or this log has no such epoch, the logs forked and the answer is where this log's
+    /// epoch ends (the follower truncates there: Kafka's diverging_epoch); otherwise nullopt,
+    /// and the fetch offset counts as the follower's log end (high watermark, ISR).
+    std::optional<storage::epoch_entry> follower_fetch(node_id replica, offset fetch_offset,
+                                                       leader_epoch last_fetched_epoch, int64_t now_ms);
+    std::optional<storage::epoch_entry> follower_fetch(node_id replica, offset fetch_offset,
+                                                       leader_epoch last_fetched_epoch);
+
+    /// What a follower did with one partition of a Fetch answer.
+    struct fetch_applied {
+        bool truncated = false;
+        offset truncated_from{-1};
+        offset log_end{0};
+    };
+    /// As follower, one partition of the leader's Fetch answer: with a diverging epoch, truncates
+    /// (truncate_diverging); else appends `records` (append_as_follower) and takes the leader's
+    /// high watermark (follower_high_watermark).
+    result<fetch_applied> apply_fetch(const std::optional<storage::epoch_entry>& diverging, bytes_view records,
+                                      offset leader_hw);
+
     /// As follower (a replica fetcher): appends the leader's batches with their offsets and
     /// leader epochs as they are. not_leader if this replica leads or stopped.
     result<void> append_as_follower(bytes_view batches);
@@ -169,8 +211,12 @@ public:
 
     /// A follower fetch reached the leader: `replica` has `leo` in its log.
     void update_replica_log_end(node_id replica, offset leo);
-    /// A new in-sync set (ISR shrink or expand), as the controller confirmed it.
-    void set_isr(std::vector<node_id> isr);
+    void update_replica_log_end(node_id replica, offset leo, int64_t now_ms);
+    /// A new in-sync set (ISR shrink or expand) as written to the partition's state (whose new
+    /// version is `partition_epoch`; -1: unchanged).
+    void set_isr(std::vector<node_id> isr, int32_t partition_epoch = -1);
+    /// As leader: the in-sync set it should move to now (see leader_state::isr_change).
+    std::optional<std::vector<node_id>> isr_change(int64_t now_ms, int64_t lag_max_ms) const;
 
     /// Registers a callback run (on this shard) after each append and each high watermark
     /// move, until the returned handle goes away. Safe if the partition is deleted first.
@@ -192,6 +238,8 @@ public:
     storage::log& log() { return *_log; }
 
 private:
+    /// Records this leader's epoch at the log end in the epoch history, if it is new there.
+    void begin_epoch();
     /// Moves the log's high watermark to the leader state's, and wakes whoever waits.
     void publish_high_watermark();
     void notify();
@@ -201,7 +249,10 @@ private:
     std::vector<node_id> _replicas;
     partition_state _state;
     node_id _self;
+    std::function<int64_t()> _now;
     leader_state _leader;
+    /// Where this node's current term as leader began (its log end then).
+    offset _epoch_start{0};
     bool _stopped = false;
     uint64_t _next_listener = 1;
     std::map<uint64_t, std::function<void()>> _listeners;

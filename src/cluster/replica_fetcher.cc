@@ -202,21 +202,14 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
                 f->second.backoff_until = now + _opts.backoff_ms;
                 continue;
             }
+            std::optional<storage::epoch_entry> diverging;
             if (pd.diverging_epoch.epoch >= 0 || pd.diverging_epoch.end_offset >= 0) {
-                auto before = p->log_end_offset();
-                auto t = p->truncate_diverging(leader_epoch(pd.diverging_epoch.epoch), offset(pd.diverging_epoch.end_offset));
-                if (!t) {
-                    log.error("{}: cannot truncate to the leader's log: {}", tp, t.error().message());
-                    f->second.backoff_until = now + _opts.backoff_ms;
-                } else {
-                    log.info("{}: diverged from leader {} (its epoch {} ends at {}): truncated from {} to {}", tp,
-                             key.first, pd.diverging_epoch.epoch, pd.diverging_epoch.end_offset, before, *t);
-                }
-                continue;
+                diverging = storage::epoch_entry{leader_epoch(pd.diverging_epoch.epoch),
+                                                 offset(pd.diverging_epoch.end_offset)};
             }
+            bytes owned;
+            bytes_view view;
             if (pd.records.size_bytes() > 0) {
-                bytes owned;
-                bytes_view view;
                 auto& chunks = pd.records.chunks();
                 if (chunks.size() == 1 && std::holds_alternative<bytes_view>(chunks.front())) {
                     view = std::get<bytes_view>(chunks.front());
@@ -224,14 +217,17 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
                     owned = pd.records.to_bytes();
                     view = bytes_view(owned);
                 }
-                if (auto r = p->append_as_follower(view); !r) {
-                    log.error("{}: cannot append the leader's batches at {}: {}", tp, p->log_end_offset(),
-                              r.error().message());
-                    f->second.backoff_until = now + _opts.backoff_ms;
-                    continue;
-                }
             }
-            p->follower_high_watermark(offset(pd.high_watermark));
+            auto at = p->log_end_offset();
+            auto r = p->apply_fetch(diverging, view, offset(pd.high_watermark));
+            if (!r) {
+                log.error("{}: cannot {} the leader's log at {}: {}", tp, diverging ? "truncate to" : "append",
+                          at, r.error().message());
+                f->second.backoff_until = now + _opts.backoff_ms;
+            } else if (r->truncated) {
+                log.info("{}: diverged from leader {} (its epoch {} ends at {}): truncated from {} to {}", tp, key.first,
+                         pd.diverging_epoch.epoch, pd.diverging_epoch.end_offset, r->truncated_from, r->log_end);
+            }
         }
     }
     co_return true;

@@ -10,6 +10,11 @@ more (acks=all); the old leader restarts as a follower, is told by the new leade
 where their logs fork (diverging epoch), truncates its unreplicated records and fetches the new
 ones: all three logs agree, and nothing acknowledged is lost.
 
+In-sync replicas (replica.lag.time.max.ms 2 s here): a follower stopped past the lag leaves the
+ISR and acks=all produces carry on without it; continued, it catches up and joins again. With
+min.insync.replicas=2 and both followers stopped, acks=all gets NOT_ENOUGH_REPLICAS (kafka-python,
+no retries); every acknowledged record is read back once and the replicas end byte-identical.
+
 With inter.broker.listener.name naming the second of two listeners, and the first one advertised
 at an address nobody listens on, controller requests and replica fetches must use the named one:
 a topic of replication factor 3 still gets leaders and acks=all is still answered.
@@ -183,6 +188,105 @@ class Replication(unittest.TestCase):
         self.assertEqual(sorted(seen), sorted(list(acked) + list(more)))
         self.assertFalse(any(v.startswith(b"lost-") for v in seen))
         self.assertIn("diverged from leader", self.brokers[first].log_text())
+
+
+class InSyncReplicas(unittest.TestCase):
+    LAG_MS = 2000
+
+    def test_isr_shrinks_past_the_lag_expands_on_catch_up_and_guards_min_insync(self):
+        zk = ZooKeeper().start()
+        self.addCleanup(zk.close)
+        extra = dict(EXTRA)
+        extra.update({"replica.lag.time.max.ms": str(self.LAG_MS), "zookeeper.session.timeout.ms": "15000"})
+        brokers = {}
+        for i in (1, 2, 3):
+            b = harness.Broker(cluster_overrides(zk.connect + "/samsa", i, extra), name=f"isr-{i}")
+            self.addCleanup(b.close)
+            b.start()
+            brokers[i] = b
+
+        def cont_all():
+            for b in brokers.values():
+                if b.alive():
+                    os.kill(b.proc.pid, signal.SIGCONT)
+        self.addCleanup(cont_all)
+        boot = {i: b.bootstrap for i, b in brokers.items()}
+        wait_until("three brokers", lambda: all(metadata(a)[2] == [1, 2, 3] for a in boot.values()), timeout=30)
+        # The leader is the controller, which is never stopped, so its metadata shows every change.
+        ctl = metadata(boot[1])[1]
+        a, b = [i for i in (1, 2, 3) if i != ctl]
+        admin = AdminClient({"bootstrap.servers": boot[ctl]})
+        t = NewTopic("isr", 1, -1, replica_assignment=[[ctl, a, b]], config={"min.insync.replicas": "2"})
+        for _, f in admin.create_topics([t], operation_timeout=30).items():
+            f.result(timeout=60)
+
+        def isr():
+            v = topic_view(boot[ctl], "isr")
+            return sorted(v[0][2]) if v and v[0][0] == ctl else None
+        wait_until("the partition led by the controller", lambda: isr() == [1, 2, 3], timeout=30)
+
+        def produce(values, timeout_ms=30000):
+            p = Producer({"bootstrap.servers": boot[ctl], "acks": "all", "linger.ms": 5,
+                          "message.timeout.ms": timeout_ms, "enable.idempotence": True})
+            acked, errors = [], []
+            for v in values:
+                p.produce("isr", v, partition=0,
+                          on_delivery=lambda e, m: errors.append(e) if e else acked.append(m.value()))
+                p.poll(0)
+            p.flush(60)
+            return acked, errors
+
+        acked, errors = produce([b"one-%05d" % i for i in range(2000)])
+        self.assertEqual((len(acked), errors), (2000, []))
+        all_acked = list(acked)
+        # One follower stops: past the lag it leaves the ISR, and acks=all goes on without it.
+        os.kill(brokers[a].proc.pid, signal.SIGSTOP)
+        began = time.monotonic()
+        acked, errors = produce([b"two-%05d" % i for i in range(2000)])
+        self.assertEqual((len(acked), errors), (2000, []))
+        all_acked += acked
+        wait_until(f"broker {a} out of the ISR", lambda: isr() == sorted([ctl, b]), timeout=20)
+        self.assertGreaterEqual(time.monotonic() - began, self.LAG_MS / 1000 * 0.9)
+        os.kill(brokers[a].proc.pid, signal.SIGCONT)
+        wait_until(f"broker {a} back in the ISR", lambda: isr() == [1, 2, 3], timeout=30)
+        # Both followers stop: the ISR shrinks to the leader, below min.insync.replicas=2.
+        os.kill(brokers[a].proc.pid, signal.SIGSTOP)
+        os.kill(brokers[b].proc.pid, signal.SIGSTOP)
+        try:
+            wait_until("the ISR down to the leader", lambda: isr() == [ctl], timeout=20)
+            from kafka import KafkaProducer
+            from kafka.errors import NotEnoughReplicasError
+            kp = KafkaProducer(bootstrap_servers=boot[ctl], acks="all", retries=0, client_id="isr-check")
+            try:
+                with self.assertRaises(NotEnoughReplicasError):
+                    kp.send("isr", b"refused", partition=0).get(timeout=20)
+            finally:
+                kp.close()
+        finally:
+            os.kill(brokers[a].proc.pid, signal.SIGCONT)
+            os.kill(brokers[b].proc.pid, signal.SIGCONT)
+        wait_until("both followers back in the ISR", lambda: isr() == [1, 2, 3], timeout=30)
+        acked, errors = produce([b"three-%05d" % i for i in range(500)])
+        self.assertEqual((len(acked), errors), (500, []))
+        all_acked += acked
+        # Every acknowledged record once; the refused one nowhere; the replicas identical.
+        c = Consumer({"bootstrap.servers": boot[a], "group.id": "isr-check", "auto.offset.reset": "earliest",
+                      "enable.auto.commit": False})
+        seen = []
+        try:
+            c.assign([TopicPartition("isr", 0, 0)])
+            deadline = time.monotonic() + 60
+            while len(seen) < len(all_acked) + 1 and time.monotonic() < deadline:
+                m = c.poll(0.3 if len(seen) < len(all_acked) else 1.5)
+                if m is None and len(seen) >= len(all_acked):
+                    break
+                if m is not None and not m.error():
+                    seen.append(m.value())
+        finally:
+            c.close()
+        self.assertEqual(sorted(seen), sorted(all_acked))
+        wait_until("identical replicas", lambda: len({segment_bytes(x, "isr", 0) for x in brokers.values()}) == 1,
+                   timeout=30, interval=0.3)
 
 
 class InterBrokerListener(unittest.TestCase):

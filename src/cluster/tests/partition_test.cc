@@ -84,6 +84,43 @@ TEST(leader_state, high_watermark_is_the_smallest_in_sync_log_end_and_never_move
     EXPECT_EQ(s.high_watermark(), offset(10));
 }
 
+TEST(leader_state, a_follower_leaves_the_isr_after_the_lag_and_joins_again_once_caught_up)
+{
+    const node_id third{2};
+    const std::vector<node_id> replicas{self, other, third};
+    const int64_t lag = 1000;
+    leader_state s(self, replicas, offset(0), /*now_ms=*/0);
+    s.update(self, offset(10));
+    // Followers count as caught up when the leader starts: nothing changes within the lag.
+    EXPECT_FALSE(s.isr_change(replicas, offset(10), offset(0), 900, lag));
+    // `other` fetches at the leader's end: caught up. `third` never fetches.
+    s.fetched(other, offset(10), offset(10), 500);
+    auto next = s.isr_change(replicas, offset(10), offset(0), 1200, lag);
+    ASSERT_TRUE(next);
+    EXPECT_EQ(*next, (std::vector<node_id>{self, other}));
+    // A follower behind the leader's end but at what the leader had at its previous fetch was
+    // caught up then (Kafka's rule), so a steady stream of appends does not push it out.
+    s.fetched(other, offset(12), offset(15), 1600); // behind: caught up stays at 500
+    s.fetched(other, offset(15), offset(18), 2400); // reached the leader's end of 1600
+    s.set_isr({self, other});
+    EXPECT_FALSE(s.isr_change(replicas, offset(18), offset(0), 2500, lag)) << "caught up at 1600";
+    auto out = s.isr_change(replicas, offset(18), offset(0), 2700, lag);
+    ASSERT_TRUE(out) << "not caught up since 1600";
+    EXPECT_EQ(*out, (std::vector<node_id>{self}));
+    // Joining needs the high watermark and the start of the leader's epoch reached, and a
+    // recent catch-up.
+    s.set_isr({self});
+    s.update(self, offset(18));
+    EXPECT_EQ(s.high_watermark(), offset(18));
+    s.fetched(third, offset(3), offset(18), 2800);
+    EXPECT_FALSE(s.isr_change(replicas, offset(18), offset(0), 2800, lag)) << "below the high watermark";
+    s.fetched(third, offset(18), offset(18), 2900);
+    EXPECT_FALSE(s.isr_change(replicas, offset(18), offset(20), 2900, lag)) << "the leader's epoch began at 20";
+    auto joined = s.isr_change(replicas, offset(18), offset(0), 2900, lag);
+    ASSERT_TRUE(joined);
+    EXPECT_EQ(*joined, (std::vector<node_id>{self, third}));
+}
+
 TEST(partition, acks_all_completes_at_once_when_this_node_is_the_only_in_sync_replica)
 {
     storage::mem_file_ops fs;

@@ -208,7 +208,7 @@ void controller_driver::brokers_changed(const std::vector<broker_registration>& 
 asio::awaitable<void> controller_driver::load()
 {
     auto& zk = _member.zk();
-    for (auto p : {paths::broker_topics, paths::delete_topics}) {
+    for (auto p : {paths::broker_topics, paths::delete_topics, paths::isr_change_notification}) {
         if (auto r = co_await zk.ensure_path(std::string(p)); !r) {
             log.error("cannot create {}: {}", p, r.error().message());
         }
@@ -216,6 +216,8 @@ asio::awaitable<void> controller_driver::load()
     co_await watch_topics();
     if (!active()) co_return;
     co_await watch_deletions();
+    if (!active()) co_return;
+    co_await watch_isr_changes();
     if (!active()) co_return;
     _loaded = true;
     _state.loaded();
@@ -331,6 +333,46 @@ asio::awaitable<void> controller_driver::watch_deletions()
         co_return;
     }
     for (auto& n : *names) _state.deletion_requested(n);
+    pump();
+}
+
+asio::awaitable<void> controller_driver::watch_isr_changes()
+{
+    // Leaders changed in-sync sets in the partition state znodes: read those states again (the
+    // state machine then tells the brokers) and remove the notifications.
+    auto& zk = _member.zk();
+    auto again = rewatch([this] { return watch_isr_changes(); });
+    auto names = co_await zk.children(std::string(paths::isr_change_notification), std::move(again));
+    if (!active()) co_return;
+    if (!names) {
+        log.warn("cannot list {}: {}", paths::isr_change_notification, names.error().message());
+        co_return;
+    }
+    std::sort(names->begin(), names->end());
+    for (auto& n : *names) {
+        auto path = std::string(paths::isr_change_notification) + "/" + n;
+        auto got = co_await zk.get(path);
+        if (!active()) co_return;
+        if (got) {
+            auto refs = decode_isr_change(got->data);
+            if (!refs) log.warn("ignoring malformed {}: {}", path, refs.error().message());
+            else {
+                for (auto& r : *refs) {
+                    topic_partition tp;
+                    tp.topic = r.topic;
+                    tp.partition = partition_id(r.partition);
+                    if (!_state.topics().count(tp.topic)) continue;
+                    co_await reread_state(tp);
+                    if (!active()) co_return;
+                }
+            }
+        }
+        auto removed = co_await zk.remove(path, -1);
+        if (!active()) co_return;
+        if (!removed && !is(removed.error(), session_errc::no_node)) {
+            log.warn("cannot remove {}: {}", path, removed.error().message());
+        }
+    }
     pump();
 }
 

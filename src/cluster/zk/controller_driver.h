@@ -22,8 +22,8 @@ class io_context;
 namespace samsa::cluster::zk {
 
 /// The elected controller's I/O around controller_state: it reads the cluster from ZooKeeper
-/// (topics in /brokers/topics with their partition states, deletions in /admin/delete_topics)
-/// and watches it, feeds the live brokers from the membership, writes partition states with
+/// (topics in /brokers/topics with their partition states, deletions in /admin/delete_topics,
+/// leaders' in-sync set changes in /isr_change_notification) and watches it, feeds the live brokers from the membership, writes partition states with
 /// conditional updates, sends LeaderAndIsr / UpdateMetadata / StopReplica to each broker in
 /// order over its inter-broker listener (one connection and one queue per broker), and removes
 /// a deleted topic's znodes once every replica acknowledged. One driver per term: created when
@@ -56,6 +56,7 @@ private:
     boost::asio::awaitable<void> watch_topics();
     boost::asio::awaitable<void> read_topic(std::string name, bool initial);
     boost::asio::awaitable<void> watch_deletions();
+    boost::asio::awaitable<void> watch_isr_changes();
     boost::asio::awaitable<void> write_state(state_write w);
     boost::asio::awaitable<void> reread_state(topic_partition tp);
     /// Hands a state znode as read (or the error reading it) to the state machine.

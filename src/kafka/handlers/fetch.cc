@@ -50,22 +50,15 @@ cluster::isolation isolation_of(const protocol::fetch_request& req, int16_t v)
 bool follower_fetch(cluster::partition& part, int32_t replica, const protocol::fetch_request::fetch_partition& fp,
                     int16_t v, partition_data& pd)
 {
-    if (v >= 12 && fp.last_fetched_epoch >= 0) {
-        auto e = part.end_offset_for_epoch(leader_epoch(fp.last_fetched_epoch));
-        if (e.epoch() < fp.last_fetched_epoch || e.start_offset() < fp.fetch_offset) {
-            pd.diverging_epoch.epoch = e.epoch();
-            pd.diverging_epoch.end_offset = e.start_offset();
-            pd.high_watermark = part.high_watermark()();
-            pd.last_stable_offset = part.last_stable_offset()();
-            pd.log_start_offset = part.log_start_offset()();
-            return true;
-        }
-    }
-    auto& reps = part.replicas();
-    if (std::find(reps.begin(), reps.end(), node_id(replica)) != reps.end()) {
-        part.update_replica_log_end(node_id(replica), offset(fp.fetch_offset));
-    }
-    return false;
+    auto last = leader_epoch(v >= 12 ? fp.last_fetched_epoch : -1);
+    auto e = part.follower_fetch(node_id(replica), offset(fp.fetch_offset), last);
+    if (!e) return false;
+    pd.diverging_epoch.epoch = e->epoch();
+    pd.diverging_epoch.end_offset = e->start_offset();
+    pd.high_watermark = part.high_watermark()();
+    pd.last_stable_offset = part.last_stable_offset()();
+    pd.log_start_offset = part.log_start_offset()();
+    return true;
 }
 
 void read_partition(request_context& ctx, const protocol::fetch_request& req,
