@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """Kafka clients against three samsa-server brokers coordinated by a real ZooKeeper: kafka-python,
-confluent-kafka (librdkafka) and kafkajs each see the three brokers and one controller, create a
-topic through one broker, produce with acks=all to every partition (so to every leader) through
-another and consume it in a consumer group through a third; the group's offsets are committed
-to, and read back from, the broker coordinating it. A group's coordinator is the leader of its
-__consumer_offsets partition: the other brokers answer NOT_COORDINATOR, and a restarted
-coordinator replays the partition when asked again (its committed offsets survive).
+confluent-kafka (librdkafka), kafkajs and kcat each see the three brokers and one controller,
+create a topic of replication factor 3 through one broker, produce with acks=all to every
+partition (so to every leader) through another and consume it in a consumer group through a
+third; the group's offsets are committed to, and read back from, the broker coordinating it.
 
-__consumer_offsets has replication factor 1 here (offsets.topic.replication.factor) so that a
-restarted broker leads its partitions again: without replication (the next milestone) a new
-leader of a partition has none of its data.
+A group's coordinator is the leader of its __consumer_offsets partition (replication factor 3,
+the default): the other brokers answer NOT_COORDINATOR. When the coordinator stops, the
+partition's new leader (a follower that replicated it) loads the group: its committed offsets
+are served there, and the group's next consumer carries on from them, reading only what came
+after; the stopped broker comes back as a follower.
 
 Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-server \
     /usr/bin/python3 tests/interop/test_zk_clients.py
@@ -27,7 +27,7 @@ import unittest
 import harness
 import kafka_python_client as kp
 from zk_cluster import ZooKeeper, cluster_overrides, wait_until
-from test_zk_cluster import metadata
+from test_zk_cluster import metadata, topic_view
 
 ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
 from confluent_kafka import Consumer, Producer  # noqa: E402
@@ -39,8 +39,7 @@ JS_DIR = os.path.join(HERE, "js")
 PARTITIONS = 6
 MESSAGES = 600
 NOT_COORDINATOR = 16
-EXTRA = {"group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "6",
-         "offsets.topic.replication.factor": "1"}
+EXTRA = {"group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "6"}
 
 
 def offset_fetch_v1(bootstrap, group, topic, partitions):
@@ -94,7 +93,7 @@ class ZkClients(unittest.TestCase):
     def create(self, bootstrap, topic):
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="zk-clients-admin", request_timeout_ms=20000)
         try:
-            resp = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+            resp = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=3)])
             self.assertEqual([e[1] for e in resp.topic_errors], [0])
         finally:
             admin.close()
@@ -102,14 +101,13 @@ class ZkClients(unittest.TestCase):
             kp.wait_partitions(b, topic, PARTITIONS)
 
     def leaders(self, topic):
-        from test_zk_cluster import topic_view
         return {p: v[0] for p, v in topic_view(self.boot[0], topic).items()}
 
-    def kp_produce(self, bootstrap, topic):
+    def kp_produce(self, bootstrap, topic, first=0):
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="zk-clients-producer")
         try:
             futures = [producer.send(topic, key=b"k%d" % i, value=b"v%d" % i, partition=i % PARTITIONS)
-                       for i in range(MESSAGES)]
+                       for i in range(first, first + MESSAGES)]
             producer.flush(30)
             return [f.get(timeout=30).offset for f in futures]
         finally:
@@ -123,15 +121,21 @@ class ZkClients(unittest.TestCase):
             admin.close()
         return {tp.partition: om.offset for tp, om in got.items() if tp.topic == topic}
 
-    def kp_group_consume(self, bootstrap, group, topic):
+    def kp_group_consume(self, bootstrap, group, topic, settle_s=0.0):
+        """The values a group member reads (MESSAGES of them, then `settle_s` more seconds for
+        anything beyond), committed; a list, so that a record read twice shows."""
         c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
                           enable_auto_commit=False, client_id="zk-clients-consumer", session_timeout_ms=10000)
-        seen = set()
+        seen = []
         try:
             deadline = time.monotonic() + 60
             while len(seen) < MESSAGES and time.monotonic() < deadline:
                 for recs in c.poll(timeout_ms=500).values():
-                    seen.update(r.value for r in recs)
+                    seen.extend(r.value for r in recs)
+            end = time.monotonic() + settle_s
+            while time.monotonic() < end:
+                for recs in c.poll(timeout_ms=200).values():
+                    seen.extend(r.value for r in recs)
             c.commit()
         finally:
             c.close()
@@ -150,7 +154,7 @@ class ZkClients(unittest.TestCase):
         offsets = self.kp_produce(self.boot[1], "kp-cluster")
         self.assertEqual(sorted(offsets), sorted(i // PARTITIONS for i in range(MESSAGES)))
         seen = self.kp_group_consume(self.boot[2], "kp-cluster-group", "kp-cluster")
-        self.assertEqual(seen, {b"v%d" % i for i in range(MESSAGES)})
+        self.assertEqual(sorted(seen), sorted(b"v%d" % i for i in range(MESSAGES)))
         per = MESSAGES // PARTITIONS
         for b in self.boot:
             self.assertEqual(self.kp_committed(b, "kp-cluster-group", "kp-cluster"),
@@ -218,7 +222,7 @@ class ZkClients(unittest.TestCase):
         self.assertEqual(r["ends"], [MESSAGES // PARTITIONS] * PARTITIONS)
         self.assertEqual(r["committed"], r["ends"])
 
-    def test_4_only_the_coordinator_serves_a_group_and_a_restarted_one_replays_it(self):
+    def test_4_a_group_survives_its_coordinator_moving(self):
         self.create(self.boot[0], "coord-cluster")
         self.kp_produce(self.boot[0], "coord-cluster")
         self.assertEqual(len(self.kp_group_consume(self.boot[1], "coord-group", "coord-cluster")), MESSAGES)
@@ -231,16 +235,47 @@ class ZkClients(unittest.TestCase):
         for i, a in answers.items():
             if i != coordinator:
                 self.assertEqual({e for _, e in a.values()}, {NOT_COORDINATOR}, f"broker {i}: {a}")
-        # The coordinator restarts: once it leads its partitions again it answers from the log.
+        # The coordinator stops: another broker leads its __consumer_offsets partition, with the
+        # commits it replicated, and serves the group.
         self.brokers[coordinator].stop()
+        others = [i for i in (1, 2, 3) if i != coordinator]
+        moved = wait_until("another broker to serve the group's committed offsets", lambda: [
+            i for i in others if offset_fetch_v1(self.brokers[i].bootstrap, "coord-group", "coord-cluster",
+                                                 [0, 1]) == {0: (per, 0), 1: (per, 0)}], timeout=40)
+        self.assertEqual(len(moved), 1, f"two coordinators: {moved}")
+        live = ",".join(self.brokers[i].bootstrap for i in others)
+        self.kp_produce(live, "coord-cluster", first=MESSAGES)
+        # The group carries on from its commits: the new records only, each once.
+        seen = self.kp_group_consume(live, "coord-group", "coord-cluster", settle_s=2.0)
+        self.assertEqual(sorted(seen), sorted(b"v%d" % i for i in range(MESSAGES, 2 * MESSAGES)))
+        self.assertEqual(self.kp_committed(live, "coord-group", "coord-cluster"),
+                         {p: 2 * per for p in range(PARTITIONS)})
+        # Back as a follower, it catches up and the commits are the same wherever asked.
         self.brokers[coordinator].restart()
-        wait_until("the restarted coordinator to serve the group again",
-                   lambda: offset_fetch_v1(self.brokers[coordinator].bootstrap, "coord-group", "coord-cluster",
-                                           [0, 1]) == {0: (per, 0), 1: (per, 0)}, timeout=40)
-        other = next(b for i, b in self.brokers.items() if i != coordinator)
-        self.assertEqual(self.kp_committed(other.bootstrap, "coord-group", "coord-cluster"),
-                         {p: per for p in range(PARTITIONS)})
+        wait_until("the restarted broker to rejoin every in-sync set of coord-cluster", lambda: all(
+            coordinator in v[2] for v in topic_view(self.boot[0], "coord-cluster").values()),
+            timeout=60)
+        for b in self.boot:
+            self.assertEqual(self.kp_committed(b, "coord-group", "coord-cluster"),
+                             {p: 2 * per for p in range(PARTITIONS)})
 
+    def test_5_kcat(self):
+        kcat = harness.require_program("kcat", "kcat")
+        self.create(self.boot[0], "kcat-cluster")
+        lines = "".join(f"k{i}:v{i}\n" for i in range(MESSAGES))
+        out = subprocess.run([kcat, "-P", "-b", self.boot[1], "-t", "kcat-cluster", "-K", ":", "-X", "acks=all",
+                              "-X", "message.timeout.ms=30000"], input=lines, capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr[-2000:])
+        out = subprocess.run([kcat, "-C", "-b", self.boot[2], "-t", "kcat-cluster", "-o", "beginning", "-e", "-f",
+                              "%p %o %s\n"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr[-2000:])
+        got = [line.split() for line in out.stdout.splitlines() if line.strip()]
+        self.assertEqual(sorted(v for _, _, v in got), sorted(f"v{i}" for i in range(MESSAGES)))
+        ends = {}
+        for p, o, _ in got:
+            ends[int(p)] = max(ends.get(int(p), -1), int(o) + 1)
+        self.assertEqual(sum(ends.values()), MESSAGES, f"offsets with gaps or repeats: {ends}")
 
 
 class SingleNodeJoins(unittest.TestCase):
@@ -290,7 +325,7 @@ class SingleNodeJoins(unittest.TestCase):
         boots = [solo.bootstrap] + [b.bootstrap for b in others]
         wait_until("every broker to see three brokers", lambda: all(metadata(b)[2] == [0, 1, 2] for b in boots),
                    timeout=30)
-        from test_zk_cluster import topic_view
+
         for b in boots:
             wait_until(f"{b} to serve solo from broker 0",
                        lambda: topic_view(b, "solo") == {0: (0, [0], [0]), 1: (0, [0], [0])}, timeout=30)

@@ -25,7 +25,7 @@ async function main() {
   const admin = client(brokers[0]).admin();
   await admin.connect();
   const created = await admin.createTopics({ waitForLeaders: true,
-    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3 }] });
   if (!created) throw new Error(`topic ${topic} already existed`);
   const cluster = await admin.describeCluster();
   const md = await admin.fetchTopicMetadata({ topics: [topic] });
