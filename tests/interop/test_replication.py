@@ -10,8 +10,9 @@ more (acks=all); the old leader restarts as a follower, is told by the new leade
 where their logs fork (diverging epoch), truncates its unreplicated records and fetches the new
 ones: all three logs agree, and nothing acknowledged is lost.
 
-In-sync replicas (replica.lag.time.max.ms 2 s here): a follower stopped past the lag leaves the
-ISR and acks=all produces carry on without it; continued, it catches up and joins again. With
+In-sync replicas (replica.lag.time.max.ms 2 s here): while 100k records are produced with
+acks=all, a follower stopped past the lag leaves the ISR and the produce carries on without it;
+continued, it catches up and joins again before the producer is done. With
 min.insync.replicas=2 and both followers stopped, acks=all gets NOT_ENOUGH_REPLICAS (kafka-python,
 no retries); every acknowledged record is read back once and the replicas end byte-identical.
 
@@ -26,6 +27,7 @@ Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-
 import glob
 import os
 import signal
+import threading
 import time
 import unittest
 
@@ -192,6 +194,7 @@ class Replication(unittest.TestCase):
 
 class InSyncReplicas(unittest.TestCase):
     LAG_MS = 2000
+    RUN_RECORDS = 100_000
 
     def test_isr_shrinks_past_the_lag_expands_on_catch_up_and_guards_min_insync(self):
         zk = ZooKeeper().start()
@@ -236,19 +239,47 @@ class InSyncReplicas(unittest.TestCase):
             p.flush(60)
             return acked, errors
 
-        acked, errors = produce([b"one-%05d" % i for i in range(2000)])
-        self.assertEqual((len(acked), errors), (2000, []))
-        all_acked = list(acked)
-        # One follower stops: past the lag it leaves the ISR, and acks=all goes on without it.
-        os.kill(brokers[a].proc.pid, signal.SIGSTOP)
-        began = time.monotonic()
-        acked, errors = produce([b"two-%05d" % i for i in range(2000)])
-        self.assertEqual((len(acked), errors), (2000, []))
-        all_acked += acked
-        wait_until(f"broker {a} out of the ISR", lambda: isr() == sorted([ctl, b]), timeout=20)
-        self.assertGreaterEqual(time.monotonic() - began, self.LAG_MS / 1000 * 0.9)
-        os.kill(brokers[a].proc.pid, signal.SIGCONT)
-        wait_until(f"broker {a} back in the ISR", lambda: isr() == [1, 2, 3], timeout=30)
+        # 100k records, acks=all, paced over several seconds; meanwhile one follower stops: past
+        # the lag it leaves the ISR and acks=all goes on without it; continued, it catches up and
+        # joins again, all while the producer runs.
+        run = {"acked": [], "errors": [], "done": False}
+
+        def produce_run():
+            p = Producer({"bootstrap.servers": boot[ctl], "acks": "all", "linger.ms": 5,
+                          "message.timeout.ms": 60000, "enable.idempotence": True})
+
+            def done(e, m):
+                (run["errors"] if e else run["acked"]).append(e if e else m.value())
+            for i in range(self.RUN_RECORDS):
+                while True:
+                    try:
+                        p.produce("isr", b"run-%06d" % i, partition=0, on_delivery=done)
+                        break
+                    except BufferError:
+                        p.poll(0.05)
+                p.poll(0)
+                if i % 1000 == 999:
+                    time.sleep(0.08)
+            p.flush(120)
+            run["done"] = True
+        producer = threading.Thread(target=produce_run)
+        producer.start()
+        try:
+            wait_until("10k records acknowledged", lambda: len(run["acked"]) >= 10000, timeout=60)
+            os.kill(brokers[a].proc.pid, signal.SIGSTOP)
+            began = time.monotonic()
+            wait_until(f"broker {a} out of the ISR", lambda: isr() == sorted([ctl, b]), timeout=20)
+            self.assertGreaterEqual(time.monotonic() - began, self.LAG_MS / 1000 * 0.9)
+            at_shrink = len(run["acked"])
+            wait_until("acks=all going on without it", lambda: len(run["acked"]) >= at_shrink + 5000, timeout=30)
+            os.kill(brokers[a].proc.pid, signal.SIGCONT)
+            wait_until(f"broker {a} back in the ISR", lambda: isr() == [1, 2, 3], timeout=30)
+            self.assertFalse(run["done"], "the producer finished before the follower rejoined: pace it slower")
+        finally:
+            os.kill(brokers[a].proc.pid, signal.SIGCONT)
+            producer.join(180)
+        self.assertEqual((len(run["acked"]), run["errors"]), (self.RUN_RECORDS, []))
+        all_acked = list(run["acked"])
         # Both followers stop: the ISR shrinks to the leader, below min.insync.replicas=2.
         os.kill(brokers[a].proc.pid, signal.SIGSTOP)
         os.kill(brokers[b].proc.pid, signal.SIGSTOP)
