@@ -2,6 +2,7 @@
 
 #include "base/assert.h"
 #include "base/logging.h"
+#include "protocol/record_batch.h"
 #include "storage/errc.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -285,7 +286,8 @@ std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, o
 }
 
 result<partition::fetch_applied> partition::apply_fetch(const std::optional<storage::epoch_entry>& diverging,
-                                                        bytes_view records, offset leader_hw)
+                                                        bytes_view records, offset leader_hw,
+                                                        offset leader_log_start)
 {
     fetch_applied out;
     if (diverging) {
@@ -296,6 +298,10 @@ result<partition::fetch_applied> partition::apply_fetch(const std::optional<stor
     }
     if (!records.empty()) SAMSA_TRY(append_as_follower(records));
     follower_high_watermark(leader_hw);
+    // The leader's log start (retention, DeleteRecords) holds here too, within what is committed.
+    if (leader_log_start > _log->log_start_offset() && leader_log_start <= _log->high_watermark()) {
+        SAMSA_TRY(_log->advance_log_start_offset(leader_log_start));
+    }
     out.log_end = log_end_offset();
     return out;
 }
@@ -303,6 +309,15 @@ result<partition::fetch_applied> partition::apply_fetch(const std::optional<stor
 result<void> partition::append_as_follower(bytes_view batches)
 {
     if (_stopped || _state.leader == _self) return make_error_code(errc::not_leader);
+    if (_log->log_end_offset() == _log->log_start_offset()) {
+        // An empty log started at the leader's log start, which DeleteRecords may have put inside
+        // a batch: the batch holding it arrives whole, so the log starts at that batch instead (as
+        // Kafka's follower does); the leader's log start is taken from its answer afterwards.
+        if (auto h = protocol::read_header(batches);
+            h && h->base_offset < _log->log_end_offset() && h->last_offset() >= _log->log_end_offset()) {
+            SAMSA_TRY(_log->truncate_fully_and_start_at(h->base_offset));
+        }
+    }
     SAMSA_TRY(_log->append_with_offsets(batches));
     notify();
     return ok();
@@ -324,6 +339,21 @@ result<offset> partition::truncate_diverging(leader_epoch epoch, offset end_offs
     offset target = mine.epoch() < 0 ? _log->high_watermark() : std::min(end_offset, mine.start_offset);
     if (epoch() < 0 || end_offset < offset(0)) target = std::min(target, _log->high_watermark());
     SAMSA_TRY(_log->truncate_to(target));
+    notify();
+    return _log->log_end_offset();
+}
+
+result<offset> partition::reset_out_of_range(offset leader_log_start, offset leader_hw)
+{
+    if (_stopped || _state.leader == _self) return make_error_code(errc::not_leader);
+    auto end = _log->log_end_offset();
+    if (leader_log_start > end) {
+        SAMSA_TRY(_log->truncate_fully_and_start_at(leader_log_start));
+    } else if (leader_hw >= offset(0) && end > leader_hw) {
+        SAMSA_TRY(_log->truncate_to(leader_hw));
+    } else {
+        return end;
+    }
     notify();
     return _log->log_end_offset();
 }

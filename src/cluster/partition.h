@@ -191,9 +191,9 @@ public:
     };
     /// As follower, one partition of the leader's Fetch answer: with a diverging epoch, truncates
     /// (truncate_diverging); else appends `records` (append_as_follower) and takes the leader's
-    /// high watermark (follower_high_watermark).
+    /// high watermark (follower_high_watermark) and, within it, the leader's log start.
     result<fetch_applied> apply_fetch(const std::optional<storage::epoch_entry>& diverging, bytes_view records,
-                                      offset leader_hw);
+                                      offset leader_hw, offset leader_log_start = offset(-1));
 
     /// As follower (a replica fetcher): appends the leader's batches with their offsets and
     /// leader epochs as they are. not_leader if this replica leads or stopped.
@@ -206,6 +206,11 @@ public:
     /// smaller of `end_offset` and this log's own end of that epoch (its high watermark when it
     /// has no history that old). Returns the new log end offset.
     result<offset> truncate_diverging(leader_epoch epoch, offset end_offset);
+    /// As follower, the leader answered OFFSET_OUT_OF_RANGE (Kafka's handling of it): below the
+    /// leader's log start (retention or DeleteRecords removed what this follower still needs)
+    /// the log is replaced by an empty one starting there; past the leader's high watermark it
+    /// is truncated to it. Returns the new log end offset (unchanged when neither applies).
+    result<offset> reset_out_of_range(offset leader_log_start, offset leader_hw);
     /// The newest leader epoch in this log (-1 if none): a follower's last fetched epoch.
     leader_epoch last_epoch() const;
 

@@ -3,6 +3,7 @@
 #include "base/logging.h"
 #include "cluster/zk/tasks.h"
 #include "net/client.h"
+#include "protocol/error_code.h"
 #include "protocol/messages/fetch.h"
 
 #include <boost/asio/io_context.hpp>
@@ -195,6 +196,20 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
                 p->log_end_offset() != a->second.second) {
                 continue;
             }
+            if (pd.error_code == static_cast<int16_t>(protocol::error_code::offset_out_of_range)) {
+                auto at = p->log_end_offset();
+                auto r = p->reset_out_of_range(offset(pd.log_start_offset), offset(pd.high_watermark));
+                if (!r) {
+                    log.error("{}: cannot reset to the leader's log {}..{}: {}", tp, pd.log_start_offset,
+                              pd.high_watermark, r.error().message());
+                } else if (*r != at) {
+                    log.info("{}: out of range of leader {} (log start {}, high watermark {}): log end {} -> {}", tp,
+                             key.first, pd.log_start_offset, pd.high_watermark, at, *r);
+                    continue; // fetch again at once
+                }
+                f->second.backoff_until = now + _opts.backoff_ms;
+                continue;
+            }
             if (pd.error_code != 0) {
                 // NOT_LEADER_OR_FOLLOWER, FENCED/UNKNOWN_LEADER_EPOCH (a LeaderAndIsr is on its
                 // way), OFFSET_OUT_OF_RANGE, ...: try again after the backoff.
@@ -219,7 +234,7 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
                 }
             }
             auto at = p->log_end_offset();
-            auto r = p->apply_fetch(diverging, view, offset(pd.high_watermark));
+            auto r = p->apply_fetch(diverging, view, offset(pd.high_watermark), offset(pd.log_start_offset));
             if (!r) {
                 log.error("{}: cannot {} the leader's log at {}: {}", tp, diverging ? "truncate to" : "append",
                           at, r.error().message());

@@ -146,6 +146,11 @@ public:
     /// Removes everything at or after `target` (replication: a follower diverged); the
     /// producer state is rebuilt to match.
     result<void> truncate_to(offset target);
+    /// Replaces the whole log by an empty one starting at `start` (replication: a follower
+    /// whose log end is below the leader's log start, or past its end): every segment, producer
+    /// snapshot, transaction index and leader epoch goes; log start, end, recovery point and
+    /// high watermark become `start`.
+    result<void> truncate_fully_and_start_at(offset start);
 
     /// Per producer id: epoch, last batches, open transaction (see producer_state).
     const producer_state& producers() const { return _producers; }

@@ -2,6 +2,8 @@
 #include "storage/errc.h"
 #include "storage/log.h"
 
+#include <limits>
+
 namespace samsa::storage {
 namespace {
 constexpr logger log_{"storage"};
@@ -142,6 +144,33 @@ result<void> log::truncate_to(offset target)
     SAMSA_TRY(_epochs->truncate_from_end(_log_end));
     // The producer state as of the new end: from the newest snapshot at or below it.
     return load_producer_state(/*clean_shutdown=*/false);
+}
+
+result<void> log::truncate_fully_and_start_at(offset start)
+{
+    if (_offline_error) return make_error_code(errc::log_offline);
+    log_.info("{}: truncating fully (log {}..{}) to start at {}", _tp, _log_start, _log_end, start);
+    for (auto& [base, seg] : _segments) {
+        SAMSA_TRY(seg->remove_files());
+        if (_fs.exists(txn_index_path(base))) (void)_fs.remove(txn_index_path(base));
+    }
+    _segments.clear();
+    delete_snapshots_above(offset(-1));
+    auto seg = segment::create(_fs, _dir, start, seg_opts(), _clock.now_ms());
+    if (!seg) {
+        go_offline(seg.error(), "creating a segment failed");
+        return make_error_code(errc::log_offline);
+    }
+    _segments.emplace(start, std::move(*seg));
+    SAMSA_TRY(_fs.sync_dir(_dir));
+    _log_start = _log_end = _recovery_point = _high_watermark = start;
+    _aborted.clear();
+    _unstable.clear();
+    _producers.clear();
+    _roll_flush_pending.reset();
+    _cleaner_checkpoint = start;
+    check_invariants();
+    return _epochs->truncate_from_end(offset(std::numeric_limits<int64_t>::min()));
 }
 
 } // namespace samsa::storage

@@ -146,6 +146,8 @@ class Broker:
                 "--override", f"log.dirs={self.data_dir}"]
         for k, v in self.overrides.items():
             args += ["--override", f"{k}={v}"]
+        if os.environ.get("SAMSA_INTEROP_LOG_LEVEL"):  # e.g. debug, when chasing a failure by hand
+            args += ["--log-level", os.environ["SAMSA_INTEROP_LOG_LEVEL"]]
         with open(self._log_path, "wb") as log:
             env = None if self.env is None else {**os.environ, **self.env}
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

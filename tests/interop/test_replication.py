@@ -16,6 +16,10 @@ continued, it catches up and joins again before the producer is done. With
 min.insync.replicas=2 and both followers stopped, acks=all gets NOT_ENOUGH_REPLICAS (kafka-python,
 no retries); every acknowledged record is read back once and the replicas end byte-identical.
 
+A follower stopped while the leader's log start moves past its log end (DeleteRecords, inside a
+batch) is answered OFFSET_OUT_OF_RANGE when it returns: its log starts over at the batch holding
+the leader's log start, and from there is the leader's tail byte for byte.
+
 With inter.broker.listener.name naming the second of two listeners, and the first one advertised
 at an address nobody listens on, controller requests and replica fetches must use the named one:
 a topic of replication factor 3 still gets leaders and acks=all is still answered.
@@ -25,7 +29,9 @@ Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-
 """
 
 import glob
+import json
 import os
+import subprocess
 import signal
 import threading
 import time
@@ -190,6 +196,47 @@ class Replication(unittest.TestCase):
         self.assertEqual(sorted(seen), sorted(list(acked) + list(more)))
         self.assertFalse(any(v.startswith(b"lost-") for v in seen))
         self.assertIn("diverged from leader", self.brokers[first].log_text())
+
+    def test_3_a_follower_behind_the_leaders_log_start_starts_over_there(self):
+        topic = "behind"
+        admin = AdminClient({"bootstrap.servers": self.brokers[1].bootstrap})
+        for _, f in admin.create_topics([NewTopic(topic, 1, 3)],
+                                        operation_timeout=30).items():
+            f.result(timeout=60)
+        wait_until(f"{topic} led", lambda: (v := topic_view(self.brokers[1].bootstrap, topic)) and v[0][0] >= 0,
+                   timeout=30)
+        leader = topic_view(self.brokers[1].bootstrap, topic)[0][0]
+        follower = next(i for i in (1, 2, 3) if i != leader)
+        acked, errors = self.produce(topic, [b"early-%04d" % i for i in range(200)], "all", partition=0)
+        self.assertEqual((len(acked), errors), (200, []))
+        # The follower stops; the controller takes it out of the ISR, the leader takes more and
+        # DeleteRecords moves its log start past everything the follower has (inside a batch).
+        self.brokers[follower].stop()
+        boot = self.brokers[leader].bootstrap
+        wait_until(f"broker {follower} out of the ISR", lambda: follower not in topic_view(boot, topic)[0][2],
+                   timeout=30)
+        more, errors = self.produce(topic, [b"late-%04d" % i for i in range(1000)], "all", partition=0,
+                                    bootstrap=boot)
+        self.assertEqual((len(more), errors), (1000, []))
+        spec = os.path.join(self.brokers[leader].tmp, "behind.json")
+        with open(spec, "w") as f:
+            json.dump({"version": 1, "partitions": [{"topic": topic, "partition": 0, "offset": 701}]}, f)
+        out = subprocess.run([harness.samsa_cli(), "delete-records", "--bootstrap-server", boot,
+                              "--offset-json-file", spec], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr + out.stdout)
+        # Back, it is out of range of the leader: its log starts over at the leader's log start
+        # (the batch holding offset 701), fetches from there and rejoins the ISR.
+        self.brokers[follower].restart()
+        wait_until(f"broker {follower} back in the ISR", lambda: follower in topic_view(boot, topic)[0][2], timeout=60)
+        self.assertIn("out of range of leader", self.brokers[follower].log_text())
+        files = sorted(glob.glob(os.path.join(self.brokers[follower].data_dir, f"{topic}-0", "*.log")))
+        first = int(os.path.basename(files[0]).split(".")[0])
+        self.assertTrue(200 <= first <= 701, f"the follower's log starts at {first}: {files}")
+        self.assertNotIn(b"early-", segment_bytes(self.brokers[follower], topic, 0))
+        # From there on its log is the leader's, byte for byte: it could lead.
+        wait_until("the follower's log to be the tail of the leader's", lambda: (
+            mine := segment_bytes(self.brokers[follower], topic, 0)) and segment_bytes(
+            self.brokers[leader], topic, 0).endswith(mine), timeout=30, interval=0.3)
 
 
 class InSyncReplicas(unittest.TestCase):

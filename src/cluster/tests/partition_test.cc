@@ -335,10 +335,19 @@ TEST(partition, a_follower_appends_the_leaders_batches_as_they_are_and_truncates
     t = f->truncate_diverging(leader_epoch(-1), offset(-1));
     ASSERT_TRUE(t);
     EXPECT_EQ(*t, offset(5));
+    // OFFSET_OUT_OF_RANGE from the leader: within its log, nothing to do; past its high
+    // watermark, back to it; below its log start, the log starts over there.
+    EXPECT_EQ(f->reset_out_of_range(offset(0), offset(5)).value(), offset(5));
+    EXPECT_EQ(f->reset_out_of_range(offset(0), offset(3)).value(), offset(3));
+    EXPECT_EQ(f->reset_out_of_range(offset(40), offset(60)).value(), offset(40));
+    EXPECT_EQ(f->log_start_offset(), offset(40));
+    EXPECT_EQ(f->high_watermark(), offset(40));
+    EXPECT_EQ(f->last_epoch(), leader_epoch(-1));
     // A follower that became leader takes no more replicated batches.
     f->apply_state(partition_state{other, leader_epoch(4), {other}, 1});
     EXPECT_TRUE(f->is_leader());
     EXPECT_FALSE(f->truncate_diverging(leader_epoch(3), offset(0)));
+    EXPECT_FALSE(f->reset_out_of_range(offset(50), offset(60)));
     f->stop();
     EXPECT_TRUE(logs.shutdown());
 }

@@ -46,18 +46,25 @@ cluster::isolation isolation_of(const protocol::fetch_request& req, int16_t v)
 /// A follower's fetch: its log end (the fetch offset) counts for the high watermark, unless its
 /// log forked from this one — the last epoch it fetched ends earlier here, or is not here — in
 /// which case the answer names where this log's epoch ends (diverging_epoch) and the follower
-/// truncates. Returns whether the partition is answered with a diverging epoch.
+/// truncates; below this log's start, OFFSET_OUT_OF_RANGE. Returns whether the partition is
+/// answered already (diverging epoch or error).
 bool follower_fetch(cluster::partition& part, int32_t replica, const protocol::fetch_request::fetch_partition& fp,
                     int16_t v, partition_data& pd)
 {
+    pd.high_watermark = part.high_watermark()();
+    pd.last_stable_offset = part.last_stable_offset()();
+    pd.log_start_offset = part.log_start_offset()();
+    if (offset(fp.fetch_offset) < part.log_start_offset()) {
+        // As Kafka, before any epoch check: what the follower needs next is gone here (retention,
+        // DeleteRecords); it starts over at this log start.
+        pd.error_code = code(error_code::offset_out_of_range);
+        return true;
+    }
     auto last = leader_epoch(v >= 12 ? fp.last_fetched_epoch : -1);
     auto e = part.follower_fetch(node_id(replica), offset(fp.fetch_offset), last);
     if (!e) return false;
     pd.diverging_epoch.epoch = e->epoch();
     pd.diverging_epoch.end_offset = e->start_offset();
-    pd.high_watermark = part.high_watermark()();
-    pd.last_stable_offset = part.last_stable_offset()();
-    pd.log_start_offset = part.log_start_offset()();
     return true;
 }
 
@@ -83,7 +90,10 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
         st.any_error = true;
         return;
     }
-    if (int32_t replica = replica_of(req, v); replica >= 0 && follower_fetch(*part, replica, fp, v, pd)) return;
+    if (int32_t replica = replica_of(req, v); replica >= 0 && follower_fetch(*part, replica, fp, v, pd)) {
+        if (pd.error_code != 0) st.any_error = true;
+        return;
+    }
     // As Kafka: fetch.max.bytes caps every response, whatever the request asks for (v0-v2 ask
     // for no limit at all); without it a max_bytes of INT32_MAX could read a whole log to memory.
     size_t response_limit = v >= 3 ? static_cast<size_t>(std::max(req.max_bytes, 0)) : std::numeric_limits<size_t>::max();

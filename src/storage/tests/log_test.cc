@@ -387,6 +387,35 @@ TEST_F(log_fixture, truncating_to_the_end_forgets_an_epoch_begun_there)
     EXPECT_EQ(l->epochs().latest_epoch(), leader_epoch(1));
 }
 
+TEST_F(log_fixture, truncate_fully_and_start_at_replaces_the_log_and_survives_a_restart)
+{
+    // A follower whose log ends below the leader's log start: everything goes, the log starts
+    // over at the leader's start, and takes the leader's batches from there.
+    cfg.segment_bytes = 1024;
+    open();
+    for (int i = 0; i < 10; ++i) append(3, 100, leader_epoch(1));
+    ASSERT_GT(l->segment_base_offsets().size(), 1u);
+    ASSERT_TRUE(l->truncate_fully_and_start_at(offset(500)));
+    EXPECT_EQ(l->log_start_offset(), offset(500));
+    EXPECT_EQ(l->log_end_offset(), offset(500));
+    EXPECT_EQ(l->high_watermark(), offset(500));
+    EXPECT_EQ(l->segment_base_offsets(), std::vector<offset>{offset(500)});
+    EXPECT_FALSE(l->epochs().latest_epoch());
+    EXPECT_TRUE(l->producers().empty());
+    auto b = make_batch(500, 2, 40);
+    protocol::set_base_offset(b, offset(500));
+    ASSERT_TRUE(l->append_with_offsets(b));
+    EXPECT_EQ(l->log_end_offset(), offset(502));
+    ASSERT_TRUE(l->flush());
+    l.reset();
+    open();
+    EXPECT_EQ(l->log_start_offset(), offset(500));
+    EXPECT_EQ(l->log_end_offset(), offset(502));
+    auto read = l->read(offset(500), 1 << 20, offset(502), true);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(test::covered(read->read_all().value()), test::covered(b));
+}
+
 TEST_F(log_fixture, fsync_failure_takes_log_offline)
 {
     faulty_file_ops faulty(fs);
