@@ -13,9 +13,9 @@ using namespace samsa::bench;
 namespace {
 
 constexpr const char* usage =
-    "usage: topics_bench --brokers HOST:PORT --partitions N [--seed] [--config key=value]...\n"
+    "usage: topics_bench --brokers HOST:PORT --partitions N [--replication-factor R] [--seed] [--config key=value]...\n"
     "                    (--prefix P --count C | NAME...) [--set key=value]...\n"
-    "Creates the topics NAME... (or P0..P<C-1>) with N partitions each and the given topic\n"
+    "Creates the topics NAME... (or P0..P<C-1>) with N partitions each (R replicas, default 1) and the given topic\n"
     "configs (an existing topic is kept) and, with --seed, produces one record to each partition.\n";
 
 constexpr size_t partitions_per_request = 1000;
@@ -26,13 +26,13 @@ struct create_counts {
 };
 
 /// Sends one CreateTopics request for `names` and waits for its result.
-void create_chunk(rd_kafka_t* rk, const std::vector<std::string>& names, int partitions, const properties& configs,
-                  create_counts& counts)
+void create_chunk(rd_kafka_t* rk, const std::vector<std::string>& names, int partitions, int replication_factor,
+                  const properties& configs, create_counts& counts)
 {
     char err[512];
     std::vector<rd_kafka_NewTopic_t*> topics;
     for (auto& n : names) {
-        auto* t = rd_kafka_NewTopic_new(n.c_str(), partitions, 1, err, sizeof err);
+        auto* t = rd_kafka_NewTopic_new(n.c_str(), partitions, replication_factor, err, sizeof err);
         if (!t) die("topic {}: {}", n, err);
         for (auto& [k, v] : configs) {
             if (auto e = rd_kafka_NewTopic_set_config(t, k.c_str(), v.c_str())) die("config {}: {}", k, rd_kafka_err2str(e));
@@ -99,8 +99,9 @@ void seed(rd_kafka_t* rk, const std::vector<std::string>& names, int partitions)
 
 int main(int argc, char** argv)
 {
-    options o(argc, argv, {"brokers", "partitions", "prefix", "count", "config*"}, {"seed"}, usage);
+    options o(argc, argv, {"brokers", "partitions", "replication-factor", "prefix", "count", "config*"}, {"seed"}, usage);
     int partitions = static_cast<int>(o.integer("partitions", 1));
+    int replication_factor = static_cast<int>(o.integer("replication-factor", 1));
     std::vector<std::string> names = o.positional();
     if (o.has("prefix")) {
         auto prefix = o.str("prefix", "");
@@ -126,7 +127,7 @@ int main(int argc, char** argv)
     for (size_t i = 0; i < names.size(); i += per_request) {
         std::vector<std::string> chunk(names.begin() + static_cast<ptrdiff_t>(i),
                                        names.begin() + static_cast<ptrdiff_t>(std::min(names.size(), i + per_request)));
-        create_chunk(rk, chunk, partitions, configs, counts);
+        create_chunk(rk, chunk, partitions, replication_factor, configs, counts);
     }
     auto t1 = steady::now();
     if (o.flag("seed")) seed(rk, names, partitions);

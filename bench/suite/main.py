@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from . import broker_phases, kafka_phases, limits, peer, report
+from . import broker_phases, cluster_phases, kafka_phases, limits, peer, report
 from .procs import bench_error, broker, log, registry
 
 # Full run: about 10-15 minutes on 2 cores. Quick: a few seconds per measurement.
@@ -146,6 +146,7 @@ PHASES = (
     ("memory", broker_phases.memory_and_startup),
     ("recovery", broker_phases.recovery),
     ("redis", peer.redis_streams),
+    ("replication", cluster_phases.replication),
 )
 
 

@@ -1,6 +1,7 @@
 """Turns the raw results into rows (figure, value, limit, ratio, target, met), prints them as a
 table and returns them for bench.json. Units: MB = 10^6 bytes, KiB = 1024 bytes."""
 
+from .cluster_phases import LATENCY_RATE as LATENCY_RATE_RF3
 from .kafka_phases import LATENCY_RATES, SIZES, run_key
 
 TARGETS = {
@@ -14,6 +15,8 @@ TARGETS = {
     "recovery": "recovery scan >= 500 MB/s",
     "idempotence": "idempotent produce >= 95% of plain acks=all in the same run",
     "txn_commit": "a transaction commit (100 records) adds <= 2 ms at p99",
+    "replication": "RF 3 acks=all >= 50% of one broker's acks=1 records/s",
+    "latency_rf3": "end-to-end p99 < 2 ms at 20k msg/s with RF 3 acks=all",
 }
 
 
@@ -74,7 +77,50 @@ def build(res):
     _latency_rows(r, res)
     _memory_rows(r, res)
     _peer_rows(r, res)
+    _replication_rows(r, res)
     return r.items
+
+
+def _replication_rows(r, res):
+    """Three brokers, replication factor 3 (phase "replication"), next to one broker."""
+    r.start("Replication: 3 brokers + ZooKeeper, RF 3, 1 partition (one librdkafka producer)")
+    for size in SIZES:
+        single = _get(res, "replication", "single", f"{size}_acks1")
+        single_all = _get(res, "replication", "single", f"{size}_acksall")
+        if single_all:
+            v = single_all["records_per_s"]
+            r.add(f"single_{size}_acksall", f"{size_str(size)} one broker acks=all", v, "records/s",
+                  f"{rate_str(v)} {mbps_str(single_all['mb_per_s'])}",
+                  limit=single["records_per_s"] if single else None, limit_label="one broker acks=1")
+        p = _get(res, "replication", "rf3", f"{size}_acksall")
+        label = f"{size_str(size)} RF 3 acks=all"
+        if not p:
+            r.missing(f"rf3_{size}_acksall", label, "replication")
+            continue
+        v = p["records_per_s"]
+        base = single["records_per_s"] if single else None
+        r.add(f"rf3_{size}_acksall", label, v, "records/s", f"{rate_str(v)} {mbps_str(p['mb_per_s'])}",
+              limit=base, limit_label="one broker acks=1", target="replication",
+              met=(v >= 0.5 * base) if base else None)
+    lat = _get(res, "replication", "latency")
+    label = f"{LATENCY_RATE_RF3 // 1000}k msg/s 1 KiB RF 3 acks=all"
+    if lat:
+        single = _get(res, "latency", "broker", str(LATENCY_RATE_RF3))
+        note = " (records lost!)" if lat.get("incomplete") else ""
+        r.add("latency_rf3_p99_us", f"{label}{note}", lat["p99_us"], "us", _percentiles(lat),
+              limit=single["p99_us"] if single else None, limit_label="one broker acks=1 p99", ratio_kind="times",
+              target="latency_rf3", met=lat["p99_us"] < 2000 and not lat.get("incomplete"),
+              target_ratio=lat["p99_us"] / 2000)
+    else:
+        r.missing("latency_rf3_p99_us", label, "latency_rf3")
+    cu = _get(res, "replication", "catch_up")
+    label = "follower restarted behind: catch-up"
+    if cu:
+        disk = _get(res, "limits", "disk", "mb_per_s")
+        r.add("catch_up_mb_per_s", f"{label} ({cu['bytes_behind'] / 1e6:,.0f} MB in {cu['seconds']:.1f} s)",
+              cu["mb_per_s"], "MB/s", mbps_str(cu["mb_per_s"]), limit=disk, limit_label="disk write")
+    else:
+        r.missing("catch_up_mb_per_s", label)
 
 
 def _limit_rows(r, res, loop, disk):

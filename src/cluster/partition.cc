@@ -136,6 +136,14 @@ void partition::begin_epoch()
 void partition::apply_state(partition_state s)
 {
     if (_stopped) return;
+    // As Kafka's broker: a state older than the one held (an earlier leader epoch, or the same
+    // epoch at an earlier partition epoch — a LeaderAndIsr read before this leader's own ISR
+    // write) is ignored; applying it would take back an in-sync set already in ZooKeeper.
+    if (s.epoch < _state.epoch || (s.epoch == _state.epoch && s.partition_epoch < _state.partition_epoch)) {
+        replication_log.debug("{}: ignoring a stale state (epoch {}, partition epoch {}; have {}, {})", _tp, s.epoch,
+                              s.partition_epoch, _state.epoch, _state.partition_epoch);
+        return;
+    }
     bool was_leader = _state.leader == _self;
     bool new_term = s.epoch != _state.epoch || s.leader != _state.leader;
     _state = std::move(s);

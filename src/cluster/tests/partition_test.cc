@@ -375,6 +375,16 @@ TEST(partition, follows_state_changes_from_the_controller)
     EXPECT_EQ(r.part->end_offset_for_epoch(leader_epoch(3)).start_offset, offset(2)); // epoch 3 ends where 5 starts
     r.part->update_replica_log_end(other, offset(3));
     EXPECT_EQ(r.part->high_watermark(), offset(3));
+    // This leader shrank the ISR itself (partition epoch 3 in ZooKeeper); a LeaderAndIsr read
+    // before that write (partition epoch 2), or from an older leader epoch, takes nothing back.
+    r.part->set_isr({self}, 3);
+    r.part->apply_state({self, leader_epoch(5), {self, other}, 2});
+    EXPECT_EQ(r.part->state().isr, std::vector<node_id>{self});
+    r.part->apply_state({other, leader_epoch(4), {other, self}, 9});
+    EXPECT_TRUE(r.part->is_leader());
+    // A newer one applies.
+    r.part->apply_state({self, leader_epoch(5), {self, other}, 4});
+    EXPECT_EQ(r.part->state().isr, (std::vector<node_id>{self, other}));
 }
 
 } // namespace
