@@ -285,6 +285,10 @@ std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, o
 {
     if (last_fetched_epoch() >= 0) {
         auto e = end_offset_for_epoch(last_fetched_epoch);
+        // An epoch older than any here comes back as epoch -1 ending at this log's start, never
+        // (-1, -1): on the wire that pair means "no divergence", and the follower would fetch on
+        // past records this log never had. It truncates to its high watermark instead.
+        if (e.epoch() < 0) return storage::epoch_entry{leader_epoch(-1), log_start_offset()};
         if (e.epoch < last_fetched_epoch || e.start_offset < fetch_offset) return e;
     }
     if (std::find(_replicas.begin(), _replicas.end(), replica) != _replicas.end()) {

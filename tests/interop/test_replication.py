@@ -20,6 +20,10 @@ A follower stopped while the leader's log start moves past its log end (DeleteRe
 batch) is answered OFFSET_OUT_OF_RANGE when it returns: its log starts over at the batch holding
 the leader's log start, and from there is the leader's tail byte for byte.
 
+An idempotent producer goes on through a leader stopped with batches in flight: the followers
+rebuilt the producer state from the replicated batches, so the new leader accepts the next
+sequence numbers and recognises retried ones; every record is stored once.
+
 With inter.broker.listener.name naming the second of two listeners, and the first one advertised
 at an address nobody listens on, controller requests and replica fetches must use the named one:
 a topic of replication factor 3 still gets leaders and acks=all is still answered.
@@ -38,7 +42,7 @@ import time
 import unittest
 
 import harness
-from zk_cluster import ZooKeeper, _free_port, cluster_overrides, wait_until
+from zk_cluster import ZooKeeper, _free_port, cluster_overrides, start_three_brokers, wait_until
 from test_zk_cluster import metadata, topic_view
 
 ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
@@ -61,17 +65,7 @@ def segment_bytes(broker, topic, partition):
 class Replication(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.zk = ZooKeeper().start()
-        cls.addClassCleanup(cls.zk.close)
-        connect = cls.zk.connect + "/samsa"
-        cls.brokers = {}
-        for i in (1, 2, 3):
-            b = harness.Broker(cluster_overrides(connect, i, EXTRA), name=f"replication-{i}")
-            cls.addClassCleanup(b.close)
-            b.start()
-            cls.brokers[i] = b
-        wait_until("every broker to see three brokers",
-                   lambda: all(metadata(b.bootstrap)[2] == [1, 2, 3] for b in cls.brokers.values()), timeout=30)
+        start_three_brokers(cls, EXTRA, "replication")
 
     def tearDown(self):
         for i, b in self.brokers.items():
@@ -237,6 +231,47 @@ class Replication(unittest.TestCase):
         wait_until("the follower's log to be the tail of the leader's", lambda: (
             mine := segment_bytes(self.brokers[follower], topic, 0)) and segment_bytes(
             self.brokers[leader], topic, 0).endswith(mine), timeout=30, interval=0.3)
+
+    def test_4_an_idempotent_producer_carries_on_across_a_leader_change(self):
+        # The followers rebuilt the producer state from the replicated batches, so the new leader
+        # takes the producer's next sequence numbers, and the retried batches are not doubled.
+        topic = "idem-failover"
+        self.create(topic, 1)
+        leader = topic_view(self.brokers[1].bootstrap, topic)[0][0]
+        fatal = []
+        p = Producer({"bootstrap.servers": self.live_bootstrap(), "acks": "all", "enable.idempotence": True,
+                      "linger.ms": 2, "message.timeout.ms": 60000, "retry.backoff.ms": 100,
+                      "error_cb": lambda e: fatal.append(e) if e.fatal() else None})
+        acked, errors = [], []
+
+        def done(err, msg):
+            (errors if err else acked).append(err if err else msg.value())
+        n, moved_at = 6000, 2000
+        try:
+            for i in range(n):
+                p.produce(topic, b"idem-%05d" % i, partition=0, on_delivery=done)
+                p.poll(0)
+                if i == moved_at:
+                    # Batches in flight: those the old leader had replicated come back as retries
+                    # the new one recognises (duplicate sequence), the others append once.
+                    self.brokers[leader].stop()
+                if i % 200 == 199:
+                    time.sleep(0.02)
+            p.flush(60)
+        finally:
+            self.brokers[leader].restart()
+        self.assertEqual(fatal, [], "the idempotent producer failed fatally")
+        self.assertEqual(errors, [])
+        self.assertEqual(sorted(acked), sorted(b"idem-%05d" % i for i in range(n)))
+        survivor = next(b for i, b in self.brokers.items() if i != leader)
+        new = wait_until("the new leader", lambda: (v := topic_view(survivor.bootstrap, topic)) and v[0][0], timeout=30)
+        self.assertNotEqual(new, leader)
+        seen = self.consume_all(topic, 1, self.brokers[new].bootstrap, n)
+        self.assertEqual(sorted(seen), sorted(acked), "a record lost or written twice")
+        wait_until("the old leader back in the cluster",
+                   lambda: all(metadata(b)[2] == [1, 2, 3] for b in [b.bootstrap for b in self.brokers.values()]),
+                   timeout=60)
+        self.wait_identical(topic, 1)
 
 
 class InSyncReplicas(unittest.TestCase):

@@ -26,7 +26,7 @@ import unittest
 
 import harness
 import kafka_python_client as kp
-from zk_cluster import ZooKeeper, cluster_overrides, wait_until
+from zk_cluster import ZooKeeper, cluster_overrides, start_three_brokers, wait_until
 from test_zk_cluster import metadata, topic_view
 
 ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
@@ -72,18 +72,8 @@ def offset_fetch_v1(bootstrap, group, topic, partitions):
 class ZkClients(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.zk = ZooKeeper().start()
-        cls.addClassCleanup(cls.zk.close)
-        connect = cls.zk.connect + "/samsa"
-        cls.brokers = {}
-        for i in (1, 2, 3):
-            b = harness.Broker(cluster_overrides(connect, i, EXTRA), name=f"zk-clients-{i}")
-            cls.addClassCleanup(b.close)
-            b.start()
-            cls.brokers[i] = b
+        start_three_brokers(cls, EXTRA, "zk-clients")
         cls.boot = [cls.brokers[i].bootstrap for i in (1, 2, 3)]
-        wait_until("every broker to see three brokers",
-                   lambda: all(metadata(b)[2] == [1, 2, 3] for b in cls.boot), timeout=30)
 
     def tearDown(self):
         for i, b in self.brokers.items():

@@ -123,6 +123,25 @@ import atexit  # noqa: E402
 atexit.register(_cleanup)
 
 
+def start_three_brokers(cls, extra, name):
+    """For a test class's setUpClass: a ZooKeeper (cls.zk) and brokers 1-3 under its /samsa
+    chroot (cls.brokers, by id), all stopped by the class cleanups; returns once each of them
+    reports the three."""
+    import harness
+    from test_zk_cluster import metadata
+    cls.zk = ZooKeeper().start()
+    cls.addClassCleanup(cls.zk.close)
+    connect = cls.zk.connect + "/samsa"
+    cls.brokers = {}
+    for i in (1, 2, 3):
+        b = harness.Broker(cluster_overrides(connect, i, extra), name=f"{name}-{i}")
+        cls.addClassCleanup(b.close)
+        b.start()
+        cls.brokers[i] = b
+    wait_until("every broker to see three brokers",
+               lambda: all(metadata(b.bootstrap)[2] == [1, 2, 3] for b in cls.brokers.values()), timeout=30)
+
+
 def cluster_overrides(zk_connect, broker_id=None, extra=None):
     o = {"zookeeper.connect": zk_connect, "zookeeper.session.timeout.ms": "6000",
          "zookeeper.connection.timeout.ms": "10000"}

@@ -265,7 +265,10 @@ private:
         trace("{} applies fetch from {} at {}: {} bytes, hw {}{}", a.to, a.from, a.fetch_offset(), a.records.size(), a.hw(),
               a.diverging ? fmt::format(", diverging epoch {} end {}", a.diverging->epoch(), a.diverging->start_offset())
                           : std::string());
-        auto r = f.part->apply_fetch(a.diverging, bytes_view(a.records), a.hw);
+        // As the Fetch response carries it: (-1, -1) is no divergence at all.
+        auto diverging = a.diverging;
+        if (diverging && diverging->epoch() < 0 && diverging->start_offset() < 0) diverging.reset();
+        auto r = f.part->apply_fetch(diverging, bytes_view(a.records), a.hw);
         ASSERT_TRUE(r) << "node " << a.to << " cannot apply the fetch at " << a.fetch_offset << ": " << r.error().message();
         if (r->truncated && r->log_end < r->truncated_from) ++_stats.truncations;
     }

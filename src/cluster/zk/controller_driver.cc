@@ -24,19 +24,6 @@ namespace asio = boost::asio;
 namespace {
 constexpr logger log{"controller"};
 
-int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::vector<int32_t> raw(const std::vector<node_id>& v)
-{
-    std::vector<int32_t> out;
-    for (auto n : v) out.push_back(n());
-    return out;
-}
-
 std::vector<node_id> nodes(const std::vector<int32_t>& v)
 {
     std::vector<node_id> out;
@@ -62,8 +49,8 @@ void add_partition_states(Topics& topics, const controller_request& r, More more
         s.controller_epoch = r.controller_epoch;
         s.leader = p.state.leader();
         s.leader_epoch = p.state.epoch();
-        s.isr = raw(p.state.isr);
-        s.replicas = raw(p.replicas);
+        s.isr = raw_ids(p.state.isr);
+        s.replicas = raw_ids(p.replicas);
         more(s, p);
         topics[it->second].partition_states.push_back(std::move(s));
     }
@@ -400,7 +387,7 @@ asio::awaitable<void> controller_driver::write_state(state_write w)
     partition_state_znode z;
     z.leader = w.state.leader();
     z.leader_epoch = w.state.epoch();
-    z.isr = raw(w.state.isr);
+    z.isr = raw_ids(w.state.isr);
     z.controller_epoch = w.controller_epoch;
     std::optional<int32_t> version;
     if (w.expected_version < 0) {
@@ -472,7 +459,7 @@ asio::awaitable<bool> controller_driver::send(const controller_request& r)
         q.controller_epoch = r.controller_epoch;
         add_partition_states(q.topic_states, r, [](auto& s, const partition_info& p) {
             s.zk_version = p.version;
-            s.offline_replicas = raw(p.offline_replicas);
+            s.offline_replicas = raw_ids(p.offline_replicas);
         });
         for (auto& b : r.brokers) {
             protocol::update_metadata_request::update_metadata_broker ub;
@@ -515,7 +502,7 @@ asio::awaitable<void> controller_driver::send_loop(int32_t broker)
         bool ok = co_await send(r);
         if (!active()) co_return;
         if (!ok) log.debug("controller request {} to broker {} failed; resyncing it after the backoff", r.id, broker);
-        _state.request_done(r.id, ok, now_ms());
+        _state.request_done(r.id, ok, steady_ms());
         pump();
     }
     _sending.erase(broker);
@@ -542,7 +529,7 @@ asio::awaitable<void> controller_driver::ticker()
     while (active()) {
         co_await pause(_io.get_executor(), std::chrono::milliseconds(100));
         if (!active()) break;
-        _state.tick(now_ms());
+        _state.tick(steady_ms());
         pump();
     }
 }

@@ -14,19 +14,6 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr logger log{"replication"};
-
-int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-std::vector<int32_t> raw(const std::vector<node_id>& v)
-{
-    std::vector<int32_t> out;
-    for (auto n : v) out.push_back(n());
-    return out;
-}
 } // namespace
 
 isr_writer::isr_writer(asio::io_context& io, member& m, options o) : _io(io), _member(m), _opts(std::move(o)) {}
@@ -54,7 +41,7 @@ asio::awaitable<void> isr_writer::loop()
     while (*alive && !_stopped) {
         co_await pause(_io.get_executor(), _opts.check_interval);
         if (!*alive || _stopped) co_return;
-        auto now = now_ms();
+        auto now = steady_ms();
         for (auto it = _leaders.begin(); it != _leaders.end();) {
             auto p = it->second.lock();
             if (!p || !p->is_leader()) {
@@ -98,7 +85,7 @@ asio::awaitable<void> isr_writer::write(std::shared_ptr<partition> p, std::vecto
         co_return;
     }
     auto before = z->isr;
-    z->isr = raw(isr);
+    z->isr = raw_ids(isr);
     auto set = co_await zk.set(path, encode_partition_state(*z), n->version);
     if (!*alive || _stopped) co_return;
     if (!set) {

@@ -1,13 +1,16 @@
 #pragma once
 
 #include "base/gate.h"
+#include "base/ids.h"
 #include "cluster/zk/session.h"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <system_error>
+#include <vector>
 
 namespace samsa::cluster::zk {
 
@@ -19,5 +22,21 @@ void spawn_task(boost::asio::any_io_executor ex, gate& g, boost::asio::awaitable
 boost::asio::awaitable<void> pause(boost::asio::any_io_executor ex, std::chrono::milliseconds d);
 
 inline bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
+
+/// Milliseconds of the steady clock (the controller's and ISR writer's ticks).
+inline int64_t steady_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Broker ids as the znodes' JSON holds them.
+inline std::vector<int32_t> raw_ids(const std::vector<node_id>& v)
+{
+    std::vector<int32_t> out;
+    out.reserve(v.size());
+    for (auto n : v) out.push_back(n());
+    return out;
+}
 
 } // namespace samsa::cluster::zk
