@@ -74,6 +74,22 @@ std::string local_hostname()
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
     return buf;
 }
+
+/// Waits up to 2 s for the tasks of `owner` (a replica fetcher, the ISR writer) to end, then
+/// destroys it; one whose tasks still run is left to the process exit (their frames point at it).
+template <typename T>
+asio::awaitable<void> retire(asio::io_context& io, std::unique_ptr<T>& owner, const char* what)
+{
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer t(io);
+    t.expires_after(std::chrono::seconds(2));
+    co_await (wait_closed(owner->tasks()) || t.async_wait(asio::use_awaitable));
+    if (auto left = owner->tasks().count()) {
+        log.warn("{} {} task(s) still running at shutdown", left, what);
+        (void)owner.release();
+    }
+    owner.reset();
+}
 } // namespace
 
 /// Member order is destruction order reversed: what coroutine frames and pool threads use is
@@ -361,26 +377,12 @@ asio::awaitable<void> node::impl::stop_tasks()
 /// The replica fetchers end (their connections close) before the logs they append to.
 asio::awaitable<void> node::impl::stop_fetchers()
 {
-    using namespace asio::experimental::awaitable_operators;
     if (!fetcher) co_return;
     topics->partitions().on_replica_changed = nullptr;
     fetcher->stop();
     isr->stop();
-    asio::steady_timer t(io);
-    t.expires_after(std::chrono::seconds(2));
-    co_await (wait_closed(fetcher->tasks()) || t.async_wait(asio::use_awaitable));
-    t.expires_after(std::chrono::seconds(2));
-    co_await (wait_closed(isr->tasks()) || t.async_wait(asio::use_awaitable));
-    if (auto left = isr->tasks().count()) {
-        log.warn("{} in-sync replica task(s) still running at shutdown", left);
-        (void)isr.release();
-    }
-    isr.reset();
-    if (auto left = fetcher->tasks().count()) {
-        log.warn("{} replica fetcher task(s) still running at shutdown", left);
-        (void)fetcher.release(); // their frames still point at it: left to the process exit
-    }
-    fetcher.reset();
+    co_await retire(io, fetcher, "replica fetcher");
+    co_await retire(io, isr, "in-sync replica");
     step("replica fetchers stopped");
 }
 

@@ -19,12 +19,6 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr logger replication_log{"replication"};
-
-int64_t steady_now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 } // namespace
 
 leader_state::leader_state(node_id self, std::vector<node_id> isr, offset high_watermark, int64_t now_ms)
@@ -107,10 +101,9 @@ bool leader_state::recompute()
 }
 
 partition::partition(topic_partition tp, std::shared_ptr<storage::log> log, std::vector<node_id> replicas,
-                     partition_state state, node_id self, std::function<int64_t()> now_ms)
+                     partition_state state, node_id self, const clock& clk)
   : _tp(std::move(tp)), _log(std::move(log)), _replicas(std::move(replicas)), _state(std::move(state)), _self(self),
-    _now(now_ms ? std::move(now_ms) : std::function<int64_t()>(steady_now_ms)),
-    _leader(self, _state.isr, _log->high_watermark(), _now()), _epoch_start(_log->log_end_offset())
+    _clock(clk), _leader(self, _state.isr, _log->high_watermark(), _clock.monotonic_ms()), _epoch_start(_log->log_end_offset())
 {
     SAMSA_ASSERT(_log != nullptr, "{}: a partition needs a log", _tp);
     // As Kafka's leader does on becoming leader: its own log end counts at once; followers'
@@ -149,7 +142,7 @@ void partition::apply_state(partition_state s)
     _state = std::move(s);
     if (_state.leader == _self && (new_term || !was_leader)) {
         // A new term: replicas' progress is learnt afresh, from the high watermark we have.
-        _leader = leader_state(_self, _state.isr, _log->high_watermark(), _now());
+        _leader = leader_state(_self, _state.isr, _log->high_watermark(), _clock.monotonic_ms());
         _epoch_start = _log->log_end_offset();
         begin_epoch();
         if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
@@ -277,12 +270,6 @@ storage::epoch_entry partition::end_offset_for_epoch(leader_epoch requested) con
 std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, offset fetch_offset,
                                                              leader_epoch last_fetched_epoch)
 {
-    return follower_fetch(replica, fetch_offset, last_fetched_epoch, _now());
-}
-
-std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, offset fetch_offset,
-                                                             leader_epoch last_fetched_epoch, int64_t now_ms)
-{
     if (last_fetched_epoch() >= 0) {
         auto e = end_offset_for_epoch(last_fetched_epoch);
         // An epoch older than any here comes back as epoch -1 ending at this log's start, never
@@ -292,7 +279,7 @@ std::optional<storage::epoch_entry> partition::follower_fetch(node_id replica, o
         if (e.epoch < last_fetched_epoch || e.start_offset < fetch_offset) return e;
     }
     if (std::find(_replicas.begin(), _replicas.end(), replica) != _replicas.end()) {
-        update_replica_log_end(replica, fetch_offset, now_ms);
+        update_replica_log_end(replica, fetch_offset);
     }
     return std::nullopt;
 }
@@ -378,19 +365,14 @@ leader_epoch partition::last_epoch() const
 
 void partition::update_replica_log_end(node_id replica, offset leo)
 {
-    update_replica_log_end(replica, leo, _now());
-}
-
-void partition::update_replica_log_end(node_id replica, offset leo, int64_t now_ms)
-{
     if (!is_leader()) return;
-    if (_leader.fetched(replica, leo, _log->log_end_offset(), now_ms)) publish_high_watermark();
+    if (_leader.fetched(replica, leo, _log->log_end_offset(), _clock.monotonic_ms())) publish_high_watermark();
 }
 
-std::optional<std::vector<node_id>> partition::isr_change(int64_t now_ms, int64_t lag_max_ms) const
+std::optional<std::vector<node_id>> partition::isr_change(int64_t lag_max_ms) const
 {
     if (!is_leader()) return std::nullopt;
-    return _leader.isr_change(_replicas, _log->log_end_offset(), _epoch_start, now_ms, lag_max_ms);
+    return _leader.isr_change(_replicas, _log->log_end_offset(), _epoch_start, _clock.monotonic_ms(), lag_max_ms);
 }
 
 void partition::set_isr(std::vector<node_id> isr, int32_t partition_epoch)

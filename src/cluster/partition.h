@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/clock.h"
 #include "base/ids.h"
 #include "base/result.h"
 #include "cluster/errc.h"
@@ -107,9 +108,9 @@ struct read_result {
 /// Used only on its owner shard (the broker thread).
 class partition : public std::enable_shared_from_this<partition> {
 public:
-    /// `now_ms`: the clock (milliseconds) of replica lag, the steady clock when empty.
+    /// `clk`: the clock of replica lag (its monotonic milliseconds).
     partition(topic_partition tp, std::shared_ptr<storage::log> log, std::vector<node_id> replicas,
-              partition_state state, node_id self, std::function<int64_t()> now_ms = {});
+              partition_state state, node_id self, const clock& clk = system_clock::instance());
 
     const topic_partition& tp() const { return _tp; }
     const partition_state& state() const { return _state; }
@@ -179,8 +180,6 @@ public:
     /// epoch ends (the follower truncates there: Kafka's diverging_epoch); otherwise nullopt,
     /// and the fetch offset counts as the follower's log end (high watermark, ISR).
     std::optional<storage::epoch_entry> follower_fetch(node_id replica, offset fetch_offset,
-                                                       leader_epoch last_fetched_epoch, int64_t now_ms);
-    std::optional<storage::epoch_entry> follower_fetch(node_id replica, offset fetch_offset,
                                                        leader_epoch last_fetched_epoch);
 
     /// What a follower did with one partition of a Fetch answer.
@@ -216,12 +215,11 @@ public:
 
     /// A follower fetch reached the leader: `replica` has `leo` in its log.
     void update_replica_log_end(node_id replica, offset leo);
-    void update_replica_log_end(node_id replica, offset leo, int64_t now_ms);
     /// A new in-sync set (ISR shrink or expand) as written to the partition's state (whose new
     /// version is `partition_epoch`; -1: unchanged).
     void set_isr(std::vector<node_id> isr, int32_t partition_epoch = -1);
     /// As leader: the in-sync set it should move to now (see leader_state::isr_change).
-    std::optional<std::vector<node_id>> isr_change(int64_t now_ms, int64_t lag_max_ms) const;
+    std::optional<std::vector<node_id>> isr_change(int64_t lag_max_ms) const;
 
     /// Registers a callback run (on this shard) after each append and each high watermark
     /// move, until the returned handle goes away. Safe if the partition is deleted first.
@@ -254,7 +252,7 @@ private:
     std::vector<node_id> _replicas;
     partition_state _state;
     node_id _self;
-    std::function<int64_t()> _now;
+    const clock& _clock;
     leader_state _leader;
     /// Where this node's current term as leader began (its log end then).
     offset _epoch_start{0};

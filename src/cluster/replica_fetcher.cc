@@ -1,5 +1,6 @@
 #include "cluster/replica_fetcher.h"
 
+#include "base/clock.h"
 #include "base/logging.h"
 #include "cluster/zk/tasks.h"
 #include "net/client.h"
@@ -19,12 +20,6 @@ constexpr logger log{"replication"};
 
 /// Fetch v12: topic names, last fetched epoch, diverging epoch in the response (KIP-595/320).
 constexpr int16_t fetch_version = 12;
-
-int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 bool follows(const partition& p, node_id self)
 {
@@ -124,7 +119,7 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
 {
     auto alive = _alive;
     auto& s = _sources.at(key);
-    auto now = now_ms();
+    auto now = system_clock::instance().monotonic_ms();
     protocol::fetch_request req;
     req.replica_id = _opts.self();
     req.max_wait_ms = _opts.wait_max_ms;
@@ -183,7 +178,7 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
         log.warn("fetch from broker {}: error {}", key.first, (*resp)->error_code);
         co_return false;
     }
-    now = now_ms();
+    now = system_clock::instance().monotonic_ms();
     for (auto& tr : (*resp)->responses) {
         for (auto& pd : tr.partitions) {
             topic_partition tp{tr.topic, partition_id(pd.partition_index)};

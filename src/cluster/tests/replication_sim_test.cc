@@ -98,7 +98,7 @@ public:
                 [](const topic_partition&) { return storage::log_config{}; });
             EXPECT_TRUE(n->logs->startup());
             EXPECT_TRUE(n->logs->get_or_create(tp, storage::log_config{}));
-            n->part = std::make_shared<partition>(tp, n->logs->share(tp), all, _state, n->id, [this] { return _now; });
+            n->part = std::make_shared<partition>(tp, n->logs->share(tp), all, _state, n->id, _clock);
             _nodes.push_back(std::move(n));
         }
     }
@@ -137,10 +137,11 @@ private:
     bool chance(int percent) { return static_cast<int>(_rng() % 100) < percent; }
     int pick(int n) { return static_cast<int>(_rng() % static_cast<uint32_t>(n)); }
     sim_node& node(int i) { return *_nodes[static_cast<size_t>(i)]; }
+    int64_t now() const { return _clock.monotonic_ms(); }
     template <typename... Args>
     void trace(fmt::format_string<Args...> f, Args&&... args)
     {
-        if (tracing) std::printf("%6lld %s\n", static_cast<long long>(_now), fmt::format(f, std::forward<Args>(args)...).c_str());
+        if (tracing) std::printf("%6lld %s\n", static_cast<long long>(now()), fmt::format(f, std::forward<Args>(args)...).c_str());
     }
     int leader() const { return _state.leader(); }
 
@@ -170,7 +171,7 @@ private:
             std::vector<std::string> values;
             for (int k = 0; k < count; ++k) {
                 values.push_back("s" + std::to_string(_seed) + "-" + std::to_string(_next_value++));
-                b.add("k", values.back(), timestamp_ms(1000 + _now));
+                b.add("k", values.back(), timestamp_ms(1000 + now()));
             }
             auto batch = b.build();
             auto res = n.part->append_as_leader(mutable_bytes_view(batch), false);
@@ -188,9 +189,9 @@ private:
             auto& n = node(i);
             auto& st = n.part->state();
             if (n.paused || n.part->is_leader() || st.leader() < 0) continue;
-            if (n.fetching && _now - n.fetch_sent_at < fetch_timeout_ms) continue;
+            if (n.fetching && now() - n.fetch_sent_at < fetch_timeout_ms) continue;
             n.fetching = true;
-            n.fetch_sent_at = _now;
+            n.fetch_sent_at = now();
             message m;
             m.request = true;
             m.from = i;
@@ -206,7 +207,7 @@ private:
     void send(message m)
     {
         if (chance(5)) return; // lost
-        m.deliver_at = _now + pick(40);
+        m.deliver_at = now() + pick(40);
         _net.push_back(std::move(m));
     }
 
@@ -214,7 +215,7 @@ private:
     {
         std::vector<size_t> ready;
         for (size_t i = 0; i < _net.size(); ++i) {
-            if (_net[i].deliver_at <= _now && !node(_net[i].to).paused) ready.push_back(i);
+            if (_net[i].deliver_at <= now() && !node(_net[i].to).paused) ready.push_back(i);
         }
         if (ready.empty()) return;
         auto at = ready[static_cast<size_t>(pick(static_cast<int>(ready.size())))]; // any order
@@ -236,7 +237,7 @@ private:
         a.fetch_offset = q.fetch_offset;
         if (!l.part->is_leader() || l.part->epoch() != q.epoch) {
             a.error = true; // NOT_LEADER_OR_FOLLOWER / FENCED or UNKNOWN_LEADER_EPOCH
-        } else if (auto div = l.part->follower_fetch(node_id(q.from), q.fetch_offset, q.last_epoch, _now)) {
+        } else if (auto div = l.part->follower_fetch(node_id(q.from), q.fetch_offset, q.last_epoch)) {
             a.diverging = div;
         } else {
             auto read = l.part->read(q.fetch_offset, 200 + static_cast<size_t>(pick(400)), isolation::log_end);
@@ -273,7 +274,7 @@ private:
         if (r->truncated && r->log_end < r->truncated_from) ++_stats.truncations;
     }
 
-    void advance(int ms) { _now += ms; }
+    void advance(int ms) { _clock.advance(ms); }
 
     void fault()
     {
@@ -290,7 +291,7 @@ private:
         if (paused >= 2) return;
         trace("{} pauses", i);
         n.paused = true;
-        n.paused_at = _now;
+        n.paused_at = now();
         n.fetching = false;
     }
 
@@ -309,7 +310,7 @@ private:
     /// last member stays) and, if it led, the first live ISR member leads in a new epoch.
     void controller()
     {
-        auto dead = [&](int i) { return node(i).paused && _now - node(i).paused_at >= session_ms; };
+        auto dead = [&](int i) { return node(i).paused && now() - node(i).paused_at >= session_ms; };
         std::vector<node_id> isr;
         for (auto r : _state.isr) {
             if (!dead(r())) isr.push_back(r);
@@ -347,7 +348,7 @@ private:
         if (leader() < 0) return;
         auto& l = node(leader());
         if (l.paused || !l.part->is_leader() || l.part->epoch() != _state.epoch) return;
-        if (auto next = l.part->isr_change(_now, lag_ms)) {
+        if (auto next = l.part->isr_change(lag_ms)) {
             (next->size() < _state.isr.size() ? _stats.shrinks : _stats.expands)++;
             std::string members;
             for (auto r : *next) members += std::to_string(r()) + " ";
@@ -494,7 +495,7 @@ private:
 
     std::mt19937 _rng;
     uint32_t _seed;
-    int64_t _now = 0;
+    manual_clock _clock{0}; // every partition's clock of replica lag
     int64_t _next_value = 0;
     partition_state _state;
     std::vector<std::unique_ptr<sim_node>> _nodes;

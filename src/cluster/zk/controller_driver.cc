@@ -1,5 +1,6 @@
 #include "cluster/zk/controller_driver.h"
 
+#include "base/clock.h"
 #include "base/logging.h"
 #include "cluster/zk/registration.h"
 #include "cluster/zk/tasks.h"
@@ -502,7 +503,7 @@ asio::awaitable<void> controller_driver::send_loop(int32_t broker)
         bool ok = co_await send(r);
         if (!active()) co_return;
         if (!ok) log.debug("controller request {} to broker {} failed; resyncing it after the backoff", r.id, broker);
-        _state.request_done(r.id, ok, steady_ms());
+        _state.request_done(r.id, ok, system_clock::instance().monotonic_ms());
         pump();
     }
     _sending.erase(broker);
@@ -529,7 +530,7 @@ asio::awaitable<void> controller_driver::ticker()
     while (active()) {
         co_await pause(_io.get_executor(), std::chrono::milliseconds(100));
         if (!active()) break;
-        _state.tick(steady_ms());
+        _state.tick(system_clock::instance().monotonic_ms());
         pump();
     }
 }

@@ -41,7 +41,6 @@ asio::awaitable<void> isr_writer::loop()
     while (*alive && !_stopped) {
         co_await pause(_io.get_executor(), _opts.check_interval);
         if (!*alive || _stopped) co_return;
-        auto now = steady_ms();
         for (auto it = _leaders.begin(); it != _leaders.end();) {
             auto p = it->second.lock();
             if (!p || !p->is_leader()) {
@@ -49,7 +48,7 @@ asio::awaitable<void> isr_writer::loop()
                 continue;
             }
             if (!_writing.count(it->first)) {
-                if (auto next = p->isr_change(now, _opts.lag_max_ms)) {
+                if (auto next = p->isr_change(_opts.lag_max_ms)) {
                     _writing.insert(it->first);
                     spawn_task(_io.get_executor(), _tasks, write(p, std::move(*next)), "ISR change");
                 }
@@ -72,10 +71,8 @@ asio::awaitable<void> isr_writer::write(std::shared_ptr<partition> p, std::vecto
     if (!*alive || _stopped) co_return;
     if (!n) {
         log.warn("{}: cannot read {} to change the in-sync replicas: {}", tp, path, n.error().message());
-        {
         done();
         co_return;
-    }
     }
     auto z = decode_partition_state(n->data);
     // Only while the znode still says what this leader was told: otherwise a newer state is on
@@ -92,10 +89,8 @@ asio::awaitable<void> isr_writer::write(std::shared_ptr<partition> p, std::vecto
         if (!is(set.error(), session_errc::bad_version)) {
             log.warn("{}: cannot write the in-sync replicas to {}: {}", tp, path, set.error().message());
         }
-        {
         done();
         co_return;
-    }
     }
     bool shrank = isr.size() < before.size();
     p->set_isr(isr, *set);
@@ -109,14 +104,19 @@ asio::awaitable<void> isr_writer::write(std::shared_ptr<partition> p, std::vecto
                  fmt::join(z->isr, ","));
     }
     done();
-    // The controller reads the state again and tells every broker.
-    if (auto e = co_await zk.ensure_path(std::string(paths::isr_change_notification)); !e) {
-        log.warn("cannot create {}: {}", paths::isr_change_notification, e.error().message());
-    }
-    if (!*alive || _stopped) co_return;
+    // The controller reads the state again and tells every broker. Its parent exists once a
+    // controller has loaded; before that it is created here.
     std::vector<topic_partition_ref> refs{{tp.topic, tp.partition()}};
-    auto c = co_await zk.create(std::string(paths::isr_change_notification) + "/isr_change_", encode_isr_change(refs),
-                                create_mode::persistent_sequential);
+    auto notification = std::string(paths::isr_change_notification) + "/isr_change_";
+    auto c = co_await zk.create(notification, encode_isr_change(refs), create_mode::persistent_sequential);
+    if (!*alive || _stopped) co_return;
+    if (!c && is(c.error(), session_errc::no_node)) {
+        if (auto e = co_await zk.ensure_path(std::string(paths::isr_change_notification)); !e) {
+            log.warn("cannot create {}: {}", paths::isr_change_notification, e.error().message());
+        }
+        if (!*alive || _stopped) co_return;
+        c = co_await zk.create(notification, encode_isr_change(refs), create_mode::persistent_sequential);
+    }
     if (!c) log.warn("{}: cannot announce the in-sync replica change: {}", tp, c.error().message());
 }
 

@@ -23,13 +23,6 @@ boost::asio::awaitable<void> pause(boost::asio::any_io_executor ex, std::chrono:
 
 inline bool is(const std::error_code& ec, session_errc e) { return ec == make_error_code(e); }
 
-/// Milliseconds of the steady clock (the controller's and ISR writer's ticks).
-inline int64_t steady_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 /// Broker ids as the znodes' JSON holds them.
 inline std::vector<int32_t> raw_ids(const std::vector<node_id>& v)
 {
