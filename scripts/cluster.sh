@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local cluster on loopback: one Apache ZooKeeper (Debian's zookeeper package) and N
 # samsa-server brokers (default 3) coordinated by it, their data under one folder. Prints the
-# bootstrap list once every broker is registered and answers; Ctrl-C (SIGINT) or SIGTERM stops
+# bootstrap list once every broker answers and knows all of them live; Ctrl-C (SIGINT) or SIGTERM stops
 # the brokers (cleanly), then ZooKeeper.
 #
 #   scripts/cluster.sh [--brokers N] [--dir DIR] [--port FIRST_BROKER_PORT] [--zk-port PORT] [--no-build]
@@ -79,11 +79,13 @@ for i in $(seq 1 "$brokers"); do
   pids+=($!)
   bootstrap="${bootstrap:+$bootstrap,}127.0.0.1:$p"
 done
-# Ready: every broker accepts and ZooKeeper lists all of them in /brokers/ids.
+# Ready: every broker accepts and has learnt from the controller that all of them are live.
+all_ids=$(seq -s, 1 "$brokers")
 for i in $(seq 1 "$brokers"); do
   p=$((port + i - 1))
   for _ in $(seq 1 600); do
-    grep -q "samsa-server started" "$dir/broker-$i.log" 2>/dev/null && port_open "$p" && break
+    grep -q "samsa-server started" "$dir/broker-$i.log" 2>/dev/null && port_open "$p" &&
+      grep -q "live brokers: $all_ids\$" "$dir/broker-$i.log" && break
     kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "cluster.sh: broker $i exited; see $dir/broker-$i.log" >&2; tail -3 "$dir/broker-$i.log" >&2; exit 1; }
     sleep 0.1
   done

@@ -57,6 +57,14 @@ boost::asio::awaitable<op_result<void>> controlled_broker::update_metadata(int32
                                                                           std::vector<partition_info> partitions)
 {
     if (auto e = check_epoch(epoch); !e) co_return e.error();
+    auto ids_of = [](const std::vector<broker_info>& bs) {
+        std::vector<int32_t> ids;
+        for (auto& b : bs) ids.push_back(b.id.value());
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    };
+    if (auto ids = ids_of(brokers); ids != ids_of(_cache.brokers()))
+        log.info("live brokers: {}", fmt::join(ids, ","));
     _cache.set_brokers(std::move(brokers));
     _cache.set_controller(node_id(controller_id));
     std::map<std::string, std::vector<partition_info>> by_topic;
