@@ -22,6 +22,7 @@
 #include "config/broker_config_store.h"
 #include "kafka/dispatcher.h"
 #include "kafka/group_service.h"
+#include "kafka/peer_clients.h"
 #include "kafka/txn_service.h"
 #include "storage/background.h"
 #include "storage/index_file.h"
@@ -127,6 +128,8 @@ struct node::impl {
     std::unique_ptr<cluster::replica_fetcher> fetcher;
     /// The in-sync set changes of the partitions this broker leads (ZooKeeper mode).
     std::unique_ptr<cluster::zk::isr_writer> isr;
+    /// Connections to the other brokers for transaction markers and checks (ZooKeeper mode).
+    std::unique_ptr<kafka::peer_clients> peers;
     /// This broker's term as controller, while it is one; ended terms wait here for their tasks.
     std::unique_ptr<cluster::zk::controller_driver> driver;
     std::vector<std::unique_ptr<cluster::zk::controller_driver>> ended_terms;
@@ -267,7 +270,7 @@ void node::impl::start_services()
     tcfg.state_partitions = cfg.transaction_state_log_num_partitions;
     tcfg.abort_check_interval_ms = cfg.transaction_abort_timed_out_transaction_cleanup_interval_ms;
     tcfg.expiry_check_interval_ms = cfg.transaction_remove_expired_transaction_cleanup_interval_ms;
-    txns = std::make_unique<kafka::txn_service>(*context, tcfg);
+    txns = std::make_unique<kafka::txn_service>(*context, tcfg, io.get_executor());
     context->txns = txns.get();
     if (opts.background) {
         cpu = std::make_unique<asio::thread_pool>(2);
@@ -381,6 +384,16 @@ asio::awaitable<void> node::impl::stop_fetchers()
     topics->partitions().on_replica_changed = nullptr;
     fetcher->stop();
     isr->stop();
+    context->peers = nullptr;
+    peers->close();
+    {
+        using namespace asio::experimental::awaitable_operators;
+        asio::steady_timer t(io);
+        t.expires_after(std::chrono::seconds(2));
+        for (auto* g : peers->tasks()) co_await (wait_closed(*g) || t.async_wait(asio::use_awaitable));
+        if (t.expiry() > std::chrono::steady_clock::now()) peers.reset();
+        else (void)peers.release(); // tasks still running point at it: left to the process exit
+    }
     co_await retire(io, fetcher, "replica fetcher");
     co_await retire(io, isr, "in-sync replica");
     step("replica fetchers stopped");
@@ -497,6 +510,11 @@ asio::awaitable<void> node::join_cluster()
     fo.backoff_ms = cfg.replica_fetch_backoff_ms;
     fo.fetchers = cfg.num_replica_fetchers;
     im.fetcher = std::make_unique<cluster::replica_fetcher>(im.io, im.topics->metadata(), fo);
+    kafka::peer_clients::options po;
+    po.self = node_id(cfg.node_id);
+    po.listener = fo.listener;
+    im.peers = std::make_unique<kafka::peer_clients>(im.io, im.topics->metadata(), po);
+    im.context->peers = im.peers.get();
     cluster::zk::isr_writer::options isr_opts;
     isr_opts.self = node_id(cfg.node_id);
     isr_opts.lag_max_ms = cfg.replica_lag_time_max_ms;

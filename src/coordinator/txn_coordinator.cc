@@ -419,16 +419,29 @@ void txn_coordinator::load_record(bytes_view key, std::optional<bytes_view> valu
     e.meta = std::move(**meta);
 }
 
-std::vector<txn_markers> txn_coordinator::load_complete()
+std::vector<txn_markers> txn_coordinator::load_complete(std::optional<int32_t> partition)
 {
     std::vector<txn_markers> out;
     for (auto& [id, e] : _entries) {
-        if (!is_preparing(e.meta.state)) continue;
+        if (partition && partition_for(id) != *partition) continue;
+        if (!is_preparing(e.meta.state) || e.pending || e.markers_in_flight) continue;
         e.unmarked = partitions_of(e.meta);
         e.markers_in_flight = true;
         out.push_back(markers_of(e));
     }
     return out;
+}
+
+void txn_coordinator::unload_partition(int32_t partition)
+{
+    for (auto it = _entries.begin(); it != _entries.end();) {
+        if (partition_for(it->first) == partition) {
+            _retrying.erase(it->first);
+            it = _entries.erase(it);
+        } else {
+            ++it;
+        }
+    }
 }
 
 } // namespace samsa::coordinator

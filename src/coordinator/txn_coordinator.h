@@ -99,10 +99,14 @@ public:
     };
     tick_result tick();
 
-    /// Startup: __transaction_state records in log order, then load_complete(), whose markers
-    /// finish the transactions that were committing or aborting when the broker stopped.
+    /// Becoming a partition's leader (or starting): its __transaction_state records in log
+    /// order, then load_complete(partition), whose markers finish the transactions of that
+    /// partition that were committing or aborting when its last leader stopped.
     void load_record(bytes_view key, std::optional<bytes_view> value);
-    std::vector<txn_markers> load_complete();
+    std::vector<txn_markers> load_complete(std::optional<int32_t> partition = std::nullopt);
+    /// No longer leading `partition`: its ids are forgotten (a write or markers still in flight
+    /// for one of them is ignored when reported).
+    void unload_partition(int32_t partition);
     /// The leader epoch of the __transaction_state partition, stamped on markers as the
     /// coordinator epoch.
     void set_coordinator_epoch(int32_t partition, int32_t epoch) { _epochs[partition] = epoch; }

@@ -45,6 +45,9 @@ struct broker_context {
     /// ZooKeeper mode: applies the controller's LeaderAndIsr, UpdateMetadata and StopReplica
     /// (set by the app; null for the embedded node).
     cluster::controlled_broker* controlled = nullptr;
+    /// ZooKeeper mode: connections to the other brokers (set by the app; null for the
+    /// embedded node).
+    class peer_clients* peers = nullptr;
     /// Producer ids for InitProducerId (set by the app).
     cluster::producer_id_manager* producer_ids = nullptr;
     /// Where CPU-heavy request work runs (decompressing produced batches), so the broker thread

@@ -123,10 +123,10 @@ import atexit  # noqa: E402
 atexit.register(_cleanup)
 
 
-def start_three_brokers(cls, extra, name):
+def start_three_brokers(cls, extra, name, env_of=None):
     """For a test class's setUpClass: a ZooKeeper (cls.zk) and brokers 1-3 under its /samsa
     chroot (cls.brokers, by id), all stopped by the class cleanups; returns once each of them
-    reports the three."""
+    reports the three. `env_of`: extra environment of some brokers, by id."""
     import harness
     from test_zk_cluster import metadata
     cls.zk = ZooKeeper().start()
@@ -136,6 +136,7 @@ def start_three_brokers(cls, extra, name):
     for i in (1, 2, 3):
         b = harness.Broker(cluster_overrides(connect, i, extra), name=f"{name}-{i}")
         cls.addClassCleanup(b.close)
+        b.env = (env_of or {}).get(i)
         b.start()
         cls.brokers[i] = b
     wait_until("every broker to see three brokers",

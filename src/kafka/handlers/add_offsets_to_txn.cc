@@ -23,7 +23,9 @@ boost::asio::awaitable<bool> handle_add_offsets_to_txn(request_context& ctx, pro
     if (err == error_code::none) {
         topic_partition tp{group_service::offsets_topic,
                            partition_id(coordinator::partition_for_group(req.group_id, b.groups->offsets_partitions()))};
-        err = b.txns->apply(b.txns->state().add_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {tp}));
+        std::vector<topic_partition> parts{tp};
+        auto r = b.txns->state().add_partitions(req.transactional_id, req.producer_id, req.producer_epoch, parts);
+        err = co_await b.txns->apply(std::move(r));
     }
     resp.error_code = code(fenced_as(err, ctx.version() < 2));
     resp.encode(out, ctx.version());

@@ -55,7 +55,8 @@ boost::asio::awaitable<std::vector<topic_result>> add_one(request_context& ctx, 
     if (verify_only) {
         err = tc.verify_partitions(id, pid, epoch, parts);
     } else {
-        err = b.txns->apply(tc.add_partitions(id, pid, epoch, parts));
+        auto r = tc.add_partitions(id, pid, epoch, parts);
+        err = co_await b.txns->apply(std::move(r));
     }
     err = fenced_as(err, ctx.version() < 2);
     co_return results_of(topics, [&](auto&, int32_t) { return err; });

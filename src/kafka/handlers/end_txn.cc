@@ -24,7 +24,7 @@ boost::asio::awaitable<bool> handle_end_txn(request_context& ctx, protocol::writ
         }
         auto r = b.txns->state().end_txn(req.transactional_id, req.producer_id, req.producer_epoch, req.committed,
                                          bump, fresh);
-        err = ctx.broker.txns->apply(r);
+        err = co_await ctx.broker.txns->apply(r);
         resp.producer_id = r.producer_id;
         resp.producer_epoch = r.producer_epoch;
     }

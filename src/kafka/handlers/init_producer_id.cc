@@ -27,7 +27,7 @@ boost::asio::awaitable<void> init_transactional(request_context& ctx, const prot
         bool kip360 = ctx.version() >= 3;
         auto r = b.txns->state().init_producer_id(id, req.transaction_timeout_ms, kip360 ? req.producer_id : -1,
                                                   kip360 ? req.producer_epoch : int16_t(-1), fresh);
-        err = b.txns->apply(r);
+        err = co_await b.txns->apply(r);
         if (err == error_code::none) {
             resp.producer_id = r.producer_id;
             resp.producer_epoch = r.producer_epoch;

@@ -35,7 +35,7 @@ boost::asio::awaitable<bool> handle_list_transactions(request_context& ctx, prot
     };
     if (txns) {
         for (auto* m : txns->state().all()) {
-            if (txns->check_coordinator(m->transactional_id) != protocol::error_code::none || !wanted(*m)) continue;
+            if (!txns->coordinates(m->transactional_id) || !wanted(*m)) continue;
             resp.transaction_states.push_back(
                 {m->transactional_id, m->producer_id, std::string(coordinator::txn_state_name(m->state))});
         }

@@ -20,7 +20,7 @@
 #include "base/logging.h"
 #include "kafka/errors.h"
 #include "kafka/handlers/handlers.h"
-#include "kafka/txn_service.h"
+#include "kafka/handlers/txn_common.h"
 #include "kafka/topic_helpers.h"
 #include "protocol/legacy_records.h"
 #include "protocol/messages/produce.h"
@@ -295,26 +295,27 @@ void check_partition(partition_work& w, timestamp_ms now, inflation_budget& budg
 /// batch that would open a transaction on this partition is written only if the coordinator has
 /// the partition in that producer's transaction, so that no transaction the coordinator does not
 /// know about (one it can never end) hangs open here; from v12 (transaction version 2) the
-/// batch adds the partition instead. Done where this broker coordinates the transactional id;
-/// a coordinator elsewhere is not asked yet (the cluster's inter-broker path).
-void verify_transaction(request_context& ctx, const std::optional<std::string>& txn_id, partition_work& w)
+/// batch adds the partition instead. Asked of this broker's coordinator or, when another
+/// broker coordinates the transactional id, of that one (AddPartitionsToTxn from a broker).
+boost::asio::awaitable<void> verify_transaction(request_context& ctx, const std::optional<std::string>& txn_id,
+                                                partition_work& w)
 {
     auto& b = ctx.broker;
     bool implicit = ctx.version() >= 12;
-    if (w.failed || !txn_id || !b.txns) return;
-    if (!implicit && !b.config.current().transaction_partition_verification_enable) return;
+    if (w.failed || !txn_id || !b.txns) co_return;
+    if (!implicit && !b.config.current().transaction_partition_verification_enable) co_return;
     auto h = protocol::read_framed_header(w.data);
-    if (!h || !h->is_transactional() || h->pid() < 0) return;
-    if (auto* e = w.part->producers().find(h->pid); e && e->current_txn_first_offset >= offset(0)) return;
-    if (b.txns->check_coordinator(*txn_id) != error_code::none) return;
+    if (!h || !h->is_transactional() || h->pid() < 0) co_return;
+    if (auto* e = w.part->producers().find(h->pid); e && e->current_txn_first_offset >= offset(0)) co_return;
     // Transaction version 2 (Produce v12): the first batch adds the partition to the
     // transaction; before, AddPartitionsToTxn must have.
-    auto err = b.txns->include_partition(*txn_id, h->pid(), h->epoch(), {*w.topic, partition_id(w.index)}, implicit);
-    if (err == error_code::none) return;
+    topic_partition tp{*w.topic, partition_id(w.index)};
+    auto err = co_await b.txns->include_partition(*txn_id, h->pid(), h->epoch(), tp, implicit);
+    if (err == error_code::none) co_return;
     std::string msg = "The partition is not part of the producer's ongoing transaction.";
     if (err == error_code::producer_fenced) {
         err = error_code::invalid_producer_epoch;
-    } else if (err == error_code::concurrent_transactions || err == error_code::coordinator_not_available) {
+    } else if (retriable_coordinator_error(err)) {
         // Retriable for the producer, as Kafka answers: the last transaction is still ending.
         err = error_code::not_enough_replicas;
         msg = "The transaction coordinator is busy with this producer; retry.";
@@ -433,7 +434,7 @@ boost::asio::awaitable<bool> handle_produce(request_context& ctx, protocol::writ
     }
     co_await place.my_turn();
     for (auto& w : work) {
-        verify_transaction(ctx, req.transactional_id, w);
+        co_await verify_transaction(ctx, req.transactional_id, w);
         append(ctx, w);
     }
     if (req.acks == -1) {

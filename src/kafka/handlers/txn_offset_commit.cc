@@ -4,7 +4,7 @@
 #include "kafka/handlers/group_handlers.h"
 #include "kafka/handlers/handlers.h"
 #include "kafka/topic_helpers.h"
-#include "kafka/txn_service.h"
+#include "kafka/handlers/txn_common.h"
 #include "coordinator/offsets_records.h"
 #include "protocol/messages/txn_offset_commit.h"
 
@@ -21,15 +21,16 @@ boost::asio::awaitable<bool> handle_txn_offset_commit(request_context& ctx, prot
         err = protocol::error_code::coordinator_not_available;
     } else if (auto c = b.groups->coordinator_for(req.group_id); c != protocol::error_code::none) {
         err = c;
-    } else if (b.txns && (version >= 5 || b.config.current().transaction_partition_verification_enable) &&
-               b.txns->check_coordinator(req.transactional_id) == protocol::error_code::none) {
+    } else if (b.txns && (version >= 5 || b.config.current().transaction_partition_verification_enable)) {
         // KIP-890 part 1, as Produce: the group's offsets partition must be in the transaction
         // (AddOffsetsToTxn), or its offsets would wait for a marker that never comes.
         topic_partition tp{group_service::offsets_topic,
                            partition_id(coordinator::partition_for_group(req.group_id, b.groups->offsets_partitions()))};
         // From v5 (transaction version 2) the commit adds the partition itself.
-        auto v = b.txns->include_partition(req.transactional_id, req.producer_id, req.producer_epoch, tp, version >= 5);
+        auto v = co_await b.txns->include_partition(req.transactional_id, req.producer_id, req.producer_epoch, tp,
+                                                    version >= 5);
         if (v == protocol::error_code::producer_fenced) err = protocol::error_code::invalid_producer_epoch;
+        else if (retriable_coordinator_error(v)) err = protocol::error_code::coordinator_not_available;
         else if (v != protocol::error_code::none) err = protocol::error_code::invalid_txn_state;
     }
     if (err != protocol::error_code::none) {
