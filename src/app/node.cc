@@ -23,6 +23,7 @@
 #include "kafka/dispatcher.h"
 #include "kafka/group_service.h"
 #include "kafka/peer_clients.h"
+#include "protocol/messages/controlled_shutdown.h"
 #include "kafka/txn_service.h"
 #include "storage/background.h"
 #include "storage/index_file.h"
@@ -161,6 +162,12 @@ struct node::impl {
     void schedule_reconcile();
     asio::awaitable<void> periodic(gate::holder hold);
     asio::awaitable<void> drain_server();
+    /// ZooKeeper mode with controlled.shutdown.enable: asks the controller to move this broker's
+    /// leadership and ISR memberships away (ControlledShutdown), retried as configured, then
+    /// stops following; gives up (after logging) when it cannot.
+    asio::awaitable<void> controlled_shutdown();
+    /// What this broker's controller term answers a ControlledShutdown.
+    asio::awaitable<kafka::controlled_shutdown_answer> answer_controlled_shutdown(node_id b);
     asio::awaitable<void> stop_tasks();
     asio::awaitable<void> stop_fetchers();
     asio::awaitable<void> leave_cluster();
@@ -377,6 +384,54 @@ asio::awaitable<void> node::impl::stop_tasks()
     if (auto left = tasks.count()) log.warn("{} node task(s) still running after the shutdown deadline", left);
 }
 
+asio::awaitable<kafka::controlled_shutdown_answer> node::impl::answer_controlled_shutdown(node_id b)
+{
+    if (!driver) co_return kafka::controlled_shutdown_answer{protocol::error_code::not_controller, {}};
+    auto r = co_await driver->controlled_shutdown(b, std::chrono::milliseconds(10000));
+    if (!r) co_return kafka::controlled_shutdown_answer{protocol::error_code::broker_not_available, {}};
+    co_return kafka::controlled_shutdown_answer{protocol::error_code::none, std::move(*r)};
+}
+
+asio::awaitable<void> node::impl::controlled_shutdown()
+{
+    auto& cfg = config.current();
+    node_id self(cfg.node_id);
+    int attempts = std::max(cfg.controlled_shutdown_max_retries, 1);
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+        auto ctl = topics->metadata().controller();
+        kafka::controlled_shutdown_answer a{protocol::error_code::not_controller, {}};
+        if (ctl == self) {
+            a = co_await answer_controlled_shutdown(self);
+        } else if (ctl() >= 0 && peers) {
+            protocol::controlled_shutdown_request req;
+            req.broker_id = self();
+            auto r = co_await peers->send<protocol::controlled_shutdown_api>(ctl, req, 3);
+            if (r) {
+                a.error = static_cast<protocol::error_code>((*r)->error_code);
+                for (auto& p : (*r)->remaining_partitions) a.remaining.push_back({p.topic_name, partition_id(p.partition_index)});
+            } else {
+                log.warn("controlled shutdown: cannot reach the controller (broker {}): {}", ctl(), r.error().message());
+                a.error = protocol::error_code::network_exception;
+            }
+        }
+        if (a.error == protocol::error_code::none && a.remaining.empty()) {
+            log.info("controlled shutdown succeeded: this broker leads no replicated partition any more");
+            fetcher->stop(); // no longer in any ISR: it must not catch up and rejoin one
+            co_return;
+        }
+        if (a.error == protocol::error_code::none) {
+            log.warn("controlled shutdown attempt {} of {}: {} partition(s) still led here (e.g. {})", attempt, attempts,
+                     a.remaining.size(), a.remaining.front().dir_name());
+        } else {
+            log.warn("controlled shutdown attempt {} of {} failed: {}", attempt, attempts, protocol::to_string(a.error));
+        }
+        if (attempt < attempts) {
+            co_await cluster::zk::pause(io.get_executor(), std::chrono::milliseconds(cfg.controlled_shutdown_retry_backoff_ms));
+        }
+    }
+    log.warn("controlled shutdown gave up after {} attempt(s): shutting down anyway", attempts);
+}
+
 /// The replica fetchers end (their connections close) before the logs they append to.
 asio::awaitable<void> node::impl::stop_fetchers()
 {
@@ -439,6 +494,10 @@ asio::awaitable<bool> node::shutdown()
     auto& im = *_impl;
     SAMSA_ASSERT(!im.shutting_down, "node::shutdown() called twice");
     im.shutting_down = true;
+    if (im.member && im.fetcher && im.config.current().controlled_shutdown_enable) {
+        co_await im.controlled_shutdown();
+        im.step("controlled shutdown done");
+    }
     im.step("draining");
     if (im.server) co_await im.drain_server();
     im.step("drained");
@@ -515,6 +574,7 @@ asio::awaitable<void> node::join_cluster()
     po.listener = fo.listener;
     im.peers = std::make_unique<kafka::peer_clients>(im.io, im.topics->metadata(), po);
     im.context->peers = im.peers.get();
+    im.context->controlled_shutdown = [self](node_id b, int64_t) { return self->answer_controlled_shutdown(b); };
     cluster::zk::isr_writer::options isr_opts;
     isr_opts.self = node_id(cfg.node_id);
     isr_opts.lag_max_ms = cfg.replica_lag_time_max_ms;

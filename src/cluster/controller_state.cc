@@ -24,6 +24,7 @@ void controller_state::brokers_changed(std::vector<broker_info> live)
         if (stays) continue;
         _full_sync.erase(b.id());
         _resync_at.erase(b.id());
+        _shutting_down.erase(b.id()); // a broker that comes back is a new member
         for (auto& [name, t] : _topics) t.stopping.erase(b.id()); // resent when it returns
     }
     if (live != _brokers) {
@@ -110,6 +111,38 @@ void controller_state::topic_removed(const std::string& name)
     std::erase_if(_to_elect, [&](auto& tp) { return tp.topic == name; });
 }
 
+void controller_state::controlled_shutdown(node_id b)
+{
+    if (!is_live(b) || !_shutting_down.insert(b()).second) return;
+    for (auto& [name, t] : _topics) {
+        for (auto& [p, cp] : t.partitions) {
+            if (std::find(cp.replicas.begin(), cp.replicas.end(), b) != cp.replicas.end()) {
+                _to_elect.insert(topic_partition{name, partition_id(p)});
+            }
+        }
+    }
+}
+
+bool controller_state::shutting_down(node_id b) const { return _shutting_down.count(b()) > 0; }
+
+std::vector<topic_partition> controller_state::still_led_by(node_id b) const
+{
+    std::vector<topic_partition> out;
+    for (auto& [name, t] : _topics) {
+        if (t.deleting) continue;
+        for (auto& [p, cp] : t.partitions) {
+            if (cp.replicas.size() < 2) continue; // nowhere to move it (Kafka does not count these)
+            if (cp.state && cp.state->leader == b) out.push_back(topic_partition{name, partition_id(p)});
+        }
+    }
+    return out;
+}
+
+bool controller_state::writes_out() const
+{
+    return std::any_of(_topics.begin(), _topics.end(), [](auto& t) { return t.second.writes_out > 0; });
+}
+
 void controller_state::loaded()
 {
     _loaded = true;
@@ -169,14 +202,26 @@ std::optional<partition_state> controller_state::elect(const controlled_partitio
     }
     // The last in-sync replica stays in the ISR though dead: when it returns it may lead again.
     if (isr.empty() && !s.isr.empty()) isr.push_back(s.isr.back());
+    // Controlled shutdown: a broker shutting down leaves the ISR, and hands over leadership,
+    // as long as another live member stays in it.
+    std::vector<node_id> staying;
+    for (auto r : isr) {
+        if (is_live(r) && !shutting_down(r)) staying.push_back(r);
+    }
+    if (!staying.empty()) isr = staying;
+    auto in_isr = [&](node_id r) { return std::find(isr.begin(), isr.end(), r) != isr.end(); };
     node_id leader = s.leader;
-    if (leader() < 0 || !is_live(leader)) {
+    if (leader() < 0 || !is_live(leader) || (shutting_down(leader) && !staying.empty())) {
         leader = node_id(-1);
         for (auto r : cp.replicas) {
-            if (is_live(r) && std::find(isr.begin(), isr.end(), r) != isr.end()) {
+            if (is_live(r) && !shutting_down(r) && in_isr(r)) {
                 leader = r;
                 break;
             }
+        }
+        for (auto r : cp.replicas) {
+            if (leader() >= 0) break;
+            if (is_live(r) && in_isr(r)) leader = r; // only brokers shutting down are left
         }
     }
     if (leader == s.leader && isr == s.isr) return s;

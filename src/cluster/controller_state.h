@@ -124,6 +124,16 @@ public:
     void topic_removed(const std::string& name);
     /// Every broker, topic and state was read: from now on, act.
     void loaded();
+    /// ControlledShutdown from broker `b`: every partition it leads elects another leader from
+    /// its ISR and `b` leaves every ISR, where another live member stays (Kafka's controlled
+    /// shutdown selector); until `b` leaves the live set.
+    void controlled_shutdown(node_id b);
+    bool shutting_down(node_id b) const;
+    /// Partitions of replication factor 2+ that `b` still leads (a move not written yet
+    /// counts): what ControlledShutdown answers as remaining.
+    std::vector<topic_partition> still_led_by(node_id b) const;
+    /// Whether any partition state write is out.
+    bool writes_out() const;
     /// A request from take_actions() was answered without error (ok), or not (failed to send,
     /// or an error code): the broker is then sent the whole picture again after the backoff,
     /// unless it left.
@@ -176,6 +186,8 @@ private:
     std::map<int32_t, int64_t> _resync_at;
     /// The live brokers changed since the last UpdateMetadata.
     bool _brokers_changed = false;
+    /// Brokers in a controlled shutdown.
+    std::set<int32_t> _shutting_down;
 };
 
 } // namespace samsa::cluster

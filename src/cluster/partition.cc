@@ -202,14 +202,19 @@ asio::awaitable<result<void>> partition::wait_committed(offset end, std::chrono:
 {
     auto self = shared_from_this(); // alive across the wait, even once deleted
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    if (high_watermark() < end && !_stopped) {
+    // Leadership lost meanwhile (moved by a controlled shutdown or an election): the append is
+    // no longer this broker's to commit, as Kafka's delayed produce answers.
+    auto epoch = _state.epoch;
+    auto moved = [&] { return !is_leader() || _state.epoch != epoch; };
+    if (high_watermark() < end && !_stopped && !moved()) {
         asio::steady_timer wake(co_await asio::this_coro::executor, deadline);
         auto sub = on_append([&wake] { wake.cancel(); });
-        while (high_watermark() < end && !_stopped && std::chrono::steady_clock::now() < deadline) {
+        while (high_watermark() < end && !_stopped && !moved() && std::chrono::steady_clock::now() < deadline) {
             wake.expires_at(deadline);
             co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
         }
     }
+    if (high_watermark() < end && !_stopped && moved()) co_return make_error_code(errc::not_leader);
     if (high_watermark() >= end) {
         if (static_cast<int64_t>(isr().size()) < min_insync_replicas) {
             co_return make_error_code(errc::not_enough_replicas_after_append);

@@ -220,6 +220,8 @@ void fill_replication(const value_reader& r, broker_config& c)
     c.unclean_leader_election_enable = r.b("unclean.leader.election.enable");
     c.auto_leader_rebalance_enable = r.b("auto.leader.rebalance.enable");
     c.controlled_shutdown_enable = r.b("controlled.shutdown.enable");
+    c.controlled_shutdown_max_retries = r.i32("controlled.shutdown.max.retries");
+    c.controlled_shutdown_retry_backoff_ms = r.i64("controlled.shutdown.retry.backoff.ms");
     c.replica_lag_time_max_ms = r.i64("replica.lag.time.max.ms");
     c.num_replica_fetchers = r.i32("num.replica.fetchers");
     c.replica_fetch_max_bytes = r.i64("replica.fetch.max.bytes");

@@ -115,6 +115,8 @@ struct broker_config {
     bool unclean_leader_election_enable = false;
     bool auto_leader_rebalance_enable = false;
     bool controlled_shutdown_enable = false;
+    int32_t controlled_shutdown_max_retries = 0;
+    int64_t controlled_shutdown_retry_backoff_ms = 0;
     int64_t replica_lag_time_max_ms = 0;
     int32_t num_replica_fetchers = 0;
     int64_t replica_fetch_max_bytes = 0;

@@ -10,8 +10,12 @@
 #include "kafka/produce_order.h"
 #include "storage/log_manager.h"
 
-#include <boost/asio/any_io_executor.hpp>
+#include "protocol/error_code.h"
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +28,13 @@ struct advertised_endpoint {
     std::string listener;
     std::string host;
     int32_t port = 0;
+};
+
+/// What the controller answers a broker's ControlledShutdown: an error (NOT_CONTROLLER,
+/// BROKER_NOT_AVAILABLE), or the partitions it could not move away from that broker.
+struct controlled_shutdown_answer {
+    protocol::error_code error = protocol::error_code::none;
+    std::vector<topic_partition> remaining;
 };
 
 /// Everything request handlers reach: the topics and partitions, the configuration, the logs.
@@ -45,6 +56,10 @@ struct broker_context {
     /// ZooKeeper mode: applies the controller's LeaderAndIsr, UpdateMetadata and StopReplica
     /// (set by the app; null for the embedded node).
     cluster::controlled_broker* controlled = nullptr;
+    /// ZooKeeper mode: a broker's ControlledShutdown, carried out by this broker's controller
+    /// term (set by the app; unset for the embedded node, which answers NOT_CONTROLLER).
+    std::function<boost::asio::awaitable<controlled_shutdown_answer>(node_id broker, int64_t broker_epoch)>
+        controlled_shutdown;
     /// ZooKeeper mode: connections to the other brokers (set by the app; null for the
     /// embedded node).
     class peer_clients* peers = nullptr;

@@ -295,6 +295,45 @@ TEST(controller_state, the_last_in_sync_replica_is_kept_and_leads_again_when_it_
     EXPECT_EQ(of(sent, kind::leader_and_isr, 1).size(), 1u) << "the returning broker gets its partitions";
 }
 
+TEST(controller_state, a_controlled_shutdown_moves_leadership_and_leaves_the_isrs)
+{
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    // t-0 led by 1; t-1 led by 2 with 1 following; u-0 has 1 as its only replica; v-0's other
+    // replica is out of sync, so it cannot move.
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2, 3})}, {1, ids({2, 1, 3})}});
+    h.c.topic_assigned("u", {}, {{0, ids({1})}});
+    h.c.topic_assigned("v", {}, {{0, ids({1, 3})}});
+    h.c.loaded();
+    h.settle();
+    h.c.state_read({"v", partition_id(0)}, partition_state{node_id(1), leader_epoch(0), ids({1}), 0}, 0);
+    h.settle();
+    h.ack_all();
+    EXPECT_EQ(h.c.still_led_by(node_id(1)).size(), 2u) << "t-0 and v-0; u-0 has nowhere to go";
+    h.c.controlled_shutdown(node_id(1));
+    EXPECT_TRUE(h.c.shutting_down(node_id(1)));
+    auto sent = h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(2));
+    EXPECT_EQ(h.state("t", 0).epoch, leader_epoch(1));
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{2, 3}));
+    EXPECT_EQ(h.state("t", 1).leader, node_id(2)) << "a follower shutting down leaves the leader alone";
+    EXPECT_EQ(raw(h.state("t", 1).isr), (std::vector<int32_t>{2, 3}));
+    EXPECT_EQ(h.state("v", 0).leader, node_id(1)) << "no other in-sync replica: it stays";
+    EXPECT_EQ(raw(h.state("v", 0).isr), (std::vector<int32_t>{1}));
+    auto left = h.c.still_led_by(node_id(1));
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0], (topic_partition{"v", partition_id(0)}));
+    EXPECT_FALSE(of(sent, kind::leader_and_isr, 2).empty()) << "the new leader hears of it";
+    // Gone and back: a new member, no longer shutting down; the ISR takes it back only when
+    // its leader says it caught up, so it leads nothing at once.
+    h.c.brokers_changed(brokers({2, 3}));
+    h.settle();
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.settle();
+    EXPECT_FALSE(h.c.shutting_down(node_id(1)));
+    EXPECT_EQ(h.state("t", 0).leader, node_id(2));
+}
+
 TEST(controller_state, a_partition_without_live_replicas_waits_for_one)
 {
     harness h;

@@ -525,6 +525,29 @@ asio::awaitable<void> controller_driver::remove_topic(std::string name, bool onl
     }
 }
 
+asio::awaitable<std::optional<std::vector<topic_partition>>>
+controller_driver::controlled_shutdown(node_id b, std::chrono::milliseconds wait)
+{
+    if (!active() || !_loaded || !_state.is_live(b)) co_return std::nullopt;
+    auto alive = _alive;
+    log.info("controlled shutdown of broker {}: moving its leadership ({} partition(s))", b(),
+             _state.still_led_by(b).size());
+    _state.controlled_shutdown(b);
+    pump();
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    // Settled once the new states are written and every broker has been told (the requests
+    // answered): the shutting broker then stops only after the new leaders know they lead.
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!*alive || !active()) co_return std::nullopt;
+        if (!_state.writes_out() && _state.in_flight() == 0) break;
+        co_await pause(_io.get_executor(), std::chrono::milliseconds(10));
+    }
+    if (!*alive || !active()) co_return std::nullopt;
+    auto left = _state.still_led_by(b);
+    log.info("controlled shutdown of broker {}: {} partition(s) left on it", b(), left.size());
+    co_return left;
+}
+
 asio::awaitable<void> controller_driver::ticker()
 {
     while (active()) {

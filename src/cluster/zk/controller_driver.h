@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -45,6 +46,12 @@ public:
 
     void start();
     void brokers_changed(const std::vector<broker_registration>& live);
+    /// ControlledShutdown from broker `b`: moves its leadership and ISR memberships away
+    /// (controller_state::controlled_shutdown), waits (at most `wait`) for the state writes and
+    /// the LeaderAndIsr requests they lead to, and returns the partitions it still leads;
+    /// nullopt when this term has ended or `b` is not a live broker.
+    boost::asio::awaitable<std::optional<std::vector<topic_partition>>>
+    controlled_shutdown(node_id b, std::chrono::milliseconds wait);
     /// Ends the term: nothing more is written or sent; tasks() empties once the last operation
     /// in flight returns.
     void stop();

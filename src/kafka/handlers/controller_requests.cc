@@ -1,8 +1,10 @@
 // The controller-to-broker APIs of ZooKeeper mode: LeaderAndIsr (4), StopReplica (5) and
-// UpdateMetadata (6), applied through cluster::controlled_broker. An embedded node has no
-// controller: it answers STALE_CONTROLLER_EPOCH and changes nothing.
+// UpdateMetadata (6), applied through cluster::controlled_broker (an embedded node has no
+// controller: it answers STALE_CONTROLLER_EPOCH and changes nothing); and the broker-to-
+// controller ControlledShutdown (7), answered by the controller (NOT_CONTROLLER elsewhere).
 #include "cluster/controlled_broker.h"
 #include "kafka/handlers/handlers.h"
+#include "protocol/messages/controlled_shutdown.h"
 #include "protocol/messages/leader_and_isr.h"
 #include "protocol/messages/stop_replica.h"
 #include "protocol/messages/update_metadata.h"
@@ -139,6 +141,18 @@ boost::asio::awaitable<bool> handle_stop_replica(request_context& ctx, protocol:
             resp.partition_errors.push_back({tp.topic, tp.partition(), static_cast<int16_t>(ec ? code(to_kafka_error(ec)) : 0)});
         }
     }
+    resp.encode(out, ctx.version());
+    co_return true;
+}
+
+boost::asio::awaitable<bool> handle_controlled_shutdown(request_context& ctx, protocol::writer& out)
+{
+    auto req = decode_request<protocol::controlled_shutdown_request>(ctx);
+    protocol::controlled_shutdown_response resp;
+    controlled_shutdown_answer a{protocol::error_code::not_controller, {}};
+    if (ctx.broker.controlled_shutdown) a = co_await ctx.broker.controlled_shutdown(node_id(req.broker_id), req.broker_epoch);
+    resp.error_code = code(a.error);
+    for (auto& tp : a.remaining) resp.remaining_partitions.push_back({tp.topic, tp.partition()});
     resp.encode(out, ctx.version());
     co_return true;
 }

@@ -37,6 +37,7 @@ boost::asio::awaitable<bool> handle_list_transactions(request_context& ctx, prot
 boost::asio::awaitable<bool> handle_leader_and_isr(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_stop_replica(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_update_metadata(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_controlled_shutdown(request_context& ctx, protocol::writer& out);
 
 // Shared by the config handlers (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs);
 // defined in alter_configs.cc.

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Controlled shutdown on three samsa-server brokers coordinated by a real ZooKeeper.
+
+A rolling restart under load: an idempotent confluent-kafka (librdkafka) producer writes with
+acks=all to a topic of six partitions, replication factor 3 and min.insync.replicas=2, while
+each broker in turn gets SIGTERM, stops and comes back. On SIGTERM a broker asks the
+controller (ControlledShutdown) to move its leadership and in-sync memberships away before it
+stops, so the producer sees at most retriable errors (it retries them itself: no delivery
+fails), no stopping broker waits for followers that cannot fetch, and every acknowledged record
+is read back exactly once, in the order of its partition.
+
+Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-server \
+    /usr/bin/python3 tests/interop/test_failover.py
+"""
+
+import threading
+import time
+import unittest
+
+import harness
+from zk_cluster import start_three_brokers, wait_until
+from test_zk_cluster import topic_view
+
+ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+PARTITIONS = 6
+EXTRA = {"controlled.shutdown.retry.backoff.ms": "500"}
+
+
+class ControlledShutdown(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        start_three_brokers(cls, EXTRA, "failover")
+        cls.boot = [cls.brokers[i].bootstrap for i in (1, 2, 3)]
+        cls.all = ",".join(cls.boot)
+
+    def tearDown(self):
+        for i, b in self.brokers.items():
+            self.assertNotRegex(b.log_text(), harness.SANITIZER_RE)
+
+    def view(self, topic, via=None):
+        return topic_view(via or self.boot[0], topic)
+
+    def test_rolling_restart_under_acks_all_load(self):
+        topic = "rolling"
+        admin = AdminClient({"bootstrap.servers": self.all})
+        fut = admin.create_topics([NewTopic(topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})],
+                                  operation_timeout=30, request_timeout=30)[topic]
+        fut.result(timeout=40)
+        wait_until("every partition led with three in-sync replicas", lambda: (
+            v := self.view(topic)) and len(v) == PARTITIONS and all(len(x[2]) == 3 for x in v.values()), timeout=30)
+
+        acked, failed, errors = [], [], []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def on_delivery(err, msg):
+            with lock:
+                if err is not None:
+                    failed.append((msg.value().decode(), str(err)))
+                else:
+                    acked.append((msg.partition(), msg.offset(), msg.value().decode()))
+
+        def produce():
+            p = Producer({"bootstrap.servers": self.all, "acks": "all", "enable.idempotence": True,
+                          "linger.ms": 2, "message.timeout.ms": 60000,
+                          "error_cb": lambda e: errors.append(str(e))})
+            i = 0
+            while not stop.is_set():
+                p.produce(topic, value=f"v{i}", partition=i % PARTITIONS, on_delivery=on_delivery)
+                i += 1
+                p.poll(0)
+                time.sleep(0.0005)
+            left = p.flush(60)
+            with lock:
+                failed.extend([("unflushed", str(left))] if left else [])
+
+        t = threading.Thread(target=produce)
+        t.start()
+        try:
+            time.sleep(1.0)
+            for i in (1, 2, 3):
+                b = self.brokers[i]
+                led_before = [p for p, v in self.view(topic).items() if v[0] == i]
+                began = time.monotonic()
+                b.stop()  # SIGTERM, and a clean exit within the harness's limit
+                took = time.monotonic() - began
+                self.assertIn("controlled shutdown succeeded", b.log_text())
+                print(f"broker {i}: led {len(led_before)} partition(s), stopped in {took:.2f} s", flush=True)
+                live = self.boot[i % 3]
+                view = self.view(topic, live)
+                for p, v in view.items():
+                    self.assertNotEqual(v[0], i, f"partition {p} still led by the stopped broker")
+                    self.assertNotIn(i, v[2], f"the stopped broker is still in partition {p}'s ISR")
+                time.sleep(0.5)  # load runs against the other two
+                b.restart()
+                wait_until(f"broker {i} back in every in-sync set", lambda: all(
+                    i in v[2] for v in self.view(topic, live).values()), timeout=60)
+                time.sleep(0.5)
+        finally:
+            stop.set()
+            t.join(120)
+        self.assertEqual(failed, [], "a delivery failed during the rolling restart")
+        self.assertGreater(len(acked), 1000)
+        # Every acknowledged record exactly once, at its acknowledged offset.
+        c = Consumer({"bootstrap.servers": self.all, "group.id": "rolling-check", "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest", "enable.partition.eof": True})
+        seen, eof = {}, set()
+        try:
+            c.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+            deadline = time.monotonic() + 60
+            while len(eof) < PARTITIONS and time.monotonic() < deadline:
+                m = c.poll(0.5)
+                if m is None:
+                    continue
+                if m.error():
+                    if m.error().code() == ck.KafkaError._PARTITION_EOF:
+                        eof.add(m.partition())
+                    continue
+                seen.setdefault(m.value().decode(), []).append((m.partition(), m.offset()))
+        finally:
+            c.close()
+        self.assertEqual(len(eof), PARTITIONS)
+        dups = {v: at for v, at in seen.items() if len(at) > 1}
+        self.assertEqual(dups, {}, "records written twice")
+        # librdkafka reports a record acknowledged by a later batch's answer (its own retry was
+        # cut off by the leader moving) without an offset: then only its partition is known.
+        lost = [(p, o, v, seen.get(v)) for p, o, v in acked
+                if not seen.get(v) or seen[v][0][0] != p or (o is not None and seen[v] != [(p, o)])]
+        self.assertEqual(lost, [], f"{len(lost)} acknowledged record(s) missing or moved (acked at, seen at)")
+
+
+if __name__ == "__main__":
+    harness.main()
