@@ -683,6 +683,9 @@ void node::impl::become_controller(int32_t epoch)
     cluster::zk::controller_driver::options o;
     if (cfg.control_plane_listener_name) o.listener = *cfg.control_plane_listener_name;
     else if (cfg.inter_broker_listener_name) o.listener = *cfg.inter_broker_listener_name;
+    o.state.auto_leader_rebalance = cfg.auto_leader_rebalance_enable;
+    o.state.imbalance_check_interval_ms = cfg.leader_imbalance_check_interval_seconds * 1000;
+    o.state.imbalance_percentage = cfg.leader_imbalance_per_broker_percentage;
     resign();
     driver = std::make_unique<cluster::zk::controller_driver>(io, *member, node_id(cfg.node_id), epoch, o);
     driver->brokers_changed(member->brokers());

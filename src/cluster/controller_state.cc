@@ -109,6 +109,7 @@ void controller_state::topic_removed(const std::string& name)
     _changed.erase(name);
     std::erase_if(_changed_partitions, [&](auto& tp) { return tp.topic == name; });
     std::erase_if(_to_elect, [&](auto& tp) { return tp.topic == name; });
+    std::erase_if(_wanted_leader, [&](auto& w) { return w.first.topic == name; });
 }
 
 void controller_state::controlled_shutdown(node_id b)
@@ -182,9 +183,47 @@ void controller_state::tick(int64_t now_ms)
         if (is_live(node_id(it->first))) _full_sync.insert(it->first);
         it = _resync_at.erase(it);
     }
+    if (!_opts.auto_leader_rebalance || !_loaded) return;
+    if (_next_imbalance_check < 0) _next_imbalance_check = now_ms + _opts.imbalance_check_interval_ms;
+    if (now_ms < _next_imbalance_check) return;
+    _next_imbalance_check = now_ms + _opts.imbalance_check_interval_ms;
+    for (auto& b : _brokers) {
+        if (shutting_down(b.id)) continue;
+        if (auto parts = imbalanced(b.id); !parts.empty()) elect_preferred(parts);
+    }
 }
 
-std::optional<partition_state> controller_state::elect(const controlled_partition& cp) const
+std::vector<topic_partition> controller_state::imbalanced(node_id b) const
+{
+    std::vector<topic_partition> elsewhere;
+    size_t preferred = 0;
+    for (auto& [name, t] : _topics) {
+        if (t.deleting) continue;
+        for (auto& [p, cp] : t.partitions) {
+            if (cp.replicas.empty() || cp.replicas.front() != b || !cp.state) continue;
+            ++preferred;
+            if (cp.state->leader != b) elsewhere.push_back(topic_partition{name, partition_id(p)});
+        }
+    }
+    if (preferred == 0 || elsewhere.size() * 100 <= preferred * static_cast<size_t>(_opts.imbalance_percentage)) {
+        return {};
+    }
+    return elsewhere;
+}
+
+void controller_state::elect_preferred(const std::vector<topic_partition>& partitions)
+{
+    for (auto& tp : partitions) {
+        auto t = _topics.find(tp.topic);
+        if (t == _topics.end()) continue;
+        auto cp = t->second.partitions.find(tp.partition());
+        if (cp == t->second.partitions.end() || cp->second.replicas.empty()) continue;
+        _wanted_leader[tp] = cp->second.replicas.front();
+        _to_elect.insert(tp);
+    }
+}
+
+std::optional<partition_state> controller_state::elect(const controlled_partition& cp, std::optional<node_id> wanted) const
 {
     if (!cp.state) {
         partition_state s;
@@ -224,6 +263,8 @@ std::optional<partition_state> controller_state::elect(const controlled_partitio
             if (is_live(r) && in_isr(r)) leader = r; // only brokers shutting down are left
         }
     }
+    // Preferred leader election: only to a live, in-sync replica not shutting down.
+    if (wanted && *wanted != leader && is_live(*wanted) && !shutting_down(*wanted) && in_isr(*wanted)) leader = *wanted;
     if (leader == s.leader && isr == s.isr) return s;
     s.leader = leader;
     s.isr = std::move(isr);
@@ -266,7 +307,12 @@ void controller_state::elect_into(const std::string& name, controlled_topic& t, 
                                   controller_actions& out)
 {
     if (t.deleting || cp.writing) return;
-    auto next = elect(cp);
+    std::optional<node_id> wanted;
+    if (auto w = _wanted_leader.find(topic_partition{name, partition_id(p)}); w != _wanted_leader.end()) {
+        wanted = w->second;
+        _wanted_leader.erase(w);
+    }
+    auto next = elect(cp, wanted);
     if (!next || (cp.state && *next == *cp.state)) return;
     cp.writing = next;
     ++t.writes_out;

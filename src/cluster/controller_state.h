@@ -106,6 +106,13 @@ public:
     struct options {
         /// Failed requests are sent again after this long.
         int64_t retry_backoff_ms = 100;
+        /// auto.leader.rebalance.enable: every imbalance_check_interval_ms
+        /// (leader.imbalance.check.interval.seconds), a broker whose share of preferred
+        /// partitions led by others is above imbalance_percentage
+        /// (leader.imbalance.per.broker.percentage) gets them back where it is in sync.
+        bool auto_leader_rebalance = false;
+        int64_t imbalance_check_interval_ms = 300000;
+        int32_t imbalance_percentage = 10;
     };
     controller_state(node_id self, int32_t controller_epoch, options o);
     controller_state(node_id self, int32_t controller_epoch) : controller_state(self, controller_epoch, options{}) {}
@@ -138,8 +145,15 @@ public:
     /// or an error code): the broker is then sent the whole picture again after the backoff,
     /// unless it left.
     void request_done(uint64_t id, bool ok, int64_t now_ms);
-    /// Brokers whose requests failed get everything again once their backoff has passed.
+    /// Brokers whose requests failed get everything again once their backoff has passed; the
+    /// leader imbalance check when due.
     void tick(int64_t now_ms);
+    /// Preferred leader election for these partitions: each one whose first replica is live,
+    /// in sync and not shutting down moves its leadership there.
+    void elect_preferred(const std::vector<topic_partition>& partitions);
+    /// The partitions whose preferred replica is `b` but which another broker leads, where the
+    /// share of such partitions is above the configured percentage (else none).
+    std::vector<topic_partition> imbalanced(node_id b) const;
 
     controller_actions take_actions();
 
@@ -152,7 +166,7 @@ public:
 
 private:
     /// The state `cp` should have now (its current one when nothing changes), or nullopt.
-    std::optional<partition_state> elect(const controlled_partition& cp) const;
+    std::optional<partition_state> elect(const controlled_partition& cp, std::optional<node_id> wanted = {}) const;
     /// Emits the state write `cp` needs, if any.
     void elect_into(const std::string& name, controlled_topic& t, int32_t p, controlled_partition& cp,
                     controller_actions& out);
@@ -188,6 +202,9 @@ private:
     bool _brokers_changed = false;
     /// Brokers in a controlled shutdown.
     std::set<int32_t> _shutting_down;
+    /// Preferred leader elections asked for, applied at the partitions' next election.
+    std::map<topic_partition, node_id> _wanted_leader;
+    int64_t _next_imbalance_check = -1;
 };
 
 } // namespace samsa::cluster

@@ -219,6 +219,8 @@ void fill_replication(const value_reader& r, broker_config& c)
 {
     c.unclean_leader_election_enable = r.b("unclean.leader.election.enable");
     c.auto_leader_rebalance_enable = r.b("auto.leader.rebalance.enable");
+    c.leader_imbalance_check_interval_seconds = r.i64("leader.imbalance.check.interval.seconds");
+    c.leader_imbalance_per_broker_percentage = r.i32("leader.imbalance.per.broker.percentage");
     c.controlled_shutdown_enable = r.b("controlled.shutdown.enable");
     c.controlled_shutdown_max_retries = r.i32("controlled.shutdown.max.retries");
     c.controlled_shutdown_retry_backoff_ms = r.i64("controlled.shutdown.retry.backoff.ms");

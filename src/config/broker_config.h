@@ -114,6 +114,8 @@ struct broker_config {
     // Replication and leadership.
     bool unclean_leader_election_enable = false;
     bool auto_leader_rebalance_enable = false;
+    int64_t leader_imbalance_check_interval_seconds = 0;
+    int32_t leader_imbalance_per_broker_percentage = 0;
     bool controlled_shutdown_enable = false;
     int32_t controlled_shutdown_max_retries = 0;
     int64_t controlled_shutdown_retry_backoff_ms = 0;

@@ -7,7 +7,8 @@ each broker in turn gets SIGTERM, stops and comes back. On SIGTERM a broker asks
 controller (ControlledShutdown) to move its leadership and in-sync memberships away before it
 stops, so the producer sees at most retriable errors (it retries them itself: no delivery
 fails), no stopping broker waits for followers that cannot fetch, and every acknowledged record
-is read back exactly once, in the order of its partition.
+is read back exactly once, in the order of its partition. Afterwards the controller's leader
+imbalance check (checked every second here) gives each partition back to its preferred replica.
 
 Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-server \
     /usr/bin/python3 tests/interop/test_failover.py
@@ -26,7 +27,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 PARTITIONS = 6
-EXTRA = {"controlled.shutdown.retry.backoff.ms": "500"}
+EXTRA = {"controlled.shutdown.retry.backoff.ms": "500", "leader.imbalance.check.interval.seconds": "1"}
 
 
 class ControlledShutdown(unittest.TestCase):
@@ -130,6 +131,10 @@ class ControlledShutdown(unittest.TestCase):
         lost = [(p, o, v, seen.get(v)) for p, o, v in acked
                 if not seen.get(v) or seen[v][0][0] != p or (o is not None and seen[v] != [(p, o)])]
         self.assertEqual(lost, [], f"{len(lost)} acknowledged record(s) missing or moved (acked at, seen at)")
+        # auto.leader.rebalance.enable (the default): once back in sync, every partition is led by
+        # its preferred (first) replica again.
+        wait_until("every partition led by its preferred replica", lambda: all(
+            v[0] == v[1][0] for v in self.view(topic).values()), timeout=30)
 
 
 if __name__ == "__main__":

@@ -334,6 +334,45 @@ TEST(controller_state, a_controlled_shutdown_moves_leadership_and_leaves_the_isr
     EXPECT_EQ(h.state("t", 0).leader, node_id(2));
 }
 
+TEST(controller_state, leadership_returns_to_preferred_replicas_once_imbalanced)
+{
+    controller_state::options o;
+    o.auto_leader_rebalance = true;
+    o.imbalance_check_interval_ms = 1000;
+    o.imbalance_percentage = 10;
+    harness h{controller_state{node_id(1), 5, o}};
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2, 3})}, {1, ids({2, 3, 1})}, {2, ids({3, 1, 2})}});
+    h.c.loaded();
+    h.settle();
+    h.c.brokers_changed(brokers({2, 3}));
+    h.settle();
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.settle();
+    ASSERT_EQ(h.state("t", 0).leader, node_id(2));
+    EXPECT_EQ(h.c.imbalanced(node_id(1)).size(), 1u);
+    h.c.tick(0); // the first check is one interval after the first tick
+    h.settle();
+    h.c.tick(1000);
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(2)) << "broker 1 is not back in the ISR yet";
+    // Its leader takes it back into the ISR (as read from the state znode).
+    auto s = h.state("t", 0);
+    s.isr = ids({2, 3, 1});
+    h.c.state_read({"t", partition_id(0)}, s, h.versions[{"t", partition_id(0)}] + 1);
+    h.settle();
+    h.c.tick(1500);
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(2)) << "not due before the interval";
+    h.c.tick(2000);
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(1));
+    EXPECT_EQ(h.state("t", 0).epoch, leader_epoch(2));
+    EXPECT_TRUE(h.c.imbalanced(node_id(1)).empty());
+    EXPECT_EQ(h.state("t", 1).leader, node_id(2));
+    EXPECT_EQ(h.state("t", 2).leader, node_id(3));
+}
+
 TEST(controller_state, a_partition_without_live_replicas_waits_for_one)
 {
     harness h;

@@ -136,9 +136,17 @@ asio::awaitable<std::optional<config::property_map>> read_broker_config(session&
     co_return co_await read_config(zk, paths::broker_config(broker));
 }
 
+namespace {
+controller_state::options with_backoff(controller_state::options o, int64_t backoff_ms)
+{
+    o.retry_backoff_ms = backoff_ms;
+    return o;
+}
+} // namespace
+
 controller_driver::controller_driver(asio::io_context& io, member& m, node_id self, int32_t epoch, options o)
   : _io(io), _member(m), _self(self), _opts(std::move(o)),
-    _state(self, epoch, controller_state::options{_opts.retry_backoff_ms})
+    _state(self, epoch, with_backoff(_opts.state, _opts.retry_backoff_ms))
 {}
 
 controller_driver::~controller_driver() { *_alive = false; }

@@ -37,6 +37,8 @@ public:
         std::string listener;
         std::chrono::milliseconds request_timeout{30000};
         int64_t retry_backoff_ms = 500;
+        /// The state machine's options (its retry backoff is retry_backoff_ms).
+        controller_state::options state;
     };
 
     controller_driver(boost::asio::io_context& io, member& m, node_id self, int32_t epoch, options o);

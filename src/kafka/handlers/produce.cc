@@ -306,7 +306,14 @@ boost::asio::awaitable<void> verify_transaction(request_context& ctx, const std:
     if (!implicit && !b.config.current().transaction_partition_verification_enable) co_return;
     auto h = protocol::read_framed_header(w.data);
     if (!h || !h->is_transactional() || h->pid() < 0) co_return;
-    if (auto* e = w.part->producers().find(h->pid); e && e->current_txn_first_offset >= offset(0)) co_return;
+    // Already in this transaction on this partition: nothing to ask. Transaction version 2
+    // bumps the epoch at every end, so an open transaction of an older epoch is the previous
+    // one, whose marker has not arrived yet: the coordinator is asked (it answers
+    // CONCURRENT_TRANSACTIONS until that transaction is complete), or the batch would join it.
+    if (auto* e = w.part->producers().find(h->pid);
+        e && e->current_txn_first_offset >= offset(0) && e->epoch == h->epoch) {
+        co_return;
+    }
     // Transaction version 2 (Produce v12): the first batch adds the partition to the
     // transaction; before, AddPartitionsToTxn must have.
     topic_partition tp{*w.topic, partition_id(w.index)};
