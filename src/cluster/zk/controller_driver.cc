@@ -542,12 +542,19 @@ controller_driver::controlled_shutdown(node_id b, std::chrono::milliseconds wait
              _state.still_led_by(b).size());
     _state.controlled_shutdown(b);
     pump();
-    auto deadline = std::chrono::steady_clock::now() + wait;
-    // Settled once the new states are written and every broker has been told (the requests
-    // answered): the shutting broker then stops only after the new leaders know they lead.
-    while (std::chrono::steady_clock::now() < deadline) {
+    // Settled once the new states are written; then, briefly, until the brokers have been told
+    // (the requests answered), so the shutting broker mostly stops after the new leaders know
+    // they lead. Not longer: a request to a broker that just died waits for its timeout, and
+    // clients retry NOT_LEADER_OR_FOLLOWER anyway (Kafka does not wait for these at all).
+    auto now = std::chrono::steady_clock::now();
+    auto written_by = now + wait;
+    auto told_by = written_by;
+    while (std::chrono::steady_clock::now() < std::min(written_by, told_by)) {
         if (!*alive || !active()) co_return std::nullopt;
-        if (!_state.writes_out() && _state.in_flight() == 0) break;
+        if (!_state.writes_out()) {
+            if (_state.in_flight() == 0) break;
+            if (told_by == written_by) told_by = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+        }
         co_await pause(_io.get_executor(), std::chrono::milliseconds(10));
     }
     if (!*alive || !active()) co_return std::nullopt;

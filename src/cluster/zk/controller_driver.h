@@ -50,7 +50,7 @@ public:
     void brokers_changed(const std::vector<broker_registration>& live);
     /// ControlledShutdown from broker `b`: moves its leadership and ISR memberships away
     /// (controller_state::controlled_shutdown), waits (at most `wait`) for the state writes and
-    /// the LeaderAndIsr requests they lead to, and returns the partitions it still leads;
+    /// briefly (500 ms) for the requests they lead to, and returns the partitions it still leads;
     /// nullopt when this term has ended or `b` is not a live broker.
     boost::asio::awaitable<std::optional<std::vector<topic_partition>>>
     controlled_shutdown(node_id b, std::chrono::milliseconds wait);
