@@ -49,27 +49,9 @@ def create_topic(bootstrap, name, partitions=PARTITIONS):
 def read_values(bootstrap, topic, isolation, timeout=60):
     """Every record value of the topic under `isolation`, reading until each partition's
     position reaches its end offset (read_committed: the last stable offset)."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{isolation}-{time.monotonic_ns()}",
-                  "enable.auto.commit": False, "auto.offset.reset": "earliest", "isolation.level": isolation,
-                  "enable.partition.eof": True})
-    try:
-        parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
-        c.assign([TopicPartition(topic, p, 0) for p in parts])
-        values, eof = [], set()
-        deadline = time.monotonic() + timeout
-        while len(eof) < len(parts) and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                if m.error().code() == ck.KafkaError._PARTITION_EOF:
-                    eof.add(m.partition())
-                continue
-            values.append(m.value().decode())
-        assert len(eof) == len(parts), f"{topic}: only partitions {sorted(eof)} reached their end"
-        return values
-    finally:
-        c.close()
+    conf = {"bootstrap.servers": bootstrap, "group.id": f"check-{isolation}-{time.monotonic_ns()}",
+            "enable.auto.commit": False, "auto.offset.reset": "earliest", "isolation.level": isolation}
+    return [m.value().decode() for m in harness.consume_to_end(conf, topic, timeout=timeout)]
 
 
 class TransactionsTest(harness.BrokerTestCase):

@@ -65,26 +65,9 @@ def create_topic(bootstrap, name, brokers):
 def read_values(bootstrap, topic, isolation, timeout=60):
     """Every record value of the topic under `isolation`, reading each partition to its end
     (read_committed: its last stable offset, which waits for the markers)."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{isolation}-{time.monotonic_ns()}",
-                  "enable.auto.commit": False, "auto.offset.reset": "earliest", "isolation.level": isolation,
-                  "enable.partition.eof": True})
-    try:
-        c.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
-        values, eof = [], set()
-        deadline = time.monotonic() + timeout
-        while len(eof) < PARTITIONS and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                if m.error().code() == ck.KafkaError._PARTITION_EOF:
-                    eof.add(m.partition())
-                continue
-            values.append(m.value().decode())
-        assert len(eof) == PARTITIONS, f"{topic}: only partitions {sorted(eof)} reached their end"
-        return values
-    finally:
-        c.close()
+    conf = {"bootstrap.servers": bootstrap, "group.id": f"check-{isolation}-{time.monotonic_ns()}",
+            "enable.auto.commit": False, "auto.offset.reset": "earliest", "isolation.level": isolation}
+    return [m.value().decode() for m in harness.consume_to_end(conf, topic, range(PARTITIONS), timeout)]
 
 
 def producer(bootstrap, txn_id, **extra):
