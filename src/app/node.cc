@@ -168,6 +168,9 @@ struct node::impl {
     asio::awaitable<void> controlled_shutdown();
     /// What this broker's controller term answers a ControlledShutdown.
     asio::awaitable<kafka::controlled_shutdown_answer> answer_controlled_shutdown(node_id b);
+    asio::awaitable<kafka::elect_leaders_answer> answer_elect_leaders(int8_t type,
+                                                                      std::optional<std::vector<topic_partition>> parts,
+                                                                      int32_t timeout_ms);
     asio::awaitable<void> stop_tasks();
     asio::awaitable<void> stop_fetchers();
     asio::awaitable<void> leave_cluster();
@@ -392,6 +395,48 @@ asio::awaitable<kafka::controlled_shutdown_answer> node::impl::answer_controlled
     co_return kafka::controlled_shutdown_answer{protocol::error_code::none, std::move(*r)};
 }
 
+asio::awaitable<kafka::elect_leaders_answer>
+node::impl::answer_elect_leaders(int8_t type, std::optional<std::vector<topic_partition>> parts, int32_t timeout_ms)
+{
+    using outcome = cluster::controller_state::election_outcome;
+    kafka::elect_leaders_answer a;
+    if (!driver) {
+        a.error = protocol::error_code::not_controller;
+        co_return a;
+    }
+    auto kind = type == 1 ? cluster::controller_state::election_type::unclean : cluster::controller_state::election_type::preferred;
+    auto wait = std::chrono::milliseconds(std::clamp(timeout_ms, 0, 600000));
+    auto r = co_await driver->elect_leaders(kind, std::move(parts), wait);
+    if (!r) {
+        a.error = protocol::error_code::not_controller;
+        co_return a;
+    }
+    for (auto& e : *r) {
+        kafka::elect_leaders_answer::partition_result p{e.tp, protocol::error_code::none, {}};
+        if (e.timed_out) {
+            p.error = protocol::error_code::request_timed_out;
+            p.message = "The election did not complete within the request's timeout";
+        } else if (e.outcome == outcome::unknown_partition) {
+            p.error = protocol::error_code::unknown_topic_or_partition;
+            p.message = "No such partition";
+        } else if (e.outcome == outcome::not_needed) {
+            p.error = protocol::error_code::election_not_needed;
+            p.message = kind == cluster::controller_state::election_type::preferred
+                            ? "The preferred replica is the leader already"
+                            : "The partition has a live leader";
+        } else if (e.outcome == outcome::not_available) {
+            p.error = kind == cluster::controller_state::election_type::preferred
+                          ? protocol::error_code::preferred_leader_not_available
+                          : protocol::error_code::eligible_leaders_not_available;
+            p.message = kind == cluster::controller_state::election_type::preferred
+                            ? "The preferred replica is not live or not in sync"
+                            : "No replica of the partition is live";
+        }
+        a.results.push_back(std::move(p));
+    }
+    co_return a;
+}
+
 asio::awaitable<void> node::impl::controlled_shutdown()
 {
     auto& cfg = config.current();
@@ -575,6 +620,9 @@ asio::awaitable<void> node::join_cluster()
     im.peers = std::make_unique<kafka::peer_clients>(im.io, im.topics->metadata(), po);
     im.context->peers = im.peers.get();
     im.context->controlled_shutdown = [self](node_id b, int64_t) { return self->answer_controlled_shutdown(b); };
+    im.context->elect_leaders = [self](int8_t type, std::optional<std::vector<topic_partition>> parts, int32_t timeout_ms) {
+        return self->answer_elect_leaders(type, std::move(parts), timeout_ms);
+    };
     cluster::zk::isr_writer::options isr_opts;
     isr_opts.self = node_id(cfg.node_id);
     isr_opts.lag_max_ms = cfg.replica_lag_time_max_ms;
@@ -686,6 +734,7 @@ void node::impl::become_controller(int32_t epoch)
     o.state.auto_leader_rebalance = cfg.auto_leader_rebalance_enable;
     o.state.imbalance_check_interval_ms = cfg.leader_imbalance_check_interval_seconds * 1000;
     o.state.imbalance_percentage = cfg.leader_imbalance_per_broker_percentage;
+    o.state.unclean_leader_election = cfg.unclean_leader_election_enable;
     resign();
     driver = std::make_unique<cluster::zk::controller_driver>(io, *member, node_id(cfg.node_id), epoch, o);
     driver->brokers_changed(member->brokers());
@@ -704,6 +753,7 @@ void node::impl::resign()
 /// A config change notification: the topic's overrides as now stored in ZooKeeper.
 void node::impl::apply_topic_config(const std::string& topic, config::property_map overrides)
 {
+    if (driver) driver->topic_config_changed(topic, overrides);
     auto* t = topics->find(topic);
     if (!t || t->overrides == overrides) return;
     if (auto v = config::validate_topic_overrides(overrides); !v) {
@@ -726,6 +776,7 @@ void node::impl::apply_broker_config(const std::string& entity, config::property
         return;
     }
     topics->broker_config_changed();
+    if (driver) driver->unclean_default(config.current().unclean_leader_election_enable);
     log.info("broker configs {}: applied from ZooKeeper", entity);
 }
 

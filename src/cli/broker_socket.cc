@@ -312,3 +312,37 @@ std::map<std::string, protocol::uuid> fetch_topic_ids(const std::vector<broker_a
 }
 
 } // namespace samsa::cli
+
+namespace samsa::cli {
+
+cluster_view describe_cluster(broker_connection& conn, const std::optional<std::string>& topic, bool all_topics)
+{
+    protocol::metadata_request req;
+    req.allow_auto_topic_creation = false;
+    if (all_topics) {
+        req.topics = std::nullopt;
+    } else if (topic) {
+        protocol::metadata_request::metadata_request_topic t;
+        t.name = *topic;
+        req.topics->push_back(std::move(t));
+    } else {
+        req.topics = std::vector<protocol::metadata_request::metadata_request_topic>{};
+    }
+    auto resp = conn.call<protocol::metadata_api>(req, 9);
+    return {resp.controller_id, resp.brokers, resp.topics};
+}
+
+std::vector<broker_address> address_of(const protocol::metadata_response::metadata_response_broker& b)
+{
+    return {broker_address{fmt::format("{}:{}", b.host, b.port), b.host, static_cast<uint16_t>(b.port)}};
+}
+
+const protocol::metadata_response::metadata_response_broker& broker_by_id(const cluster_view& c, int32_t id)
+{
+    for (auto& b : c.brokers) {
+        if (b.node_id == id) return b;
+    }
+    throw cli_error(fmt::format("Broker {} is not in the cluster", id));
+}
+
+} // namespace samsa::cli

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "cli/args.h"
 #include "protocol/api_key.h"
+#include "protocol/messages/metadata.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,5 +87,49 @@ private:
 /// without ids (older brokers); topics the broker does not know are left out.
 std::map<std::string, protocol::uuid> fetch_topic_ids(const std::vector<broker_address>& addresses,
                                                       const std::vector<std::string>& topics, int timeout_ms);
+
+/// The brokers (and the topics asked for) as one broker's Metadata (v9) tells them.
+struct cluster_view {
+    int32_t controller_id = -1;
+    std::vector<protocol::metadata_response::metadata_response_broker> brokers;
+    std::vector<protocol::metadata_response::metadata_response_topic> topics;
+};
+
+/// Metadata for `topic` (nullopt: no topic; `all_topics`: every topic).
+cluster_view describe_cluster(broker_connection& conn, const std::optional<std::string>& topic, bool all_topics = false);
+std::vector<broker_address> address_of(const protocol::metadata_response::metadata_response_broker& b);
+/// cli_error "Broker <id> is not in the cluster" when it is not.
+const protocol::metadata_response::metadata_response_broker& broker_by_id(const cluster_view& c, int32_t id);
+
+/// Sends a request to the controller: asks the bootstrap brokers which broker it is and
+/// connects there; `call` returns false (NOT_CONTROLLER: the controller moved) to be retried
+/// with the controller found again, a few times over `timeout_ms`.
+template<typename Call>
+void with_controller(const std::vector<broker_address>& bootstrap, int timeout_ms, Call call);
+
+} // namespace samsa::cli
+
+#include <chrono>
+#include <thread>
+
+namespace samsa::cli {
+
+template<typename Call>
+void with_controller(const std::vector<broker_address>& bootstrap, int timeout_ms, Call call)
+{
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        broker_connection boot(bootstrap, timeout_ms);
+        auto c = describe_cluster(boot, std::nullopt);
+        if (c.controller_id >= 0) {
+            broker_connection conn(address_of(broker_by_id(c, c.controller_id)), timeout_ms);
+            if (call(conn)) return;
+        }
+        if (std::chrono::steady_clock::now() >= until) {
+            throw cli_error("No controller answered within the timeout (the cluster is electing one, or has none)");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+}
 
 } // namespace samsa::cli

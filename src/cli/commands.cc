@@ -15,6 +15,8 @@ std::span<const command> all_commands()
          run_producer_perf_test},
         {"consumer-perf-test", "Consumer throughput test (kafka-consumer-perf-test.sh).", run_consumer_perf_test},
         {"dump-log", "Print and check segment, index and time index files offline (kafka-dump-log.sh).", run_dump_log},
+        {"leader-election", "Elect preferred or unclean partition leaders (kafka-leader-election.sh).",
+         run_leader_election},
         {"delete-records", "Delete records below given offsets (kafka-delete-records.sh).", run_delete_records},
         {"transactions", "List and describe transactions and producers, abort hanging ones (kafka-transactions.sh).",
          run_transactions},

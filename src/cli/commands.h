@@ -30,5 +30,6 @@ int run_consumer_perf_test(const std::vector<std::string>& args);
 int run_dump_log(const std::vector<std::string>& args);
 int run_delete_records(const std::vector<std::string>& args);
 int run_transactions(const std::vector<std::string>& args);
+int run_leader_election(const std::vector<std::string>& args);
 
 } // namespace samsa::cli

@@ -96,39 +96,6 @@ void print_table(const std::vector<std::vector<std::string>>& rows)
 
 std::string none_if_negative(int64_t v) { return v < 0 ? "None" : std::to_string(v); }
 
-struct cluster_view {
-    std::vector<protocol::metadata_response::metadata_response_broker> brokers;
-    std::vector<protocol::metadata_response::metadata_response_topic> topics;
-};
-
-cluster_view describe_cluster(broker_connection& conn, const std::optional<std::string>& topic)
-{
-    protocol::metadata_request req;
-    req.allow_auto_topic_creation = false;
-    if (topic) {
-        protocol::metadata_request::metadata_request_topic t;
-        t.name = *topic;
-        req.topics->push_back(std::move(t));
-    } else {
-        req.topics = std::vector<protocol::metadata_request::metadata_request_topic>{};
-    }
-    auto resp = conn.call<protocol::metadata_api>(req, 9);
-    return {resp.brokers, resp.topics};
-}
-
-std::vector<broker_address> address_of(const protocol::metadata_response::metadata_response_broker& b)
-{
-    return {broker_address{fmt::format("{}:{}", b.host, b.port), b.host, static_cast<uint16_t>(b.port)}};
-}
-
-const protocol::metadata_response::metadata_response_broker& broker_by_id(const cluster_view& c, int32_t id)
-{
-    for (auto& b : c.brokers) {
-        if (b.node_id == id) return b;
-    }
-    throw cli_error(fmt::format("Broker {} is not in the cluster", id));
-}
-
 int run_list(const client_config& cfg, const parsed_args& a)
 {
     broker_connection boot(parse_bootstrap(cfg.bootstrap()), cfg.timeout_ms());

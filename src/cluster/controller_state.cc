@@ -110,6 +110,7 @@ void controller_state::topic_removed(const std::string& name)
     std::erase_if(_changed_partitions, [&](auto& tp) { return tp.topic == name; });
     std::erase_if(_to_elect, [&](auto& tp) { return tp.topic == name; });
     std::erase_if(_wanted_leader, [&](auto& w) { return w.first.topic == name; });
+    std::erase_if(_unclean_once, [&](auto& tp) { return tp.topic == name; });
 }
 
 void controller_state::controlled_shutdown(node_id b)
@@ -223,7 +224,102 @@ void controller_state::elect_preferred(const std::vector<topic_partition>& parti
     }
 }
 
-std::optional<partition_state> controller_state::elect(const controlled_partition& cp, std::optional<node_id> wanted) const
+const controlled_partition* controller_state::find(const topic_partition& tp) const
+{
+    auto t = _topics.find(tp.topic);
+    if (t == _topics.end()) return nullptr;
+    auto p = t->second.partitions.find(tp.partition());
+    return p == t->second.partitions.end() ? nullptr : &p->second;
+}
+
+void controller_state::elect_topic(const std::string& name)
+{
+    auto t = _topics.find(name);
+    if (t == _topics.end()) return;
+    for (auto& [p, cp] : t->second.partitions) _to_elect.insert(topic_partition{name, partition_id(p)});
+}
+
+void controller_state::topic_unclean(const std::string& name, std::optional<bool> enabled)
+{
+    auto t = _topics.find(name);
+    if (t == _topics.end() || t->second.unclean == enabled) return;
+    t->second.unclean = enabled;
+    if (unclean_enabled(t->second)) elect_topic(name);
+}
+
+void controller_state::unclean_default(bool enabled)
+{
+    if (_opts.unclean_leader_election == enabled) return;
+    _opts.unclean_leader_election = enabled;
+    if (enabled) _elect_all = true;
+}
+
+bool controller_state::settling(const topic_partition& tp) const
+{
+    auto* cp = find(tp);
+    if (!cp) return false;
+    return cp->writing || _to_elect.count(tp) || _wanted_leader.count(tp) || _unclean_once.count(tp);
+}
+
+std::vector<std::pair<topic_partition, controller_state::election_outcome>>
+controller_state::request_election(election_type type, const std::optional<std::vector<topic_partition>>& partitions)
+{
+    std::vector<topic_partition> asked;
+    if (partitions) {
+        asked = *partitions;
+    } else {
+        for (auto& [name, t] : _topics) {
+            if (t.deleting) continue;
+            for (auto& [p, cp] : t.partitions) asked.push_back(topic_partition{name, partition_id(p)});
+        }
+    }
+    std::vector<std::pair<topic_partition, election_outcome>> out;
+    for (auto& tp : asked) {
+        auto* cp = find(tp);
+        auto outcome = election_outcome::unknown_partition;
+        if (cp && !_topics.at(tp.topic).deleting) {
+            auto live_leader = cp->state && cp->state->leader() >= 0 && is_live(cp->state->leader);
+            if (type == election_type::preferred) {
+                auto preferred = cp->replicas.empty() ? node_id(-1) : cp->replicas.front();
+                bool in_sync = cp->state && std::find(cp->state->isr.begin(), cp->state->isr.end(), preferred) !=
+                                                cp->state->isr.end();
+                if (cp->state && cp->state->leader == preferred) {
+                    outcome = election_outcome::not_needed;
+                } else if (!in_sync || !is_live(preferred) || shutting_down(preferred)) {
+                    outcome = election_outcome::not_available;
+                } else {
+                    _wanted_leader[tp] = preferred;
+                    outcome = election_outcome::started;
+                }
+            } else if (live_leader) {
+                outcome = election_outcome::not_needed;
+            } else if (std::none_of(cp->replicas.begin(), cp->replicas.end(), [&](node_id r) { return is_live(r); })) {
+                outcome = election_outcome::not_available;
+            } else {
+                _unclean_once.insert(tp);
+                outcome = election_outcome::started;
+            }
+            if (outcome == election_outcome::started) _to_elect.insert(tp);
+        }
+        if (!partitions && outcome == election_outcome::not_needed) continue;
+        out.emplace_back(tp, outcome);
+    }
+    return out;
+}
+
+controller_state::election_outcome controller_state::election_result(election_type type, const topic_partition& tp) const
+{
+    auto* cp = find(tp);
+    if (!cp) return election_outcome::unknown_partition;
+    if (!cp->state) return election_outcome::not_available;
+    bool done = type == election_type::preferred
+                    ? !cp->replicas.empty() && cp->state->leader == cp->replicas.front()
+                    : cp->state->leader() >= 0 && is_live(cp->state->leader);
+    return done ? election_outcome::elected : election_outcome::not_available;
+}
+
+std::optional<partition_state> controller_state::elect(const controlled_partition& cp, std::optional<node_id> wanted,
+                                                       bool unclean) const
 {
     if (!cp.state) {
         partition_state s;
@@ -265,6 +361,19 @@ std::optional<partition_state> controller_state::elect(const controlled_partitio
     }
     // Preferred leader election: only to a live, in-sync replica not shutting down.
     if (wanted && *wanted != leader && is_live(*wanted) && !shutting_down(*wanted) && in_isr(*wanted)) leader = *wanted;
+    // Unclean election: no ISR member is live, so the first live replica leads (one not
+    // shutting down if there is one), alone in the ISR; what only the ISR had is lost.
+    if (leader() < 0 && unclean) {
+        for (int pass = 0; pass < 2 && leader() < 0; ++pass) {
+            for (auto r : cp.replicas) {
+                if (is_live(r) && (pass == 1 || !shutting_down(r))) {
+                    leader = r;
+                    break;
+                }
+            }
+        }
+        if (leader() >= 0) isr = {leader};
+    }
     if (leader == s.leader && isr == s.isr) return s;
     s.leader = leader;
     s.isr = std::move(isr);
@@ -312,8 +421,15 @@ void controller_state::elect_into(const std::string& name, controlled_topic& t, 
         wanted = w->second;
         _wanted_leader.erase(w);
     }
-    auto next = elect(cp, wanted);
+    topic_partition tp{name, partition_id(p)};
+    bool asked_unclean = _unclean_once.erase(tp) > 0;
+    bool unclean = asked_unclean || unclean_enabled(t);
+    auto next = elect(cp, wanted, unclean);
     if (!next || (cp.state && *next == *cp.state)) return;
+    if (cp.state && next->leader() >= 0 &&
+        std::find(cp.state->isr.begin(), cp.state->isr.end(), next->leader) == cp.state->isr.end()) {
+        out.unclean.push_back(tp);
+    }
     cp.writing = next;
     ++t.writes_out;
     out.writes.push_back({topic_partition{name, partition_id(p)}, *next, _epoch, cp.state ? cp.version : -1});

@@ -31,6 +31,8 @@ struct controlled_topic {
     protocol::uuid id;
     std::map<int32_t, controlled_partition> partitions;
     bool deleting = false;
+    /// The topic's unclean.leader.election.enable override (nullopt: the broker default).
+    std::optional<bool> unclean;
     /// Partitions with a state write out (`writing` set): the topic is settled at 0.
     int writes_out = 0;
     /// Brokers that still have to acknowledge StopReplica with deletion.
@@ -86,6 +88,9 @@ struct controller_actions {
     std::vector<std::string> deleted;
     /// Deletions asked for topics that do not exist: remove /admin/delete_topics/<t>.
     std::vector<std::string> unknown_deletions;
+    /// Unclean elections among `writes` (a replica outside the ISR leads: records may be lost),
+    /// for the log.
+    std::vector<topic_partition> unclean;
     bool empty() const { return writes.empty() && requests.empty() && deleted.empty() && unknown_deletions.empty(); }
 };
 
@@ -99,8 +104,9 @@ struct controller_actions {
 /// replica and its ISR the live replicas; when a broker goes, every partition it led elects the
 /// first live replica (in assignment order) that is in the ISR, and it leaves every ISR (but
 /// the last member stays, leader -1, so a clean election is possible when it returns); each
-/// change bumps the leader epoch. No live ISR member: the partition is offline (leader -1).
-/// Used on one shard.
+/// change bumps the leader epoch. No live ISR member: the partition is offline (leader -1),
+/// unless unclean leader election is enabled (for the topic, or by default) or asked for: then
+/// the first live replica leads, alone in the ISR. Used on one shard.
 class controller_state {
 public:
     struct options {
@@ -113,6 +119,22 @@ public:
         bool auto_leader_rebalance = false;
         int64_t imbalance_check_interval_ms = 300000;
         int32_t imbalance_percentage = 10;
+        /// unclean.leader.election.enable for topics without an override.
+        bool unclean_leader_election = false;
+    };
+    enum class election_type : int8_t { preferred = 0, unclean = 1 };
+    /// How an asked election turned out (ElectLeaders' per-partition errors).
+    enum class election_outcome {
+        /// Started: the new state is being written.
+        started,
+        /// A started election took effect (election_result).
+        elected,
+        /// The preferred replica leads already (preferred); a live leader exists (unclean).
+        not_needed,
+        /// The preferred replica is not live or not in sync (preferred); no replica is live
+        /// (unclean).
+        not_available,
+        unknown_partition,
     };
     controller_state(node_id self, int32_t controller_epoch, options o);
     controller_state(node_id self, int32_t controller_epoch) : controller_state(self, controller_epoch, options{}) {}
@@ -154,6 +176,20 @@ public:
     /// The partitions whose preferred replica is `b` but which another broker leads, where the
     /// share of such partitions is above the configured percentage (else none).
     std::vector<topic_partition> imbalanced(node_id b) const;
+    /// ElectLeaders: starts the elections of these partitions (all of every topic's when
+    /// nullopt, whose not_needed ones are left out), returning each one's outcome.
+    std::vector<std::pair<topic_partition, election_outcome>>
+    request_election(election_type type, const std::optional<std::vector<topic_partition>>& partitions);
+    /// The outcome of an election request_election started, once its write is done: elected,
+    /// or not_available when the partition's state changed under it.
+    election_outcome election_result(election_type type, const topic_partition& tp) const;
+    /// Whether a state write for `tp` is out or about to be emitted.
+    bool settling(const topic_partition& tp) const;
+    /// A topic's unclean.leader.election.enable override changed (nullopt: none); enabling it
+    /// elects its offline partitions.
+    void topic_unclean(const std::string& name, std::optional<bool> enabled);
+    /// The broker default of unclean.leader.election.enable changed.
+    void unclean_default(bool enabled);
 
     controller_actions take_actions();
 
@@ -166,7 +202,12 @@ public:
 
 private:
     /// The state `cp` should have now (its current one when nothing changes), or nullopt.
-    std::optional<partition_state> elect(const controlled_partition& cp, std::optional<node_id> wanted = {}) const;
+    /// `unclean`: a live replica outside the ISR may lead when no ISR member is live.
+    std::optional<partition_state> elect(const controlled_partition& cp, std::optional<node_id> wanted = {},
+                                         bool unclean = false) const;
+    bool unclean_enabled(const controlled_topic& t) const { return t.unclean.value_or(_opts.unclean_leader_election); }
+    const controlled_partition* find(const topic_partition& tp) const;
+    void elect_topic(const std::string& name);
     /// Emits the state write `cp` needs, if any.
     void elect_into(const std::string& name, controlled_topic& t, int32_t p, controlled_partition& cp,
                     controller_actions& out);
@@ -204,6 +245,8 @@ private:
     std::set<int32_t> _shutting_down;
     /// Preferred leader elections asked for, applied at the partitions' next election.
     std::map<topic_partition, node_id> _wanted_leader;
+    /// Unclean elections asked for (ElectLeaders), applied at the partitions' next election.
+    std::set<topic_partition> _unclean_once;
     int64_t _next_imbalance_check = -1;
 };
 

@@ -37,6 +37,18 @@ struct controlled_shutdown_answer {
     std::vector<topic_partition> remaining;
 };
 
+/// What the controller answers ElectLeaders: a top-level error (NOT_CONTROLLER), or each
+/// partition's error (none when elected).
+struct elect_leaders_answer {
+    struct partition_result {
+        topic_partition tp;
+        protocol::error_code error = protocol::error_code::none;
+        std::string message;
+    };
+    protocol::error_code error = protocol::error_code::none;
+    std::vector<partition_result> results;
+};
+
 /// Everything request handlers reach: the topics and partitions, the configuration, the logs.
 /// Owned by the app; lives as long as the server; used on the shard's thread.
 struct broker_context {
@@ -60,6 +72,12 @@ struct broker_context {
     /// term (set by the app; unset for the embedded node, which answers NOT_CONTROLLER).
     std::function<boost::asio::awaitable<controlled_shutdown_answer>(node_id broker, int64_t broker_epoch)>
         controlled_shutdown;
+    /// ZooKeeper mode: ElectLeaders (type 0 preferred, 1 unclean; nullopt: every partition),
+    /// carried out by this broker's controller term (unset for the embedded node, where every
+    /// partition has one replica and no election is ever needed).
+    std::function<boost::asio::awaitable<elect_leaders_answer>(int8_t type, std::optional<std::vector<topic_partition>>,
+                                                               int32_t timeout_ms)>
+        elect_leaders;
     /// ZooKeeper mode: connections to the other brokers (set by the app; null for the
     /// embedded node).
     class peer_clients* peers = nullptr;

@@ -373,6 +373,112 @@ TEST(controller_state, leadership_returns_to_preferred_replicas_once_imbalanced)
     EXPECT_EQ(h.state("t", 2).leader, node_id(3));
 }
 
+TEST(controller_state, elect_leaders_preferred_reports_each_partition)
+{
+    using outcome = controller_state::election_outcome;
+    using type = controller_state::election_type;
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2, 3})}, {1, ids({2, 3, 1})}, {2, ids({3, 1, 2})}});
+    h.c.loaded();
+    h.settle();
+    h.c.brokers_changed(brokers({2, 3}));
+    h.settle();
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.settle();
+    ASSERT_EQ(h.state("t", 0).leader, node_id(2));
+    auto t0 = topic_partition{"t", partition_id(0)};
+    auto t1 = topic_partition{"t", partition_id(1)};
+    auto t2 = topic_partition{"t", partition_id(2)};
+    auto missing = topic_partition{"t", partition_id(7)};
+    // Broker 1 is live but not back in t-0's ISR, and also t-2's: its preferred replica is 3.
+    auto r = h.c.request_election(type::preferred, std::vector<topic_partition>{t0, t1, missing});
+    ASSERT_EQ(r.size(), 3u);
+    EXPECT_EQ(r[0].second, outcome::not_available) << "the preferred replica is out of sync";
+    EXPECT_EQ(r[1].second, outcome::not_needed);
+    EXPECT_EQ(r[2].second, outcome::unknown_partition);
+    EXPECT_FALSE(h.c.settling(t0));
+    auto s = h.state("t", 0);
+    s.isr = ids({2, 3, 1});
+    h.c.state_read(t0, s, h.versions[t0] + 1);
+    h.settle();
+    r = h.c.request_election(type::preferred, std::nullopt);
+    ASSERT_EQ(r.size(), 1u) << "all partitions: those already led by their preferred replica are left out";
+    EXPECT_EQ(r[0].first, t0);
+    EXPECT_EQ(r[0].second, outcome::started);
+    EXPECT_TRUE(h.c.settling(t0));
+    auto a = h.step(false);
+    ASSERT_EQ(a.writes.size(), 1u);
+    EXPECT_TRUE(h.c.settling(t0)) << "while its write is out";
+    h.c.state_written(t0, h.versions[t0] + 2);
+    h.settle();
+    EXPECT_FALSE(h.c.settling(t0));
+    EXPECT_EQ(h.c.election_result(type::preferred, t0), outcome::elected);
+    EXPECT_EQ(h.state("t", 0).leader, node_id(1));
+    EXPECT_EQ(h.c.election_result(type::preferred, t2), outcome::elected) << "3 leads t-2 already";
+}
+
+TEST(controller_state, unclean_election_only_when_enabled_or_asked)
+{
+    using outcome = controller_state::election_outcome;
+    using type = controller_state::election_type;
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2})}});
+    h.c.topic_assigned("u", {}, {{0, ids({1, 2})}});
+    h.c.loaded();
+    h.settle();
+    auto t0 = topic_partition{"t", partition_id(0)};
+    auto u0 = topic_partition{"u", partition_id(0)};
+    // 2 falls out of both ISRs (its leader says so), then 1, the last in sync, dies.
+    for (auto& tp : {t0, u0}) {
+        auto s = *h.c.topics().at(tp.topic).partitions.at(0).state;
+        s.isr = ids({1});
+        h.c.state_read(tp, s, h.versions[tp] + 1);
+        h.versions[tp] += 1;
+    }
+    h.settle();
+    h.c.brokers_changed(brokers({2, 3}));
+    auto a = h.step();
+    EXPECT_TRUE(a.unclean.empty());
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(-1)) << "offline: unclean election is off";
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{1}));
+    auto r = h.c.request_election(type::unclean, std::vector<topic_partition>{t0});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].second, outcome::started);
+    a = h.step();
+    ASSERT_EQ(a.unclean.size(), 1u);
+    EXPECT_EQ(a.unclean[0], t0);
+    h.settle();
+    EXPECT_EQ(h.c.election_result(type::unclean, t0), outcome::elected);
+    EXPECT_EQ(h.state("t", 0).leader, node_id(2));
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{2}));
+    EXPECT_EQ(h.state("u", 0).leader, node_id(-1)) << "only the partition asked for";
+    r = h.c.request_election(type::unclean, std::vector<topic_partition>{t0});
+    EXPECT_EQ(r[0].second, outcome::not_needed);
+    // Enabling it for u elects u-0 at once.
+    h.c.topic_unclean("u", true);
+    a = h.step();
+    ASSERT_EQ(a.unclean.size(), 1u);
+    h.settle();
+    EXPECT_EQ(h.state("u", 0).leader, node_id(2));
+    // No live replica at all: nothing to elect.
+    h.c.brokers_changed(brokers({3}));
+    h.settle();
+    r = h.c.request_election(type::unclean, std::vector<topic_partition>{t0});
+    EXPECT_EQ(r[0].second, outcome::not_available);
+    // The broker default applies to topics without an override.
+    h.c.topic_unclean("u", false);
+    h.c.brokers_changed(brokers({1, 3}));
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(-1)) << "1 is not in t-0's ISR any more";
+    h.c.unclean_default(true);
+    h.settle();
+    EXPECT_EQ(h.state("t", 0).leader, node_id(1));
+    EXPECT_EQ(h.state("u", 0).leader, node_id(-1)) << "u's override keeps it off";
+}
+
 TEST(controller_state, a_partition_without_live_replicas_waits_for_one)
 {
     harness h;

@@ -289,7 +289,13 @@ asio::awaitable<void> controller_driver::read_topic(std::string name, bool initi
     }
     auto states = co_await get_all(zk, state_paths);
     if (!active()) co_return;
+    std::optional<config::property_map> cfg;
+    if (known == _state.topics().end()) {
+        cfg = co_await read_topic_config(zk, name);
+        if (!active()) co_return;
+    }
     _state.topic_assigned(name, *id, parts);
+    if (cfg) topic_config_changed(name, *cfg);
     for (size_t i = 0; i < fresh.size(); ++i) state_read(fresh[i], states[i]);
     pump();
 }
@@ -376,6 +382,11 @@ void controller_driver::pump()
 {
     if (_stopped || !_loaded) return;
     auto a = _state.take_actions();
+    for (auto& tp : a.unclean) {
+        log.warn("unclean leader election for {}-{}: a replica outside the in-sync set leads; records only the "
+                 "in-sync replicas had are lost",
+                 tp.topic, tp.partition());
+    }
     for (auto& w : a.writes) spawn(write_state(std::move(w)));
     for (auto& r : a.requests) {
         auto to = r.to();
@@ -561,6 +572,69 @@ controller_driver::controlled_shutdown(node_id b, std::chrono::milliseconds wait
     auto left = _state.still_led_by(b);
     log.info("controlled shutdown of broker {}: {} partition(s) left on it", b(), left.size());
     co_return left;
+}
+
+namespace {
+std::optional<bool> unclean_override(const config::property_map& overrides)
+{
+    auto v = overrides.find("unclean.leader.election.enable");
+    if (v == overrides.end()) return std::nullopt;
+    return v->second == "true" || v->second == "TRUE" || v->second == "True";
+}
+} // namespace
+
+void controller_driver::topic_config_changed(const std::string& name, const config::property_map& overrides)
+{
+    if (!active()) return;
+    auto unclean = unclean_override(overrides);
+    auto t = _state.topics().find(name);
+    if (t == _state.topics().end() || t->second.unclean == unclean) return;
+    log.info("topic {}: unclean.leader.election.enable {}", name, unclean ? (*unclean ? "true" : "false") : "default");
+    _state.topic_unclean(name, unclean);
+    pump();
+}
+
+void controller_driver::unclean_default(bool enabled)
+{
+    if (!active()) return;
+    _state.unclean_default(enabled);
+    pump();
+}
+
+asio::awaitable<std::optional<std::vector<controller_driver::election_answer>>>
+controller_driver::elect_leaders(controller_state::election_type type, std::optional<std::vector<topic_partition>> partitions,
+                                 std::chrono::milliseconds wait)
+{
+    if (!active() || !_loaded) co_return std::nullopt;
+    auto alive = _alive;
+    auto started = _state.request_election(type, partitions);
+    pump();
+    std::vector<election_answer> out;
+    std::vector<size_t> waiting;
+    for (auto& [tp, o] : started) {
+        if (o == controller_state::election_outcome::started) waiting.push_back(out.size());
+        out.push_back({tp, o, false});
+    }
+    if (!waiting.empty()) {
+        log.info("{} leader election of {} partition(s) asked", type == controller_state::election_type::preferred ? "preferred" : "unclean",
+                 waiting.size());
+    }
+    auto until = std::chrono::steady_clock::now() + wait;
+    while (!waiting.empty()) {
+        std::erase_if(waiting, [&](size_t i) {
+            if (_state.settling(out[i].tp)) return false;
+            out[i].outcome = _state.election_result(type, out[i].tp);
+            return true;
+        });
+        if (waiting.empty()) break;
+        if (std::chrono::steady_clock::now() >= until) {
+            for (auto i : waiting) out[i].timed_out = true;
+            break;
+        }
+        co_await pause(_io.get_executor(), std::chrono::milliseconds(10));
+        if (!*alive || !active()) co_return std::nullopt;
+    }
+    co_return out;
 }
 
 asio::awaitable<void> controller_driver::ticker()

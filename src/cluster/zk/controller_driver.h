@@ -54,6 +54,21 @@ public:
     /// nullopt when this term has ended or `b` is not a live broker.
     boost::asio::awaitable<std::optional<std::vector<topic_partition>>>
     controlled_shutdown(node_id b, std::chrono::milliseconds wait);
+    /// ElectLeaders: starts the elections (controller_state::request_election) and waits (at
+    /// most `wait`) for the started ones to be written; each partition's outcome, with
+    /// `timed_out` set for those still being written. nullopt when this term has ended.
+    struct election_answer {
+        topic_partition tp;
+        controller_state::election_outcome outcome;
+        bool timed_out = false;
+    };
+    boost::asio::awaitable<std::optional<std::vector<election_answer>>>
+    elect_leaders(controller_state::election_type type, std::optional<std::vector<topic_partition>> partitions,
+                  std::chrono::milliseconds wait);
+    /// A topic's configs changed (/config/topics/<t>): its unclean.leader.election.enable.
+    void topic_config_changed(const std::string& name, const config::property_map& overrides);
+    /// unclean.leader.election.enable of the broker configs changed.
+    void unclean_default(bool enabled);
     /// Ends the term: nothing more is written or sent; tasks() empties once the last operation
     /// in flight returns.
     void stop();

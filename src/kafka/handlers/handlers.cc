@@ -50,6 +50,7 @@ const std::vector<api_handler>& api_handlers()
             {api_key::stop_replica, 0, 4, &handle_stop_replica},
             {api_key::update_metadata, 0, 8, &handle_update_metadata},
             {api_key::controlled_shutdown, 0, 3, &handle_controlled_shutdown},
+            {api_key::elect_leaders, 0, 2, &handle_elect_leaders},
         };
         std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.key < b.key; });
         return t;

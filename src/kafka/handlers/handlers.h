@@ -38,6 +38,7 @@ boost::asio::awaitable<bool> handle_leader_and_isr(request_context& ctx, protoco
 boost::asio::awaitable<bool> handle_stop_replica(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_update_metadata(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_controlled_shutdown(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_elect_leaders(request_context& ctx, protocol::writer& out);
 
 // Shared by the config handlers (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs);
 // defined in alter_configs.cc.
