@@ -168,6 +168,9 @@ struct node::impl {
     asio::awaitable<void> controlled_shutdown();
     /// What this broker's controller term answers a ControlledShutdown.
     asio::awaitable<kafka::controlled_shutdown_answer> answer_controlled_shutdown(node_id b);
+    asio::awaitable<kafka::partition_errors_answer>
+    answer_alter_reassignments(std::vector<std::pair<topic_partition, std::optional<std::vector<int32_t>>>> asked,
+                               int32_t timeout_ms);
     asio::awaitable<kafka::elect_leaders_answer> answer_elect_leaders(int8_t type,
                                                                       std::optional<std::vector<topic_partition>> parts,
                                                                       int32_t timeout_ms);
@@ -395,6 +398,48 @@ asio::awaitable<kafka::controlled_shutdown_answer> node::impl::answer_controlled
     co_return kafka::controlled_shutdown_answer{protocol::error_code::none, std::move(*r)};
 }
 
+asio::awaitable<kafka::partition_errors_answer>
+node::impl::answer_alter_reassignments(std::vector<std::pair<topic_partition, std::optional<std::vector<int32_t>>>> asked,
+                                       int32_t timeout_ms)
+{
+    using outcome = cluster::controller_state::reassign_outcome;
+    kafka::partition_errors_answer a;
+    if (!driver) {
+        a.error = protocol::error_code::not_controller;
+        co_return a;
+    }
+    std::vector<std::pair<topic_partition, std::optional<std::vector<node_id>>>> targets;
+    for (auto& [tp, reps] : asked) {
+        std::optional<std::vector<node_id>> t;
+        if (reps) {
+            t.emplace();
+            for (auto r : *reps) t->push_back(node_id(r));
+        }
+        targets.emplace_back(tp, std::move(t));
+    }
+    auto wait = std::chrono::milliseconds(std::clamp(timeout_ms, 0, 600000));
+    auto r = co_await driver->alter_reassignments(std::move(targets), wait);
+    if (!r) {
+        a.error = protocol::error_code::not_controller;
+        co_return a;
+    }
+    for (auto& [tp, o] : *r) {
+        kafka::partition_errors_answer::partition_result p{tp, protocol::error_code::none, {}};
+        if (o == outcome::unknown_partition) {
+            p.error = protocol::error_code::unknown_topic_or_partition;
+            p.message = "No such partition";
+        } else if (o == outcome::invalid_assignment) {
+            p.error = protocol::error_code::invalid_replica_assignment;
+            p.message = "The replicas must be distinct live brokers, at least one";
+        } else if (o == outcome::not_in_progress) {
+            p.error = protocol::error_code::no_reassignment_in_progress;
+            p.message = "No reassignment is in progress for this partition";
+        }
+        a.results.push_back(std::move(p));
+    }
+    co_return a;
+}
+
 asio::awaitable<kafka::elect_leaders_answer>
 node::impl::answer_elect_leaders(int8_t type, std::optional<std::vector<topic_partition>> parts, int32_t timeout_ms)
 {
@@ -613,6 +658,11 @@ asio::awaitable<void> node::join_cluster()
     fo.min_bytes = cfg.replica_fetch_min_bytes;
     fo.backoff_ms = cfg.replica_fetch_backoff_ms;
     fo.fetchers = cfg.num_replica_fetchers;
+    fo.throttled_rate = [&im] { return im.config.current().follower_replication_throttled_rate; };
+    fo.throttled = [&im, self_id = cfg.node_id](const topic_partition& tp) {
+        auto* t = im.topics->find(tp.topic);
+        return t && im.topics->effective_config(*t)->follower_throttled_replicas.contains(tp.partition(), self_id);
+    };
     im.fetcher = std::make_unique<cluster::replica_fetcher>(im.io, im.topics->metadata(), fo);
     kafka::peer_clients::options po;
     po.self = node_id(cfg.node_id);
@@ -620,6 +670,26 @@ asio::awaitable<void> node::join_cluster()
     im.peers = std::make_unique<kafka::peer_clients>(im.io, im.topics->metadata(), po);
     im.context->peers = im.peers.get();
     im.context->controlled_shutdown = [self](node_id b, int64_t) { return self->answer_controlled_shutdown(b); };
+    im.context->alter_reassignments = [self](std::vector<std::pair<topic_partition, std::optional<std::vector<int32_t>>>> asked,
+                                             int32_t timeout_ms) {
+        return self->answer_alter_reassignments(std::move(asked), timeout_ms);
+    };
+    im.context->list_reassignments = [self](std::optional<std::vector<topic_partition>> only) {
+        kafka::reassignments_answer a;
+        if (!self->driver || !self->driver->loaded()) {
+            a.error = protocol::error_code::not_controller;
+            return a;
+        }
+        auto raw = [](const std::vector<node_id>& v) {
+            std::vector<int32_t> out;
+            for (auto r : v) out.push_back(r());
+            return out;
+        };
+        for (auto& [tp, set] : self->driver->state().reassignments(only)) {
+            a.partitions.push_back({tp, raw(set.replicas), raw(set.adding), raw(set.removing)});
+        }
+        return a;
+    };
     im.context->elect_leaders = [self](int8_t type, std::optional<std::vector<topic_partition>> parts, int32_t timeout_ms) {
         return self->answer_elect_leaders(type, std::move(parts), timeout_ms);
     };

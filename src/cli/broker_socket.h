@@ -109,6 +109,8 @@ void with_controller(const std::vector<broker_address>& bootstrap, int timeout_m
 
 } // namespace samsa::cli
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <thread>
 
@@ -118,15 +120,22 @@ template<typename Call>
 void with_controller(const std::vector<broker_address>& bootstrap, int timeout_ms, Call call)
 {
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::string last = "the cluster is electing one, or has none";
     for (;;) {
         broker_connection boot(bootstrap, timeout_ms);
         auto c = describe_cluster(boot, std::nullopt);
         if (c.controller_id >= 0) {
-            broker_connection conn(address_of(broker_by_id(c, c.controller_id)), timeout_ms);
-            if (call(conn)) return;
+            // A controller that just died may still be named for a moment: ask again.
+            try {
+                broker_connection conn(address_of(broker_by_id(c, c.controller_id)), timeout_ms);
+                if (call(conn)) return;
+                last = fmt::format("broker {} is no longer the controller", c.controller_id);
+            } catch (const cli_error& e) {
+                last = e.what();
+            }
         }
         if (std::chrono::steady_clock::now() >= until) {
-            throw cli_error("No controller answered within the timeout (the cluster is electing one, or has none)");
+            throw cli_error(fmt::format("No controller answered within the timeout ({})", last));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

@@ -17,6 +17,8 @@ std::span<const command> all_commands()
         {"dump-log", "Print and check segment, index and time index files offline (kafka-dump-log.sh).", run_dump_log},
         {"leader-election", "Elect preferred or unclean partition leaders (kafka-leader-election.sh).",
          run_leader_election},
+        {"reassign-partitions", "Move partition replicas between brokers (kafka-reassign-partitions.sh).",
+         run_reassign_partitions},
         {"delete-records", "Delete records below given offsets (kafka-delete-records.sh).", run_delete_records},
         {"transactions", "List and describe transactions and producers, abort hanging ones (kafka-transactions.sh).",
          run_transactions},

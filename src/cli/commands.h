@@ -31,5 +31,6 @@ int run_dump_log(const std::vector<std::string>& args);
 int run_delete_records(const std::vector<std::string>& args);
 int run_transactions(const std::vector<std::string>& args);
 int run_leader_election(const std::vector<std::string>& args);
+int run_reassign_partitions(const std::vector<std::string>& args);
 
 } // namespace samsa::cli

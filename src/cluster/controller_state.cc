@@ -34,17 +34,196 @@ void controller_state::brokers_changed(std::vector<broker_info> live)
     _brokers = std::move(live);
 }
 
+namespace {
+bool contains(const std::vector<node_id>& v, node_id x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+/// `a` without the members of `b`, in order.
+std::vector<node_id> minus(const std::vector<node_id>& a, const std::vector<node_id>& b)
+{
+    std::vector<node_id> out;
+    for (auto x : a) {
+        if (!contains(b, x)) out.push_back(x);
+    }
+    return out;
+}
+} // namespace
+
+std::vector<node_id> controlled_partition::target() const { return minus(replicas, removing); }
+
 void controller_state::topic_assigned(const std::string& name, protocol::uuid id,
-                                      const std::map<int32_t, std::vector<node_id>>& partitions)
+                                      const std::map<int32_t, std::vector<node_id>>& partitions,
+                                      const std::map<int32_t, std::pair<std::vector<node_id>, std::vector<node_id>>>& moving,
+                                      int32_t version)
 {
     auto& t = _topics[name];
     t.id = id;
+    t.version = version;
+    t.assignment_stale = false;
     for (auto& [p, replicas] : partitions) {
         auto& cp = t.partitions[p];
-        cp.replicas = replicas;
-        _to_elect.insert(topic_partition{name, partition_id(p)});
+        topic_partition tp{name, partition_id(p)};
+        auto m = moving.find(p);
+        replica_set now{replicas, m == moving.end() ? std::vector<node_id>{} : m->second.first,
+                        m == moving.end() ? std::vector<node_id>{} : m->second.second};
+        bool moved = cp.state && replica_set{cp.replicas, cp.adding, cp.removing} != now;
+        cp.replicas = std::move(now.replicas);
+        cp.adding = std::move(now.adding);
+        cp.removing = std::move(now.removing);
+        if (cp.reassigning() || cp.next) _moving.insert(tp);
+        _to_elect.insert(tp);
+        if (moved) _changed_partitions.insert(tp);
     }
     _changed.insert(name);
+}
+
+void controller_state::assignment_written(const std::string& topic, std::optional<int32_t> version)
+{
+    auto t = _topics.find(topic);
+    if (t == _topics.end() || !t->second.assignment_writing) return;
+    auto written = std::move(*t->second.assignment_writing);
+    t->second.assignment_writing.reset();
+    if (!version) {
+        t->second.assignment_stale = true;
+        return;
+    }
+    t->second.version = *version;
+    for (auto& [p, set] : written) {
+        auto& cp = t->second.partitions.at(p);
+        cp.replicas = set.replicas;
+        cp.adding = set.adding;
+        cp.removing = set.removing;
+        if (cp.next == set) cp.next.reset();
+        topic_partition tp{topic, partition_id(p)};
+        if (!cp.reassigning() && !cp.next) _moving.erase(tp);
+        _to_elect.insert(tp);
+        _changed_partitions.insert(tp);
+    }
+    _changed.insert(topic);
+}
+
+controlled_partition* controller_state::find(const topic_partition& tp)
+{
+    return const_cast<controlled_partition*>(std::as_const(*this).find(tp));
+}
+
+controller_state::reassign_outcome controller_state::reassign(const topic_partition& tp,
+                                                              const std::optional<std::vector<node_id>>& target)
+{
+    auto* cp = find(tp);
+    if (!cp || _topics.at(tp.topic).deleting) return reassign_outcome::unknown_partition;
+    auto original = minus(cp->replicas, cp->adding);
+    if (!target) {
+        if (!cp->reassigning()) {
+            if (!cp->next) return reassign_outcome::not_in_progress;
+            cp->next.reset(); // not written yet: nothing started
+            return reassign_outcome::cancelled;
+        }
+        cp->next = replica_set{original, {}, {}};
+        _moving.insert(tp);
+        _to_elect.insert(tp);
+        return reassign_outcome::cancelled;
+    }
+    std::set<int32_t> seen;
+    for (auto r : *target) {
+        if (!seen.insert(r()).second || !is_live(r)) return reassign_outcome::invalid_assignment;
+    }
+    if (target->empty()) return reassign_outcome::invalid_assignment;
+    if (*target == original && !cp->reassigning()) {
+        cp->next.reset();
+        return reassign_outcome::started; // already there
+    }
+    replica_set next;
+    next.replicas = *target;
+    for (auto r : original) {
+        if (!contains(*target, r)) next.replicas.push_back(r);
+    }
+    next.adding = minus(*target, original);
+    next.removing = minus(original, *target);
+    cp->next = std::move(next);
+    _moving.insert(tp);
+    _to_elect.insert(tp);
+    return reassign_outcome::started;
+}
+
+bool controller_state::reassign_pending(const topic_partition& tp) const
+{
+    auto* cp = find(tp);
+    if (!cp) return false;
+    auto& t = _topics.at(tp.topic);
+    return cp->next || (t.assignment_writing && t.assignment_writing->count(tp.partition()));
+}
+
+void controller_state::znode_reassignments(const std::vector<std::pair<topic_partition, std::vector<node_id>>>& targets)
+{
+    for (auto& [tp, replicas] : targets) {
+        auto o = reassign(tp, replicas);
+        if (o == reassign_outcome::started) _znode_reassignments.insert(tp);
+    }
+    _znode_reassigning = true;
+}
+
+std::vector<std::pair<topic_partition, replica_set>>
+controller_state::reassignments(const std::optional<std::vector<topic_partition>>& only) const
+{
+    std::vector<std::pair<topic_partition, replica_set>> out;
+    for (auto& tp : _moving) {
+        if (only && std::find(only->begin(), only->end(), tp) == only->end()) continue;
+        auto* cp = find(tp);
+        if (cp && cp->reassigning()) out.emplace_back(tp, replica_set{cp->replicas, cp->adding, cp->removing});
+    }
+    return out;
+}
+
+void controller_state::check_reassignments()
+{
+    for (auto& tp : _moving) {
+        auto* cp = find(tp);
+        if (!cp || cp->next || !cp->reassigning() || !cp->state) continue;
+        auto target = cp->target();
+        bool in_sync = std::all_of(target.begin(), target.end(), [&](node_id r) { return contains(cp->state->isr, r); });
+        if (!in_sync) continue;
+        cp->next = replica_set{target, {}, {}};
+        _to_elect.insert(tp);
+    }
+}
+
+void controller_state::write_assignments(controller_actions& out)
+{
+    std::map<std::string, std::vector<int32_t>> ready;
+    for (auto& tp : _moving) {
+        auto* cp = find(tp);
+        auto& t = _topics.at(tp.topic);
+        if (!cp || !cp->next || cp->writing || t.deleting || t.assignment_writing || t.assignment_stale) continue;
+        // What the new set drops must be out of the partition's state first.
+        auto dropped = minus(cp->replicas, cp->next->replicas);
+        if (cp->state && (contains(dropped, cp->state->leader) ||
+                          std::any_of(dropped.begin(), dropped.end(), [&](node_id r) { return contains(cp->state->isr, r); }))) {
+            continue;
+        }
+        ready[tp.topic].push_back(tp.partition());
+    }
+    for (auto& [name, parts] : ready) {
+        auto& t = _topics.at(name);
+        assignment_write w{name, t.id, {}, t.version};
+        for (auto& [p, cp] : t.partitions) w.partitions[p] = replica_set{cp.replicas, cp.adding, cp.removing};
+        std::map<int32_t, replica_set> writing;
+        for (auto p : parts) {
+            w.partitions[p] = *t.partitions.at(p).next;
+            writing[p] = *t.partitions.at(p).next;
+        }
+        t.assignment_writing = std::move(writing);
+        out.assignments.push_back(std::move(w));
+    }
+    if (_znode_reassigning) {
+        std::erase_if(_znode_reassignments, [&](auto& tp) {
+            auto* cp = find(tp);
+            return !cp || (!cp->next && !cp->reassigning());
+        });
+        if (_znode_reassignments.empty()) {
+            _znode_reassigning = false;
+            out.reassign_znode_done = true;
+        }
+    }
 }
 
 void controller_state::state_read(const topic_partition& tp, std::optional<partition_state> s, int32_t version)
@@ -111,6 +290,8 @@ void controller_state::topic_removed(const std::string& name)
     std::erase_if(_to_elect, [&](auto& tp) { return tp.topic == name; });
     std::erase_if(_wanted_leader, [&](auto& w) { return w.first.topic == name; });
     std::erase_if(_unclean_once, [&](auto& tp) { return tp.topic == name; });
+    std::erase_if(_moving, [&](auto& tp) { return tp.topic == name; });
+    std::erase_if(_znode_reassignments, [&](auto& tp) { return tp.topic == name; });
 }
 
 void controller_state::controlled_shutdown(node_id b)
@@ -331,9 +512,17 @@ std::optional<partition_state> controller_state::elect(const controlled_partitio
         return s;
     }
     auto s = *cp.state;
+    // A replica set about to be written drops these: they leave the ISR and leadership first,
+    // as long as a member of the new set is in sync.
+    auto dropped = cp.next ? minus(cp.replicas, cp.next->replicas) : std::vector<node_id>{};
+    auto& order = cp.next ? cp.next->replicas : cp.replicas;
     std::vector<node_id> isr;
     for (auto r : s.isr) {
         if (is_live(r)) isr.push_back(r);
+    }
+    if (!dropped.empty()) {
+        auto kept = minus(isr, dropped);
+        if (!kept.empty()) isr = kept;
     }
     // The last in-sync replica stays in the ISR though dead: when it returns it may lead again.
     if (isr.empty() && !s.isr.empty()) isr.push_back(s.isr.back());
@@ -346,15 +535,15 @@ std::optional<partition_state> controller_state::elect(const controlled_partitio
     if (!staying.empty()) isr = staying;
     auto in_isr = [&](node_id r) { return std::find(isr.begin(), isr.end(), r) != isr.end(); };
     node_id leader = s.leader;
-    if (leader() < 0 || !is_live(leader) || (shutting_down(leader) && !staying.empty())) {
+    if (leader() < 0 || !is_live(leader) || (shutting_down(leader) && !staying.empty()) || !in_isr(leader)) {
         leader = node_id(-1);
-        for (auto r : cp.replicas) {
+        for (auto r : order) {
             if (is_live(r) && !shutting_down(r) && in_isr(r)) {
                 leader = r;
                 break;
             }
         }
-        for (auto r : cp.replicas) {
+        for (auto r : order) {
             if (leader() >= 0) break;
             if (is_live(r) && in_isr(r)) leader = r; // only brokers shutting down are left
         }
@@ -443,6 +632,7 @@ controller_actions controller_state::take_actions()
         if (_topics.count(name)) start_deletion(name);
         else out.unknown_deletions.push_back(name);
     }
+    check_reassignments();
     // Elections and ISR changes: written first; brokers hear of them once written. Only the
     // partitions something happened to are looked at, so a pump costs what changed.
     if (std::exchange(_elect_all, false)) {
@@ -458,7 +648,8 @@ controller_actions controller_state::take_actions()
         }
     }
     _to_elect.clear();
-    auto settled = [](const controlled_topic& t) { return t.writes_out == 0; };
+    write_assignments(out);
+    auto settled = [](const controlled_topic& t) { return t.writes_out == 0 && !t.assignment_writing; };
     std::vector<std::string> changed;
     for (auto& n : _changed) {
         auto t = _topics.find(n);

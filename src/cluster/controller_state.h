@@ -16,9 +16,29 @@ namespace samsa::cluster {
 /// Kafka's leader during deletion (UpdateMetadata tells brokers a partition is being deleted).
 inline constexpr int32_t leader_during_delete = -2;
 
+/// A partition's replicas as the topic znode lists them: during a reassignment `replicas` is
+/// the whole set (the target first, then the replicas leaving), `adding` the target's new
+/// members and `removing` the members leaving.
+struct replica_set {
+    std::vector<node_id> replicas;
+    std::vector<node_id> adding;
+    std::vector<node_id> removing;
+    bool operator==(const replica_set&) const = default;
+};
+
 /// One partition as the cluster controller tracks it.
 struct controlled_partition {
     std::vector<node_id> replicas;
+    /// A reassignment in progress (as in the topic znode): replicas joining and leaving.
+    std::vector<node_id> adding;
+    std::vector<node_id> removing;
+    /// A replica set to write to the topic znode: a reassignment starting, completing (its
+    /// target in sync) or cancelled. Written once the partition's state names no replica it
+    /// drops (the state is changed first: leadership moves off, the ISR shrinks).
+    std::optional<replica_set> next;
+    bool reassigning() const { return !adding.empty() || !removing.empty(); }
+    /// The reassignment's target (the replicas when none is in progress).
+    std::vector<node_id> target() const;
     /// As last read from or written to its state znode; nullopt: no znode yet.
     std::optional<partition_state> state;
     /// The state znode's version (-1: no znode).
@@ -33,6 +53,12 @@ struct controlled_topic {
     bool deleting = false;
     /// The topic's unclean.leader.election.enable override (nullopt: the broker default).
     std::optional<bool> unclean;
+    /// The topic znode's version (-1: not known).
+    int32_t version = -1;
+    /// A topic znode write out: the partitions whose `next` it writes.
+    std::optional<std::map<int32_t, replica_set>> assignment_writing;
+    /// A topic znode write failed: wait for the znode to be read again before the next one.
+    bool assignment_stale = false;
     /// Partitions with a state write out (`writing` set): the topic is settled at 0.
     int writes_out = 0;
     /// Brokers that still have to acknowledge StopReplica with deletion.
@@ -51,6 +77,14 @@ struct state_write {
 };
 
 /// One partition in a request to a broker.
+/// The topic znode with new replica sets, set conditionally on the version last read.
+struct assignment_write {
+    std::string topic;
+    protocol::uuid id;
+    std::map<int32_t, replica_set> partitions;
+    int32_t expected_version = -1;
+};
+
 struct partition_info {
     topic_partition tp;
     protocol::uuid topic_id;
@@ -91,7 +125,15 @@ struct controller_actions {
     /// Unclean elections among `writes` (a replica outside the ISR leads: records may be lost),
     /// for the log.
     std::vector<topic_partition> unclean;
-    bool empty() const { return writes.empty() && requests.empty() && deleted.empty() && unknown_deletions.empty(); }
+    /// Topic znodes to write (reassignments).
+    std::vector<assignment_write> assignments;
+    /// Every reassignment /admin/reassign_partitions asked for is over: remove the znode.
+    bool reassign_znode_done = false;
+    bool empty() const
+    {
+        return writes.empty() && requests.empty() && deleted.empty() && unknown_deletions.empty() && assignments.empty() &&
+               !reassign_znode_done;
+    }
 };
 
 /// The elected controller's decisions, I/O-free: the driver feeds it what ZooKeeper says (live
@@ -140,8 +182,14 @@ public:
     controller_state(node_id self, int32_t controller_epoch) : controller_state(self, controller_epoch, options{}) {}
 
     void brokers_changed(std::vector<broker_info> live);
-    /// /brokers/topics/<t> as read (a new topic, or partitions added).
-    void topic_assigned(const std::string& name, protocol::uuid id, const std::map<int32_t, std::vector<node_id>>& partitions);
+    /// /brokers/topics/<t> as read (a new topic, or partitions added), with the reassignments in
+    /// progress (adding, removing replicas by partition) and the znode's version.
+    void topic_assigned(const std::string& name, protocol::uuid id, const std::map<int32_t, std::vector<node_id>>& partitions,
+                        const std::map<int32_t, std::pair<std::vector<node_id>, std::vector<node_id>>>& moving = {},
+                        int32_t version = -1);
+    /// The outcome of an assignment write: the znode's new version, or nullopt when it failed
+    /// (the driver's watch then reads the znode again).
+    void assignment_written(const std::string& topic, std::optional<int32_t> version);
     /// A partition's state znode as read (nullopt: none yet).
     void state_read(const topic_partition& tp, std::optional<partition_state> s, int32_t version);
     /// The outcome of a write from take_actions(): its new version, or nullopt when it failed
@@ -185,6 +233,18 @@ public:
     election_outcome election_result(election_type type, const topic_partition& tp) const;
     /// Whether a state write for `tp` is out or about to be emitted.
     bool settling(const topic_partition& tp) const;
+    enum class reassign_outcome { started, cancelled, not_in_progress, unknown_partition, invalid_assignment };
+    /// AlterPartitionReassignments for one partition: moves it to `target` (new replicas join,
+    /// catch up and enter the ISR; then leadership moves into the target if needed and the
+    /// others leave), or cancels the one in progress (nullopt: back to the original replicas).
+    /// invalid_assignment: empty, duplicates, or a broker that is not live.
+    reassign_outcome reassign(const topic_partition& tp, const std::optional<std::vector<node_id>>& target);
+    /// Whether a started reassignment or cancellation is not written yet.
+    bool reassign_pending(const topic_partition& tp) const;
+    /// /admin/reassign_partitions: reassignments asked through the znode, removed once all are over.
+    void znode_reassignments(const std::vector<std::pair<topic_partition, std::vector<node_id>>>& targets);
+    /// The partitions being reassigned (of `only` when given).
+    std::vector<std::pair<topic_partition, replica_set>> reassignments(const std::optional<std::vector<topic_partition>>& only) const;
     /// A topic's unclean.leader.election.enable override changed (nullopt: none); enabling it
     /// elects its offline partitions.
     void topic_unclean(const std::string& name, std::optional<bool> enabled);
@@ -207,6 +267,11 @@ private:
                                          bool unclean = false) const;
     bool unclean_enabled(const controlled_topic& t) const { return t.unclean.value_or(_opts.unclean_leader_election); }
     const controlled_partition* find(const topic_partition& tp) const;
+    controlled_partition* find(const topic_partition& tp);
+    /// Reassigning partitions whose target is in sync get their completing `next`.
+    void check_reassignments();
+    /// Topic znode writes for the partitions whose `next` can be written.
+    void write_assignments(controller_actions& out);
     void elect_topic(const std::string& name);
     /// Emits the state write `cp` needs, if any.
     void elect_into(const std::string& name, controlled_topic& t, int32_t p, controlled_partition& cp,
@@ -247,6 +312,11 @@ private:
     std::map<topic_partition, node_id> _wanted_leader;
     /// Unclean elections asked for (ElectLeaders), applied at the partitions' next election.
     std::set<topic_partition> _unclean_once;
+    /// Partitions being reassigned, or with a `next` replica set.
+    std::set<topic_partition> _moving;
+    /// Reassignments /admin/reassign_partitions asked for, not over yet.
+    std::set<topic_partition> _znode_reassignments;
+    bool _znode_reassigning = false;
     int64_t _next_imbalance_check = -1;
 };
 

@@ -116,6 +116,8 @@ public:
     const partition_state& state() const { return _state; }
     leader_epoch epoch() const { return _state.epoch; }
     const std::vector<node_id>& replicas() const { return _replicas; }
+    /// The assignment changed (a reassignment): the replicas whose fetches count.
+    void set_replicas(std::vector<node_id> replicas) { _replicas = std::move(replicas); }
     bool is_leader() const { return !_stopped && _state.leader == _self; }
     /// The in-sync replicas as the leader tracks them.
     const std::vector<node_id>& isr() const { return _leader.isr(); }

@@ -72,6 +72,7 @@ void partition_manager::load(const topic_info& t, const std::vector<partition_st
     // Logs found on disk open now; those a crash kept from being created are queued, to be
     // created in steps once the broker serves (set_scheduler), or by reconcile().
     size_t missing = 0;
+    drop_unhosted_logs(t);
     for (auto& a : t.partitions) {
         if (!hosts(a)) continue;
         topic_partition tp{t.name, a.id};
@@ -93,6 +94,7 @@ void partition_manager::topic_changed(const topic_info& t, const std::vector<par
         queue_deletion(t);
         return;
     }
+    drop_unhosted_logs(t);
     if (created) {
         _creation_failures.erase(t.name);
         _creating.insert(t.name);
@@ -107,14 +109,47 @@ void partition_manager::topic_changed(const topic_info& t, const std::vector<par
         auto it = _partitions.find(tp);
         if (it == _partitions.end()) {
             if (!_queued_opens.count(tp)) first = std::min(first, i);
-        } else if (i < states.size() && it->second->state() != states[i]) {
-            it->second->apply_state(states[i]); // become leader / follower, new epoch or ISR
-            if (on_replica_changed) on_replica_changed(it->second);
+            continue;
         }
+        if (!hosts(t.partitions[i])) {
+            // Reassigned away: the controller moved leadership and the ISR off this broker
+            // before it wrote the new replicas.
+            std::string now;
+            for (auto r : t.partitions[i].replicas) now += (now.empty() ? "" : ",") + std::to_string(r());
+            log.info("{}: no longer a replica here (replicas now [{}]); removing its log", tp, now);
+            it->second->stop();
+            if (on_replica_changed) on_replica_changed(it->second);
+            _partitions.erase(it);
+            if (auto r = _logs.remove(tp); !r) log.error("cannot delete log {}: {}", tp, r.error().message());
+            continue;
+        }
+        bool changed = false;
+        if (it->second->replicas() != t.partitions[i].replicas) {
+            it->second->set_replicas(t.partitions[i].replicas);
+            changed = true;
+        }
+        if (i < states.size() && it->second->state() != states[i]) {
+            it->second->apply_state(states[i]); // become leader / follower, new epoch or ISR
+            changed = true;
+        }
+        if (changed && on_replica_changed) on_replica_changed(it->second);
     }
     if (first < t.partitions.size()) {
         _creation_failures.erase(t.name);
         queue_opens(t, first);
+    }
+}
+
+void partition_manager::drop_unhosted_logs(const topic_info& t)
+{
+    // A replica reassigned away while this broker was down (or before its log was opened here)
+    // left its log behind: the assignment says it is not ours, so it goes.
+    for (auto& a : t.partitions) {
+        if (hosts(a)) continue;
+        topic_partition tp{t.name, a.id};
+        if (_partitions.count(tp) || !_logs.get(tp)) continue;
+        log.info("{}: not a replica here any more; removing the log left behind", tp);
+        if (auto r = _logs.remove(tp); !r) log.error("cannot delete log {}: {}", tp, r.error().message());
     }
 }
 

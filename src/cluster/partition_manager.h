@@ -109,6 +109,8 @@ private:
     /// Runs the queue now when it was empty and `ops` is small, else schedules it.
     void run_or_schedule(size_t ops);
     void open_one(const topic_partition& tp);
+    /// Removes the logs on disk of partitions of `t` this broker is not a replica of.
+    void drop_unhosted_logs(const topic_info& t);
     void apply_config(const topic_info& t);
 
     storage::log_manager& _logs;

@@ -131,12 +131,25 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
     // What each partition was fetched at, to drop answers a change overtook.
     std::map<topic_partition, std::pair<leader_epoch, offset>> asked;
     int64_t next_retry = 0;
+    // Replicas catching up under follower.replication.throttled.replicas share the rate (as in
+    // Kafka, in-sync ones are never throttled); over budget they wait, the others go on.
+    auto rate = _opts.throttled_rate ? _opts.throttled_rate() : replication_throttle::unlimited;
+    std::set<topic_partition> throttled;
     for (auto& [tp, f] : s.parts) {
         auto p = f.replica.lock();
         if (!p || !follows(*p, _opts.self) || p->state().leader() != key.first) continue;
         if (f.backoff_until > now) {
             next_retry = next_retry == 0 ? f.backoff_until : std::min(next_retry, f.backoff_until);
             continue;
+        }
+        bool in_sync = std::find(p->state().isr.begin(), p->state().isr.end(), _opts.self) != p->state().isr.end();
+        if (rate != replication_throttle::unlimited && !in_sync && _opts.throttled && _opts.throttled(tp)) {
+            if (!_throttle.allowed(rate, now)) {
+                auto due = now + _throttle.wait_ms(rate, now);
+                next_retry = next_retry == 0 ? due : std::min(next_retry, due);
+                continue;
+            }
+            throttled.insert(tp);
         }
         if (req.topics.empty() || req.topics.back().topic != tp.topic) {
             protocol::fetch_request_types::fetch_topic ft;
@@ -150,6 +163,9 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
         fp.last_fetched_epoch = p->last_epoch()();
         fp.log_start_offset = p->log_start_offset()();
         fp.partition_max_bytes = _opts.max_bytes;
+        if (throttled.count(tp)) {
+            fp.partition_max_bytes = static_cast<int32_t>(std::min<int64_t>(_opts.max_bytes, _throttle.budget(rate, now)));
+        }
         req.topics.back().partitions.push_back(fp);
         asked[tp] = {p->epoch(), p->log_end_offset()};
     }
@@ -182,6 +198,7 @@ asio::awaitable<bool> replica_fetcher::fetch_once(source_key key)
     for (auto& tr : (*resp)->responses) {
         for (auto& pd : tr.partitions) {
             topic_partition tp{tr.topic, partition_id(pd.partition_index)};
+            if (throttled.count(tp)) _throttle.charge(rate, static_cast<int64_t>(pd.records.size_bytes()), now);
             auto f = src.parts.find(tp);
             auto a = asked.find(tp);
             if (f == src.parts.end() || a == asked.end()) continue;

@@ -5,9 +5,12 @@
 #include "cluster/metadata_cache.h"
 #include "cluster/partition.h"
 
+#include "cluster/replication_throttle.h"
+
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,6 +52,11 @@ public:
         int64_t backoff_ms = 1000;             // replica.fetch.backoff.ms
         int32_t fetchers = 1;                  // num.replica.fetchers
         std::chrono::milliseconds socket_timeout{30000}; // replica.socket.timeout.ms
+        /// follower.replication.throttled.rate (read at each fetch); unset: unlimited.
+        std::function<int64_t()> throttled_rate;
+        /// Whether this broker's replica of a partition is a throttled follower
+        /// (follower.replication.throttled.replicas); unset: none is.
+        std::function<bool(const topic_partition&)> throttled;
     };
 
     replica_fetcher(boost::asio::io_context& io, const metadata_cache& cache, options o);
@@ -90,6 +98,8 @@ private:
     options _opts;
     std::map<source_key, source> _sources;
     std::map<topic_partition, source_key> _where;
+    /// Shared by every loop: the rate limits all throttled replicas together.
+    replication_throttle _throttle;
     bool _stopped = false;
     gate _tasks;
     std::shared_ptr<bool> _alive = std::make_shared<bool>(true);

@@ -225,6 +225,8 @@ void fill_replication(const value_reader& r, broker_config& c)
     c.controlled_shutdown_max_retries = r.i32("controlled.shutdown.max.retries");
     c.controlled_shutdown_retry_backoff_ms = r.i64("controlled.shutdown.retry.backoff.ms");
     c.replica_lag_time_max_ms = r.i64("replica.lag.time.max.ms");
+    c.leader_replication_throttled_rate = r.i64("leader.replication.throttled.rate");
+    c.follower_replication_throttled_rate = r.i64("follower.replication.throttled.rate");
     c.num_replica_fetchers = r.i32("num.replica.fetchers");
     c.replica_fetch_max_bytes = r.i64("replica.fetch.max.bytes");
     c.replica_fetch_response_max_bytes = r.i64("replica.fetch.response.max.bytes");

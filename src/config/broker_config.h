@@ -120,6 +120,9 @@ struct broker_config {
     int32_t controlled_shutdown_max_retries = 0;
     int64_t controlled_shutdown_retry_backoff_ms = 0;
     int64_t replica_lag_time_max_ms = 0;
+    /// Replication throttles (bytes/s) of the throttled replicas; INT64_MAX: none.
+    int64_t leader_replication_throttled_rate = INT64_MAX;
+    int64_t follower_replication_throttled_rate = INT64_MAX;
     int32_t num_replica_fetchers = 0;
     int64_t replica_fetch_max_bytes = 0;
     int64_t replica_fetch_response_max_bytes = 0;

@@ -119,6 +119,12 @@ void define_replication_configs(config_def& d)
 
     add(d, "default.replication.factor", int32, "1", at_least(1), medium, read_only,
         "Replication factor of topics created without one (including auto-created topics).");
+    add(d, "leader.replication.throttled.rate", int64, "9223372036854775807", at_least(0), medium, per_broker,
+        "Bytes per second a leader sends to followers of its throttled replicas "
+        "(leader.replication.throttled.replicas), all of them together.");
+    add(d, "follower.replication.throttled.rate", int64, "9223372036854775807", at_least(0), medium, per_broker,
+        "Bytes per second a follower fetches for its throttled replicas "
+        "(follower.replication.throttled.replicas), all of them together.");
     add(d, "replica.lag.time.max.ms", int64, "30000", none, high, read_only,
         "A follower that has not caught up for this long leaves the in-sync replica set.");
     add(d, "replica.socket.timeout.ms", int32, "30000", none, high, read_only, "Socket timeout of replica fetches.");

@@ -18,6 +18,41 @@ struct topic_binding {
     broker_value_fn from_broker;
 };
 
+/// "partition:broker" entries, or the single "*".
+std::optional<std::pair<int32_t, int32_t>> throttled_entry(std::string_view e)
+{
+    auto colon = e.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto num = [](std::string_view s) -> std::optional<int32_t> {
+        if (s.empty() || s.size() > 9) return std::nullopt;
+        int32_t v = 0;
+        for (char c : s) {
+            if (c < '0' || c > '9') return std::nullopt;
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    };
+    auto p = num(e.substr(0, colon));
+    auto b = num(e.substr(colon + 1));
+    if (!p || !b) return std::nullopt;
+    return std::pair{*p, *b};
+}
+
+validator throttled_replicas_validator()
+{
+    return validator{[](const config_value& v) -> std::optional<violation> {
+        auto* items = std::get_if<std::vector<std::string>>(&v);
+        if (!items) return std::nullopt;
+        if (items->size() == 1 && items->front() == "*") return std::nullopt;
+        for (auto& e : *items) {
+            if (!throttled_entry(e)) {
+                return violation{"must be * or a list of partition:broker entries", e};
+            }
+        }
+        return std::nullopt;
+    }, "[partition:broker,...] or *"};
+}
+
 config_value cleanup_list(const cleanup_policy& p)
 {
     std::vector<std::string> items;
@@ -72,6 +107,8 @@ const topic_binding bindings[] = {
     {"segment.jitter.ms", [](bc b) -> config_value { return b.log_roll_jitter_ms; }},
     {"segment.ms", [](bc b) -> config_value { return b.log_roll_ms; }},
     {"unclean.leader.election.enable", [](bc b) -> config_value { return b.unclean_leader_election_enable; }},
+    {"leader.replication.throttled.replicas", [](bc) -> config_value { return std::vector<std::string>{}; }},
+    {"follower.replication.throttled.replicas", [](bc) -> config_value { return std::vector<std::string>{}; }},
 };
 // clang-format on
 
@@ -105,8 +142,14 @@ config_def build_topic_definitions()
     add(d, "flush.messages", int64, at_least(1), "log.flush.interval.messages",
         "Records appended before the partition is fsynced.");
     add(d, "flush.ms", int64, at_least(0), "log.flush.interval.ms", "Longest time data stays unsynced.");
+    add(d, "follower.replication.throttled.replicas", list, throttled_replicas_validator(), "",
+        "Replicas (partition:broker, or *) whose follower side of replication is throttled to "
+        "follower.replication.throttled.rate.");
     add(d, "index.interval.bytes", int32, at_least(0), "log.index.interval.bytes",
         "Bytes of records between two offset index entries.");
+    add(d, "leader.replication.throttled.replicas", list, throttled_replicas_validator(), "",
+        "Replicas (partition:broker, or *) whose leader side of replication is throttled to "
+        "leader.replication.throttled.rate.");
     add(d, "max.compaction.lag.ms", int64, at_least(1), "log.cleaner.max.compaction.lag.ms",
         "Oldest a record may get before it must be compacted.");
     add(d, "max.message.bytes", int32, at_least(0), "message.max.bytes", "Largest record batch this topic accepts.");
@@ -179,6 +222,19 @@ config_result<void> validate_topic_overrides(const property_map& overrides)
     return {};
 }
 
+throttled_replicas parse_throttled_replicas(const std::vector<std::string>& items)
+{
+    throttled_replicas t;
+    if (items.size() == 1 && items.front() == "*") {
+        t.all = true;
+        return t;
+    }
+    for (auto& e : items) {
+        if (auto x = throttled_entry(e)) t.replicas.insert(*x);
+    }
+    return t;
+}
+
 topic_config resolve_topic_config(const property_map& overrides, const broker_config& broker)
 {
     const auto& defs = topic_config_definitions();
@@ -207,6 +263,8 @@ topic_config resolve_topic_config(const property_map& overrides, const broker_co
     t.segment_jitter_ms = as_int(v("segment.jitter.ms"));
     t.segment_ms = as_int(v("segment.ms"));
     t.unclean_leader_election_enable = as_bool(v("unclean.leader.election.enable"));
+    t.leader_throttled_replicas = parse_throttled_replicas(as_list(v("leader.replication.throttled.replicas")));
+    t.follower_throttled_replicas = parse_throttled_replicas(as_list(v("follower.replication.throttled.replicas")));
     return t;
 }
 

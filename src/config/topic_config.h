@@ -7,6 +7,7 @@
 #include "config/properties.h"
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,15 @@ namespace samsa::config {
 
 /// A topic's effective configuration: its overrides over the broker's values. Durations in
 /// ms, sizes in bytes; -1 means unlimited for retention_ms and retention_bytes.
+/// leader./follower.replication.throttled.replicas: "*" or partition:broker pairs.
+struct throttled_replicas {
+    bool all = false;
+    std::set<std::pair<int32_t, int32_t>> replicas;
+    bool contains(int32_t partition, int32_t broker) const { return all || replicas.count({partition, broker}) > 0; }
+    bool operator==(const throttled_replicas&) const = default;
+};
+throttled_replicas parse_throttled_replicas(const std::vector<std::string>& items);
+
 struct topic_config {
     cleanup_policy cleanup;
     broker_compression compression_type = broker_compression::producer;
@@ -40,6 +50,8 @@ struct topic_config {
     int64_t segment_jitter_ms = 0;
     int64_t segment_ms = 0;
     bool unclean_leader_election_enable = false;
+    throttled_replicas leader_throttled_replicas;
+    throttled_replicas follower_throttled_replicas;
 };
 
 /// Kafka's topic-level configs, each with `broker_synonym` naming the broker config it falls

@@ -5,6 +5,7 @@
 #include "cluster/controlled_broker.h"
 #include "cluster/metadata_store.h"
 #include "cluster/producer_id_manager.h"
+#include "cluster/replication_throttle.h"
 #include "cluster/topic_manager.h"
 #include "config/broker_config_store.h"
 #include "kafka/produce_order.h"
@@ -49,6 +50,27 @@ struct elect_leaders_answer {
     std::vector<partition_result> results;
 };
 
+/// Per-partition errors of a controller request (AlterPartitionReassignments).
+struct partition_errors_answer {
+    struct partition_result {
+        topic_partition tp;
+        protocol::error_code error = protocol::error_code::none;
+        std::string message;
+    };
+    protocol::error_code error = protocol::error_code::none;
+    std::vector<partition_result> results;
+};
+
+/// The reassignments in progress (ListPartitionReassignments).
+struct reassignments_answer {
+    struct ongoing {
+        topic_partition tp;
+        std::vector<int32_t> replicas, adding, removing;
+    };
+    protocol::error_code error = protocol::error_code::none;
+    std::vector<ongoing> partitions;
+};
+
 /// Everything request handlers reach: the topics and partitions, the configuration, the logs.
 /// Owned by the app; lives as long as the server; used on the shard's thread.
 struct broker_context {
@@ -78,6 +100,13 @@ struct broker_context {
     std::function<boost::asio::awaitable<elect_leaders_answer>(int8_t type, std::optional<std::vector<topic_partition>>,
                                                                int32_t timeout_ms)>
         elect_leaders;
+    /// ZooKeeper mode: AlterPartitionReassignments (a target, or nullopt to cancel) and
+    /// ListPartitionReassignments (nullopt: all), carried out by this broker's controller term
+    /// (unset for the embedded node, which has nothing to reassign).
+    std::function<boost::asio::awaitable<partition_errors_answer>(
+        std::vector<std::pair<topic_partition, std::optional<std::vector<int32_t>>>>, int32_t timeout_ms)>
+        alter_reassignments;
+    std::function<reassignments_answer(std::optional<std::vector<topic_partition>>)> list_reassignments;
     /// ZooKeeper mode: connections to the other brokers (set by the app; null for the
     /// embedded node).
     class peer_clients* peers = nullptr;
@@ -89,6 +118,8 @@ struct broker_context {
     std::optional<boost::asio::any_io_executor> cpu;
     /// Orders the appends of each connection's Produce requests (see produce_order).
     produce_order produce_queue;
+    /// leader.replication.throttled.rate's budget, shared by the throttled replicas led here.
+    cluster::replication_throttle leader_throttle;
 
     /// The endpoint to advertise to a client connected through `listener`.
     const advertised_endpoint* endpoint_for(const std::string& listener) const

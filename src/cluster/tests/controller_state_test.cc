@@ -479,6 +479,126 @@ TEST(controller_state, unclean_election_only_when_enabled_or_asked)
     EXPECT_EQ(h.state("u", 0).leader, node_id(-1)) << "u's override keeps it off";
 }
 
+/// Completes the assignment writes of `a` (as the driver would) and reports their new versions.
+void write_assignments(harness& h, const controller_actions& a, std::vector<assignment_write>* seen = nullptr)
+{
+    for (auto& w : a.assignments) {
+        if (seen) seen->push_back(w);
+        h.c.assignment_written(w.topic, w.expected_version + 1);
+    }
+}
+
+/// Steps (writing states and assignments) until nothing is left; the assignment writes seen.
+std::vector<assignment_write> settle_moves(harness& h)
+{
+    std::vector<assignment_write> seen;
+    h.sent.clear();
+    for (int i = 0; i < 20; ++i) {
+        auto a = h.step();
+        write_assignments(h, a, &seen);
+        if (a.empty()) break;
+    }
+    return seen;
+}
+
+TEST(controller_state, a_reassignment_adds_catches_up_then_removes)
+{
+    using outcome = controller_state::reassign_outcome;
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2})}}, {}, 0);
+    h.c.loaded();
+    settle_moves(h);
+    auto tp = topic_partition{"t", partition_id(0)};
+    ASSERT_EQ(h.state("t", 0).leader, node_id(1));
+    EXPECT_EQ(h.c.reassign(tp, ids({2, 3, 3})), outcome::invalid_assignment);
+    EXPECT_EQ(h.c.reassign(tp, ids({2, 4})), outcome::invalid_assignment) << "broker 4 is not live";
+    EXPECT_EQ(h.c.reassign({"t", partition_id(5)}, ids({2, 3})), outcome::unknown_partition);
+    EXPECT_EQ(h.c.reassign(tp, std::nullopt), outcome::not_in_progress);
+    EXPECT_EQ(h.c.reassign(tp, ids({2, 3})), outcome::started);
+    EXPECT_TRUE(h.c.reassign_pending(tp));
+    auto writes = settle_moves(h);
+    ASSERT_EQ(writes.size(), 1u);
+    EXPECT_EQ(writes[0].partitions.at(0), (replica_set{ids({2, 3, 1}), ids({3}), ids({1})}));
+    EXPECT_FALSE(h.c.reassign_pending(tp));
+    auto& cp = h.c.topics().at("t").partitions.at(0);
+    EXPECT_EQ(raw(cp.replicas), (std::vector<int32_t>{2, 3, 1}));
+    EXPECT_FALSE(of(h.sent, kind::leader_and_isr, 3).empty()) << "the new replica hears of its partition";
+    ASSERT_EQ(h.c.reassignments(std::nullopt).size(), 1u);
+    EXPECT_EQ(h.state("t", 0).leader, node_id(1)) << "nothing else moves until 3 is in sync";
+    // The leader takes 3 into the ISR: the target {2,3} is in sync, so leadership moves into
+    // it and 1 leaves the ISR, then the topic znode drops 1.
+    auto s = h.state("t", 0);
+    s.isr = ids({1, 2, 3});
+    h.c.state_read(tp, s, h.versions[tp] + 1);
+    h.versions[tp] += 1;
+    writes = settle_moves(h);
+    EXPECT_EQ(h.state("t", 0).leader, node_id(2));
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{2, 3}));
+    ASSERT_EQ(writes.size(), 1u);
+    EXPECT_EQ(writes[0].partitions.at(0), (replica_set{ids({2, 3}), {}, {}}));
+    EXPECT_EQ(raw(cp.replicas), (std::vector<int32_t>{2, 3}));
+    EXPECT_TRUE(h.c.reassignments(std::nullopt).empty());
+    EXPECT_TRUE(of(h.sent, kind::leader_and_isr, 1).empty()) << "the old replica is no longer sent its partition";
+    EXPECT_FALSE(of(h.sent, kind::update_metadata, 1).empty()) << "but learns it is gone from the replicas";
+}
+
+TEST(controller_state, a_cancelled_reassignment_goes_back_and_a_new_controller_finishes_one)
+{
+    using outcome = controller_state::reassign_outcome;
+    harness h;
+    h.c.brokers_changed(brokers({1, 2, 3}));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2})}}, {}, 0);
+    h.c.loaded();
+    settle_moves(h);
+    auto tp = topic_partition{"t", partition_id(0)};
+    ASSERT_EQ(h.c.reassign(tp, ids({3, 1})), outcome::started);
+    settle_moves(h);
+    // 3 joined the ISR before the cancel.
+    auto s = h.state("t", 0);
+    s.isr = ids({1, 2, 3});
+    h.c.state_read(tp, s, h.versions[tp] + 1);
+    h.versions[tp] += 1;
+    EXPECT_EQ(h.c.reassign(tp, std::nullopt), outcome::cancelled);
+    auto writes = settle_moves(h);
+    ASSERT_EQ(writes.size(), 1u);
+    EXPECT_EQ(writes[0].partitions.at(0), (replica_set{ids({1, 2}), {}, {}}));
+    EXPECT_EQ(raw(h.state("t", 0).isr), (std::vector<int32_t>{1, 2})) << "the added replica left the ISR first";
+    EXPECT_EQ(h.state("t", 0).leader, node_id(1));
+    EXPECT_EQ(h.c.reassign(tp, std::nullopt), outcome::not_in_progress);
+
+    // A controller that reads a reassignment in progress with its target in sync completes it.
+    harness h2;
+    h2.c.brokers_changed(brokers({1, 2, 3}));
+    h2.c.topic_assigned("u", {}, {{0, ids({2, 3, 1})}}, {{0, {ids({3}), ids({1})}}}, 7);
+    auto u0 = topic_partition{"u", partition_id(0)};
+    h2.c.state_read(u0, partition_state{node_id(1), leader_epoch(4), ids({1, 2, 3}), 0}, 3);
+    h2.c.loaded();
+    writes = settle_moves(h2);
+    ASSERT_EQ(writes.size(), 1u);
+    EXPECT_EQ(writes[0].expected_version, 7);
+    EXPECT_EQ(writes[0].partitions.at(0), (replica_set{ids({2, 3}), {}, {}}));
+    EXPECT_EQ(h2.state("u", 0).leader, node_id(2));
+    EXPECT_EQ(h2.state("u", 0).epoch, leader_epoch(5));
+    // A failed topic write waits for the znode read again, then goes out on its version.
+    harness h3;
+    h3.c.brokers_changed(brokers({1, 2, 3}));
+    h3.c.topic_assigned("v", {}, {{0, ids({1})}}, {}, 2);
+    h3.c.loaded();
+    settle_moves(h3);
+    auto v0 = topic_partition{"v", partition_id(0)};
+    ASSERT_EQ(h3.c.reassign(v0, ids({2})), outcome::started);
+    auto a = h3.step();
+    ASSERT_EQ(a.assignments.size(), 1u);
+    h3.c.assignment_written("v", std::nullopt);
+    EXPECT_TRUE(h3.step().assignments.empty()) << "not before the znode is read again";
+    h3.c.topic_assigned("v", {}, {{0, ids({1})}, {1, ids({3})}}, {}, 3);
+    a = h3.step();
+    ASSERT_EQ(a.assignments.size(), 1u);
+    EXPECT_EQ(a.assignments[0].expected_version, 3);
+    EXPECT_EQ(a.assignments[0].partitions.at(1), (replica_set{ids({3}), {}, {}})) << "the partition added meanwhile stays";
+}
+
 TEST(controller_state, a_partition_without_live_replicas_waits_for_one)
 {
     harness h;

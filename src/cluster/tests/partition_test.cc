@@ -389,3 +389,24 @@ TEST(partition, follows_state_changes_from_the_controller)
 
 } // namespace
 } // namespace samsa::cluster
+
+#include "cluster/replication_throttle.h"
+
+namespace samsa::cluster {
+TEST(replication_throttle, spends_a_second_of_rate_then_refills)
+{
+    replication_throttle t;
+    const int64_t rate = 1000;
+    EXPECT_TRUE(t.allowed(rate, 0));
+    EXPECT_EQ(t.budget(rate, 0), 1000) << "one second's worth at first";
+    t.charge(rate, 1500, 0); // a whole batch may exceed the budget
+    EXPECT_FALSE(t.allowed(rate, 0));
+    EXPECT_GT(t.wait_ms(rate, 0), 500);
+    EXPECT_FALSE(t.allowed(rate, 400)) << "-500 + 400";
+    EXPECT_TRUE(t.allowed(rate, 600));
+    EXPECT_EQ(t.budget(rate, 10000), 1000) << "never more than a second's worth";
+    EXPECT_TRUE(t.allowed(replication_throttle::unlimited, 0));
+    t.charge(replication_throttle::unlimited, 1 << 30, 0);
+    EXPECT_EQ(t.budget(rate, 10000), 1000) << "unlimited traffic is not charged";
+}
+} // namespace samsa::cluster

@@ -128,3 +128,16 @@ TEST(znodes, malformed_data_is_an_error)
 
 } // namespace
 } // namespace samsa::cluster::zk
+
+namespace samsa::cluster::zk {
+TEST(znodes, reassignment_as_kafkas_tool_writes_it)
+{
+    auto r = decode_reassignment(R"({"version":1,"partitions":[{"topic":"t","partition":2,"replicas":[3,1],"log_dirs":["any","any"]}]})");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0], (reassignment_ref{"t", 2, {3, 1}}));
+    EXPECT_EQ(decode_reassignment(encode_reassignment(*r)).value(), *r);
+    EXPECT_FALSE(decode_reassignment(R"({"version":1,"partitions":[{"topic":"t","partition":2}]})"));
+    EXPECT_FALSE(decode_reassignment("not json"));
+}
+} // namespace samsa::cluster::zk

@@ -216,6 +216,7 @@ asio::awaitable<void> controller_driver::load()
     co_await watch_isr_changes();
     if (!active()) co_return;
     _loaded = true;
+    spawn(watch_reassign_znode());
     _state.loaded();
     log.info("controller loaded {} topic(s) and {} live broker(s)", _state.topics().size(), _state.live_brokers().size());
     pump();
@@ -269,10 +270,14 @@ asio::awaitable<void> controller_driver::read_topic(std::string name, bool initi
         auto set = co_await zk.set(path, encode_topic(*a), n->version);
         if (!active()) co_return;
         if (!set) co_return; // changed meanwhile: the data watch reads it again
+        n->version = *set;
         log.info("topic {}: assigned topic id {}", name, a->topic_id);
     }
     std::map<int32_t, std::vector<node_id>> parts;
     for (auto& [p, reps] : a->partitions) parts[p] = nodes(reps);
+    std::map<int32_t, std::pair<std::vector<node_id>, std::vector<node_id>>> moving;
+    for (auto& [p, reps] : a->adding_replicas) moving[p].first = nodes(reps);
+    for (auto& [p, reps] : a->removing_replicas) moving[p].second = nodes(reps);
     auto known = _state.topics().find(name);
     std::set<int32_t> had;
     if (known != _state.topics().end()) {
@@ -294,7 +299,7 @@ asio::awaitable<void> controller_driver::read_topic(std::string name, bool initi
         cfg = co_await read_topic_config(zk, name);
         if (!active()) co_return;
     }
-    _state.topic_assigned(name, *id, parts);
+    _state.topic_assigned(name, *id, parts, moving, n->version);
     if (cfg) topic_config_changed(name, *cfg);
     for (size_t i = 0; i < fresh.size(); ++i) state_read(fresh[i], states[i]);
     pump();
@@ -398,6 +403,84 @@ void controller_driver::pump()
     }
     for (auto& n : a.deleted) spawn(remove_topic(n, false));
     for (auto& n : a.unknown_deletions) spawn(remove_topic(n, true));
+    for (auto& w : a.assignments) spawn(write_assignment(std::move(w)));
+    if (a.reassign_znode_done) spawn(remove_reassign_znode());
+}
+
+asio::awaitable<void> controller_driver::write_assignment(assignment_write w)
+{
+    topic_assignment z;
+    z.topic_id = w.id.to_string();
+    for (auto& [p, set] : w.partitions) {
+        z.partitions[p] = raw_ids(set.replicas);
+        if (!set.adding.empty()) z.adding_replicas[p] = raw_ids(set.adding);
+        if (!set.removing.empty()) z.removing_replicas[p] = raw_ids(set.removing);
+    }
+    auto path = paths::topic(w.topic);
+    auto s = co_await _member.zk().set(path, encode_topic(z), w.expected_version);
+    if (!active()) co_return;
+    if (!s && !is(s.error(), session_errc::bad_version)) log.warn("cannot write {}: {}", path, s.error().message());
+    std::optional<int32_t> version;
+    if (s) version = *s;
+    _state.assignment_written(w.topic, version);
+    if (s) {
+        for (auto& [p, set] : w.partitions) {
+            if (set.adding.empty() && set.removing.empty()) continue;
+            log.info("{}-{}: reassigning to [{}] (adding [{}], removing [{}])", w.topic, p, fmt::join(raw_ids(set.replicas), ","),
+                     fmt::join(raw_ids(set.adding), ","), fmt::join(raw_ids(set.removing), ","));
+        }
+    }
+    pump();
+}
+
+asio::awaitable<void> controller_driver::watch_reassign_znode()
+{
+    // /admin/reassign_partitions: read when it appears or changes, its reassignments started;
+    // removed by the controller once they are all over.
+    auto again = rewatch([this] { return watch_reassign_znode(); });
+    auto present = co_await _member.zk().exists(std::string(paths::reassign_partitions), std::move(again));
+    if (!active() || !present || !*present) co_return;
+    auto n = co_await _member.zk().get(std::string(paths::reassign_partitions));
+    if (!active() || !n) co_return;
+    auto parts = decode_reassignment(n->data);
+    if (!parts) {
+        log.warn("ignoring malformed {} ({}); removing it", paths::reassign_partitions, parts.error().message());
+        spawn(remove_reassign_znode());
+        co_return;
+    }
+    std::vector<std::pair<topic_partition, std::vector<node_id>>> targets;
+    for (auto& r : *parts) targets.emplace_back(topic_partition{r.topic, partition_id(r.partition)}, nodes(r.replicas));
+    log.info("{}: {} reassignment(s) asked", paths::reassign_partitions, targets.size());
+    _state.znode_reassignments(targets);
+    pump();
+}
+
+asio::awaitable<void> controller_driver::remove_reassign_znode()
+{
+    auto r = co_await _member.zk().remove(std::string(paths::reassign_partitions), -1);
+    if (!r && !is(r.error(), session_errc::no_node)) {
+        log.warn("cannot remove {}: {}", paths::reassign_partitions, r.error().message());
+    }
+}
+
+asio::awaitable<std::optional<std::vector<std::pair<topic_partition, controller_state::reassign_outcome>>>>
+controller_driver::alter_reassignments(std::vector<std::pair<topic_partition, std::optional<std::vector<node_id>>>> asked,
+                                       std::chrono::milliseconds wait)
+{
+    if (!active() || !_loaded) co_return std::nullopt;
+    auto alive = _alive;
+    std::vector<std::pair<topic_partition, controller_state::reassign_outcome>> out;
+    for (auto& [tp, target] : asked) out.emplace_back(tp, _state.reassign(tp, target));
+    pump();
+    // Answered once the started ones are in the topic znodes (Kafka answers then too).
+    auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+        bool pending = std::any_of(out.begin(), out.end(), [&](auto& o) { return _state.reassign_pending(o.first); });
+        if (!pending) break;
+        co_await pause(_io.get_executor(), std::chrono::milliseconds(10));
+        if (!*alive || !active()) co_return std::nullopt;
+    }
+    co_return out;
 }
 
 asio::awaitable<void> controller_driver::write_state(state_write w)

@@ -65,6 +65,13 @@ public:
     boost::asio::awaitable<std::optional<std::vector<election_answer>>>
     elect_leaders(controller_state::election_type type, std::optional<std::vector<topic_partition>> partitions,
                   std::chrono::milliseconds wait);
+    /// AlterPartitionReassignments: starts (a target) or cancels (nullopt) each partition's
+    /// reassignment and waits (at most `wait`) until the started ones are written to their topic
+    /// znodes; nullopt when this term has ended.
+    boost::asio::awaitable<std::optional<std::vector<std::pair<topic_partition, controller_state::reassign_outcome>>>>
+    alter_reassignments(std::vector<std::pair<topic_partition, std::optional<std::vector<node_id>>>> asked,
+                        std::chrono::milliseconds wait);
+    bool loaded() const { return _loaded && active(); }
     /// A topic's configs changed (/config/topics/<t>): its unclean.leader.election.enable.
     void topic_config_changed(const std::string& name, const config::property_map& overrides);
     /// unclean.leader.election.enable of the broker configs changed.
@@ -82,6 +89,9 @@ private:
     boost::asio::awaitable<void> watch_deletions();
     boost::asio::awaitable<void> watch_isr_changes();
     boost::asio::awaitable<void> write_state(state_write w);
+    boost::asio::awaitable<void> write_assignment(assignment_write w);
+    boost::asio::awaitable<void> watch_reassign_znode();
+    boost::asio::awaitable<void> remove_reassign_znode();
     boost::asio::awaitable<void> reread_state(topic_partition tp);
     /// Hands a state znode as read (or the error reading it) to the state machine.
     void state_read(const topic_partition& tp, const result<znode>& n);

@@ -415,6 +415,48 @@ result<std::vector<topic_partition_ref>> decode_isr_change(std::string_view text
     return out;
 }
 
+std::string encode_reassignment(const std::vector<reassignment_ref>& partitions)
+{
+    json::array parts;
+    for (auto& p : partitions) {
+        json::object e;
+        e["topic"] = p.topic;
+        e["partition"] = p.partition;
+        json::array reps;
+        for (auto r : p.replicas) reps.push_back(r);
+        e["replicas"] = std::move(reps);
+        parts.push_back(std::move(e));
+    }
+    json::object o;
+    o["version"] = 1;
+    o["partitions"] = std::move(parts);
+    return to_text(o);
+}
+
+result<std::vector<reassignment_ref>> decode_reassignment(std::string_view text)
+{
+    auto o = parse_object(text);
+    if (!o) return malformed();
+    auto it = o->find("partitions");
+    if (it == o->end() || !it->value().is_array()) return malformed();
+    std::vector<reassignment_ref> out;
+    for (auto& v : it->value().as_array()) {
+        if (!v.is_object()) return malformed();
+        auto& e = v.as_object();
+        auto topic = string_field(e, "topic");
+        auto partition = int_field(e, "partition");
+        auto reps = e.find("replicas");
+        if (!topic || !partition || reps == e.end() || !reps->value().is_array()) return malformed();
+        reassignment_ref r{*topic, static_cast<int32_t>(*partition), {}};
+        for (auto& x : reps->value().as_array()) {
+            if (!x.is_int64()) return malformed();
+            r.replicas.push_back(static_cast<int32_t>(x.as_int64()));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 std::string encode_log_dir_failure(int32_t broker)
 {
     json::object o;

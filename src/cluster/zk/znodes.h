@@ -35,6 +35,7 @@ inline constexpr std::string_view config_topics = "/config/topics";
 inline constexpr std::string_view config_brokers = "/config/brokers";
 inline constexpr std::string_view config_changes = "/config/changes";
 inline constexpr std::string_view delete_topics = "/admin/delete_topics";
+inline constexpr std::string_view reassign_partitions = "/admin/reassign_partitions";
 inline constexpr std::string_view isr_change_notification = "/isr_change_notification";
 inline constexpr std::string_view log_dir_event_notification = "/log_dir_event_notification";
 inline constexpr std::string_view latest_producer_id_block = "/latest_producer_id_block";
@@ -125,6 +126,17 @@ struct topic_partition_ref {
 };
 std::string encode_isr_change(const std::vector<topic_partition_ref>& partitions);
 result<std::vector<topic_partition_ref>> decode_isr_change(std::string_view json);
+
+/// /admin/reassign_partitions (the tools' way to start reassignments):
+/// {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[2,3]}]}
+struct reassignment_ref {
+    std::string topic;
+    int32_t partition = 0;
+    std::vector<int32_t> replicas;
+    bool operator==(const reassignment_ref&) const = default;
+};
+std::string encode_reassignment(const std::vector<reassignment_ref>& partitions);
+result<std::vector<reassignment_ref>> decode_reassignment(std::string_view json);
 
 /// /log_dir_event_notification/log_dir_event_<seq> (sequential): a broker's log directory failed.
 /// {"version":1,"broker":N,"event":1}

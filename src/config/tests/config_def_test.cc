@@ -235,8 +235,20 @@ TEST(config_def, every_default_parses_and_every_key_is_documented)
 TEST(config_def, topic_synonyms_name_broker_configs)
 {
     for (const auto& k : topic_config_definitions().keys()) {
+        // As in Kafka, the throttled-replica lists are topic-only.
+        if (k.name.ends_with(".replication.throttled.replicas")) {
+            EXPECT_EQ(k.broker_synonym, "") << k.name;
+            continue;
+        }
         EXPECT_NE(broker_config_definitions().find(k.broker_synonym), nullptr) << k.name << " -> " << k.broker_synonym;
     }
+    EXPECT_TRUE(validate_topic_overrides({{"leader.replication.throttled.replicas", "0:1,1:2"}}));
+    EXPECT_TRUE(validate_topic_overrides({{"follower.replication.throttled.replicas", "*"}}));
+    EXPECT_FALSE(validate_topic_overrides({{"follower.replication.throttled.replicas", "0-1"}}));
+    auto t = parse_throttled_replicas({"0:1", "3:2"});
+    EXPECT_TRUE(t.contains(3, 2));
+    EXPECT_FALSE(t.contains(1, 0));
+    EXPECT_TRUE(parse_throttled_replicas({"*"}).contains(7, 9));
     EXPECT_EQ(topic_config_definitions().find("max.message.bytes")->broker_synonym, "message.max.bytes");
     EXPECT_EQ(topic_config_definitions().find("segment.ms")->broker_synonym, "log.roll.ms");
 }

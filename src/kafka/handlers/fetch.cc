@@ -100,7 +100,29 @@ void read_partition(request_context& ctx, const protocol::fetch_request& req,
     response_limit = std::min(response_limit, static_cast<size_t>(std::max<int64_t>(b.config.current().fetch_max_bytes, 0)));
     size_t room = response_limit > st.total_bytes ? response_limit - st.total_bytes : 0;
     size_t limit = std::min(static_cast<size_t>(std::max(fp.partition_max_bytes, 0)), room);
+    // leader.replication.throttled.replicas: followers catching up (not in sync) of a throttled
+    // replica here share leader.replication.throttled.rate; over budget they get no records.
+    int32_t replica = replica_of(req, v);
+    int64_t rate = b.config.current().leader_replication_throttled_rate;
+    bool throttled = false;
+    if (replica >= 0 && rate != cluster::replication_throttle::unlimited) {
+        const auto& isr = part->isr();
+        bool in_sync = std::find(isr.begin(), isr.end(), node_id(replica)) != isr.end();
+        auto* t = b.topics.find(topic);
+        throttled = !in_sync && t && b.topics.effective_config(*t)->leader_throttled_replicas.contains(fp.partition, b.self());
+    }
+    auto now = b.clk.monotonic_ms();
+    if (throttled) {
+        if (!b.leader_throttle.allowed(rate, now)) {
+            pd.high_watermark = part->high_watermark()();
+            pd.last_stable_offset = part->last_stable_offset()();
+            pd.log_start_offset = part->log_start_offset()();
+            return;
+        }
+        limit = std::min<size_t>(limit, static_cast<size_t>(b.leader_throttle.budget(rate, now)));
+    }
     auto read = part->read(offset(fp.fetch_offset), limit, isolation_of(req, v), st.first_batch_pending);
+    if (read && throttled) b.leader_throttle.charge(rate, static_cast<int64_t>(read->slice.size), now);
     if (!read) {
         pd.error_code = code(to_kafka_error(read.error()));
         st.any_error = true;

@@ -106,7 +106,8 @@ TEST(messages, api_table_agrees_with_api_keys_and_traits)
       api_key::add_partitions_to_txn, api_key::add_offsets_to_txn, api_key::end_txn,
       api_key::write_txn_markers, api_key::txn_offset_commit, api_key::describe_transactions,
       api_key::list_transactions, api_key::leader_and_isr, api_key::stop_replica, api_key::update_metadata,
-      api_key::controlled_shutdown};
+      api_key::controlled_shutdown, api_key::elect_leaders, api_key::alter_partition_reassignments,
+      api_key::list_partition_reassignments};
     for (auto k : required) EXPECT_NE(find_schema_api(k), nullptr) << to_string(k);
 
     auto apis = schema_apis();
