@@ -19,6 +19,7 @@ std::span<const command> all_commands()
          run_leader_election},
         {"reassign-partitions", "Move partition replicas between brokers (kafka-reassign-partitions.sh).",
          run_reassign_partitions},
+        {"log-dirs", "Describe the brokers' log directories and replica sizes (kafka-log-dirs.sh).", run_log_dirs},
         {"delete-records", "Delete records below given offsets (kafka-delete-records.sh).", run_delete_records},
         {"transactions", "List and describe transactions and producers, abort hanging ones (kafka-transactions.sh).",
          run_transactions},

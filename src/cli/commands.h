@@ -32,5 +32,6 @@ int run_delete_records(const std::vector<std::string>& args);
 int run_transactions(const std::vector<std::string>& args);
 int run_leader_election(const std::vector<std::string>& args);
 int run_reassign_partitions(const std::vector<std::string>& args);
+int run_log_dirs(const std::vector<std::string>& args);
 
 } // namespace samsa::cli

@@ -49,6 +49,10 @@ command_spec topics_spec()
             {"under-replicated-partitions", arity::flag, "",
              "With --describe: only partitions whose ISR is smaller than the replica set."},
             {"unavailable-partitions", arity::flag, "", "With --describe: only partitions without a leader."},
+            {"under-min-isr-partitions", arity::flag, "",
+             "With --describe: only partitions whose ISR is smaller than the topic's min.insync.replicas."},
+            {"at-min-isr-partitions", arity::flag, "",
+             "With --describe: only partitions whose ISR is exactly the topic's min.insync.replicas."},
             {"topics-with-overrides", arity::flag, "", "With --describe: only topics with config overrides."},
             {"zookeeper", arity::one, "host:port[/chroot]",
              "Act on the ZooKeeper of a cluster (Kafka's znodes) instead of through a broker; "
@@ -277,11 +281,34 @@ std::map<std::string, protocol::uuid> topic_ids(const client_config& cfg,
     return fetch_topic_ids(parse_bootstrap(cfg.bootstrap()), names, cfg.timeout_ms());
 }
 
-std::string partition_line(const char* topic, const rd_kafka_metadata_partition_t& p)
+/// The topics' effective min.insync.replicas.
+std::map<std::string, int64_t> min_isr_by_topic(const admin_client& admin,
+                                                const std::vector<const rd_kafka_metadata_topic_t*>& topics)
+{
+    std::vector<std::string> names;
+    for (auto* t : topics) names.push_back(t->topic);
+    std::map<std::string, int64_t> out;
+    for (auto& rc : describe_configs(admin, RD_KAFKA_RESOURCE_TOPIC, names)) {
+        for (auto& e : rc.entries) {
+            if (e.name == "min.insync.replicas" && e.value) out[rc.name] = parse_int(*e.value).value_or(1);
+        }
+    }
+    return out;
+}
+
+/// Kafka's partition line; replicas on brokers not in the metadata (not live) are Offline.
+std::string partition_line(const char* topic, const rd_kafka_metadata_partition_t& p, const rd_kafka_metadata_t& md)
 {
     std::string leader = p.leader < 0 ? "none" : std::to_string(p.leader);
-    return fmt::format("\tTopic: {}\tPartition: {}\tLeader: {}\tReplicas: {}\tIsr: {}\n", topic, p.id, leader,
-                       id_list(p.replicas, p.replica_cnt), id_list(p.isrs, p.isr_cnt));
+    std::vector<int32_t> offline;
+    for (int i = 0; i < p.replica_cnt; ++i) {
+        bool live = false;
+        for (int b = 0; b < md.broker_cnt; ++b) live = live || md.brokers[b].id == p.replicas[i];
+        if (!live) offline.push_back(p.replicas[i]);
+    }
+    std::string off = offline.empty() ? "" : "\tOffline: " + id_list(offline.data(), static_cast<int>(offline.size()));
+    return fmt::format("\tTopic: {}\tPartition: {}\tLeader: {}\tReplicas: {}\tIsr: {}{}\n", topic, p.id, leader,
+                       id_list(p.replicas, p.replica_cnt), id_list(p.isrs, p.isr_cnt), off);
 }
 
 int describe_topics(const admin_client& admin, const parsed_args& a)
@@ -291,7 +318,11 @@ int describe_topics(const admin_client& admin, const parsed_args& a)
     if (a.has("topic") && !check_found(found, a)) return 0;
     bool under = a.has("under-replicated-partitions");
     bool unavailable = a.has("unavailable-partitions");
-    bool partition_filter = under || unavailable;
+    bool under_min = a.has("under-min-isr-partitions");
+    bool at_min = a.has("at-min-isr-partitions");
+    bool partition_filter = under || unavailable || under_min || at_min;
+    std::map<std::string, int64_t> min_isr;
+    if (under_min || at_min) min_isr = min_isr_by_topic(admin, found);
     std::map<std::string, std::string> configs;
     if (!partition_filter) {
         try {
@@ -320,7 +351,10 @@ int describe_topics(const admin_client& admin, const parsed_args& a)
         for (auto* p : parts) {
             if (under && p->isr_cnt >= p->replica_cnt) continue;
             if (unavailable && p->leader >= 0) continue;
-            write_out(partition_line(t->topic, *p));
+            auto wanted = min_isr.count(t->topic) ? min_isr[t->topic] : 1;
+            if (under_min && p->isr_cnt >= wanted) continue;
+            if (at_min && p->isr_cnt != wanted) continue;
+            write_out(partition_line(t->topic, *p, *md));
         }
     }
     return 0;

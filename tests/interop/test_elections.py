@@ -114,6 +114,11 @@ class Elections(unittest.TestCase):
         for t in ("dirty", "dirty-config"):
             wait_until(f"{t}: broker 1 alone in sync", lambda: (v := self.view(t)) and v[0][2] == [1])
             self.produce(t, [f"only-on-1-{i}" for i in range(5)], via=1)
+        out = cli("topics", "--bootstrap-server", self.boot[3], "--describe", "--under-replicated-partitions")
+        self.assertIn("Topic: dirty\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1\tOffline: 2", out)
+        out = cli("topics", "--bootstrap-server", self.boot[3], "--describe", "--at-min-isr-partitions")
+        self.assertIn("Topic: dirty\tPartition: 0", out, "one in sync, min.insync.replicas 1")
+        self.assertEqual(cli("topics", "--bootstrap-server", self.boot[3], "--describe", "--under-min-isr-partitions"), "")
         self.brokers[1].stop()
         self.brokers[2].restart()
         for t in ("dirty", "dirty-config"):
@@ -121,6 +126,8 @@ class Elections(unittest.TestCase):
         time.sleep(3)
         for t in ("dirty", "dirty-config"):
             self.assertEqual(self.view(t)[0][0], -1, "unclean election is off: the partition stays offline")
+        out = cli("topics", "--bootstrap-server", self.boot[3], "--describe", "--unavailable-partitions")
+        self.assertIn("Topic: dirty\tPartition: 0\tLeader: none\tReplicas: 1,2\tIsr: 1\tOffline: 1", out)
 
         out = cli("leader-election", "--bootstrap-server", self.boot[3], "--election-type", "UNCLEAN",
                   "--topic", "dirty", "--partition", "0")

@@ -182,6 +182,20 @@ class Reassignment(unittest.TestCase):
         self.assertTrue(all(sorted(v[p][2]) == [1, 2, 3] for p in (0, 1)))
         for b in (1, 2, 3):
             self.assertEqual(self.dirs_of(b, "grow"), ["grow-0", "grow-1"])
+        out = cli("log-dirs", "--bootstrap-server", self.all, "--describe", "--topic-list", "grow")
+        self.assertIn("Received log directory information from brokers 1,2,3", out)
+        doc = json.loads(out.splitlines()[-1])
+        sizes = {}
+        for b in doc["brokers"]:
+            for d in b["logDirs"]:
+                self.assertIsNone(d["error"])
+                for p in d["partitions"]:
+                    sizes[(b["broker"], p["partition"])] = p["size"]
+                    self.assertEqual(p["offsetLag"], 0)
+        self.assertEqual(len(sizes), 6, "each broker holds both partitions")
+        for p in ("grow-0", "grow-1"):
+            self.assertGreater(sizes[(1, p)], 2000 * 1024)
+            self.assertEqual({sizes[(b, p)] for b in (1, 2, 3)}, {sizes[(1, p)]}, "every replica the same size")
 
         # Throttled: 4 MB at 400 kB/s takes about ten seconds.
         self.create("slow", [[1]])

@@ -51,6 +51,7 @@ const std::vector<api_handler>& api_handlers()
             {api_key::update_metadata, 0, 8, &handle_update_metadata},
             {api_key::controlled_shutdown, 0, 3, &handle_controlled_shutdown},
             {api_key::elect_leaders, 0, 2, &handle_elect_leaders},
+            {api_key::describe_log_dirs, 0, 4, &handle_describe_log_dirs},
             {api_key::alter_partition_reassignments, 0, 0, &handle_alter_partition_reassignments},
             {api_key::list_partition_reassignments, 0, 0, &handle_list_partition_reassignments},
         };

@@ -39,6 +39,7 @@ boost::asio::awaitable<bool> handle_stop_replica(request_context& ctx, protocol:
 boost::asio::awaitable<bool> handle_update_metadata(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_controlled_shutdown(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_elect_leaders(request_context& ctx, protocol::writer& out);
+boost::asio::awaitable<bool> handle_describe_log_dirs(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_alter_partition_reassignments(request_context& ctx, protocol::writer& out);
 boost::asio::awaitable<bool> handle_list_partition_reassignments(request_context& ctx, protocol::writer& out);
 
