@@ -147,7 +147,7 @@ class ZkCluster(unittest.TestCase):
         b.stop()
         b.restart()
         self.assertEqual(wait_until("the id after a restart", lambda: metadata(b.bootstrap)[0]), ident)
-        self.assertIn(ident, metadata(self.brokers[1].bootstrap)[2])
+        wait_until("the other brokers to see it again", lambda: ident in metadata(self.brokers[1].bootstrap)[2])
         b.stop()
         wait_until("the generated broker to leave", lambda: ident not in metadata(self.brokers[1].bootstrap)[2])
 
