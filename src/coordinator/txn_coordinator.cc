@@ -223,11 +223,17 @@ txn_result txn_coordinator::end_txn(const std::string& transactional_id, int64_t
     if (bump_epoch) {
         // Transaction version 2: a retry of an EndTxn that already bumped the epoch gets the
         // same answer (the producer does not know its new epoch yet).
+        // One that came while the markers are still going out is asked to retry.
         auto it = _entries.find(transactional_id);
-        if (it != _entries.end() && !it->second.pending) {
+        if (it != _entries.end()) {
             auto& m = it->second.meta;
             bool same = (m.producer_id == producer_id && m.producer_epoch == epoch + 1) ||
                         (m.previous_producer_id == producer_id && m.producer_epoch == 0);
+            auto prepared = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
+            if (same && (it->second.pending || m.state == prepared)) {
+                r.error = error_code::concurrent_transactions;
+                return r;
+            }
             if (same && m.state == (commit ? txn_state::complete_commit : txn_state::complete_abort)) {
                 r.producer_id = m.producer_id;
                 r.producer_epoch = m.producer_epoch;

@@ -197,9 +197,12 @@ result<std::optional<producer_batch>> producer_state::append::check(const protoc
         if (h.epoch != e.epoch) {
             // A new epoch starts at sequence 0, unless this partition never saw the producer.
             if (h.base_sequence != 0 && e.epoch() >= 0) return make_error_code(errc::out_of_order_sequence);
-        } else if (!e.batches.empty() && !in_sequence(e.last_seq(), h.base_sequence)) {
-            // Same epoch: the next sequence after the last one written. With no batch left of
-            // this epoch (all removed by retention or DeleteRecords) any sequence is taken.
+        } else if (!in_sequence(e.last_seq(), h.base_sequence)) {
+            // Same epoch: the next sequence after the last one written. With no batch of this
+            // epoch yet (a marker brought it: transaction version 2 bumps the epoch at every
+            // end, and a new producer instance's fencing abort carries its epoch) that is 0:
+            // a later batch that overtook the first one (refused, to be retried) must wait,
+            // or the first one could never follow it.
             return make_error_code(errc::out_of_order_sequence);
         }
     }

@@ -107,7 +107,9 @@ def java_command(*args):
         fail_setup(f"{jar} is missing; run scripts/setup.sh test (it builds tests/interop/java with Maven)")
     java = require_program("java", "openjdk-17-jdk-headless")
     cp = jar + ":" + os.path.join(root, "build", "java", "lib", "*")
-    return [java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, "samsa.Eos", *args]
+    # SAMSA_JAVA_LOG=debug (or info) makes the Java client say more, for a failure by hand.
+    level = os.environ.get("SAMSA_JAVA_LOG", "warn")
+    return [java, f"-Dorg.slf4j.simpleLogger.defaultLogLevel={level}", "-cp", cp, "samsa.Eos", *args]
 
 
 def require_program(name, package):

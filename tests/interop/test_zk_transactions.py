@@ -19,6 +19,7 @@ Run alone: SAMSA_CLI=build/ci/src/cli/samsa SAMSA_SERVER=build/ci/src/app/samsa-
     /usr/bin/python3 tests/interop/test_zk_transactions.py
 """
 
+import os
 import json
 import subprocess
 import time
@@ -148,6 +149,9 @@ class ZkTransactions(ClusterCase):
         self.ensure_state_topic()
         r = subprocess.run(harness.java_command("transactions", self.all, topic, "java-zk-group"),
                            capture_output=True, text=True, timeout=180)
+        if r.returncode != 0 and os.environ.get("SAMSA_JAVA_LOG"):
+            with open("/tmp/samsa-java-txn.log", "w") as f:
+                f.write(r.stderr)
         self.assertEqual(r.returncode, 0, r.stderr[-4000:] + r.stdout)
         result = json.loads(r.stdout.strip().splitlines()[-1])
         expected = [f"java-commit-{i}" for i in range(20)] + [f"java-offsets-{i}" for i in range(20)]

@@ -268,6 +268,27 @@ TEST_F(txn_fixture, a_failed_first_write_forgets_the_new_id)
     EXPECT_EQ(tc->find("t1"), nullptr);
 }
 
+TEST_F(txn_fixture, transaction_version_2_a_retried_end_waits_for_the_markers)
+{
+    auto p = init("t1");
+    add("t1", p, {a});
+    fail_markers = {a};
+    auto r = tc->end_txn("t1", p.producer_id, p.producer_epoch, true, /*bump_epoch=*/true);
+    settle(r.write);
+    ASSERT_EQ(state("t1"), txn_state::prepare_commit);
+    // The retry (old epoch) is told to wait, not fenced; once the markers are out it succeeds.
+    EXPECT_EQ(tc->end_txn("t1", p.producer_id, p.producer_epoch, true, true).error,
+              error_code::concurrent_transactions);
+    EXPECT_EQ(tc->end_txn("t1", p.producer_id, p.producer_epoch, false, true).error, error_code::producer_fenced);
+    fail_markers.clear();
+    clk.advance(cfg.marker_retry_backoff_ms);
+    tick();
+    ASSERT_EQ(state("t1"), txn_state::complete_commit);
+    auto retry = tc->end_txn("t1", p.producer_id, p.producer_epoch, true, true);
+    EXPECT_EQ(retry.error, error_code::none);
+    EXPECT_EQ(retry.producer_epoch, r.producer_epoch);
+}
+
 TEST_F(txn_fixture, markers_that_fail_are_retried_until_written)
 {
     auto p = init("t1");

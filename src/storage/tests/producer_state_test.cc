@@ -110,6 +110,27 @@ TEST(producer_state, epochs)
     EXPECT_EQ(code(apply(s, header(7, 3, 0, 2, 9))), make_error_code(errc::invalid_producer_epoch));
 }
 
+TEST(producer_state, after_a_marker_of_a_new_epoch_the_next_batch_starts_at_0)
+{
+    // Transaction version 2: the commit marker carries the bumped epoch; the next transaction's
+    // first batch (sequence 0) may be refused (its coordinator still busy) while the second one
+    // arrives: that one must wait, or the first could never follow it.
+    producer_state s;
+    ASSERT_FALSE(code(apply(s, header(7, 3, 0, 3, 0))));
+    auto marker = header(7, 4, -1, 1, 3);
+    marker.attributes |= protocol::batch_attr::control | protocol::batch_attr::transactional;
+    control_marker commit{marker_type::commit, 0};
+    {
+        producer_state::append a(s);
+        ASSERT_TRUE(a.check(marker, &commit));
+        a.commit(s);
+    }
+    EXPECT_EQ(s.find(producer_id(7))->epoch, producer_epoch(4));
+    EXPECT_EQ(code(apply(s, header(7, 4, 3, 2, 4))), make_error_code(errc::out_of_order_sequence));
+    ASSERT_FALSE(code(apply(s, header(7, 4, 0, 3, 4))));
+    EXPECT_FALSE(code(apply(s, header(7, 4, 3, 2, 7))));
+}
+
 TEST(producer_state, an_unknown_producer_may_start_anywhere)
 {
     // Its earlier batches may have gone with retention or DeleteRecords (as Kafka, KIP-360).
