@@ -38,19 +38,9 @@ struct controlled_shutdown_answer {
     std::vector<topic_partition> remaining;
 };
 
-/// What the controller answers ElectLeaders: a top-level error (NOT_CONTROLLER), or each
-/// partition's error (none when elected).
-struct elect_leaders_answer {
-    struct partition_result {
-        topic_partition tp;
-        protocol::error_code error = protocol::error_code::none;
-        std::string message;
-    };
-    protocol::error_code error = protocol::error_code::none;
-    std::vector<partition_result> results;
-};
-
-/// Per-partition errors of a controller request (AlterPartitionReassignments).
+/// What the controller answers a request about partitions (ElectLeaders,
+/// AlterPartitionReassignments): a top-level error (NOT_CONTROLLER), or each partition's error
+/// (none when done).
 struct partition_errors_answer {
     struct partition_result {
         topic_partition tp;
@@ -60,6 +50,7 @@ struct partition_errors_answer {
     protocol::error_code error = protocol::error_code::none;
     std::vector<partition_result> results;
 };
+using elect_leaders_answer = partition_errors_answer;
 
 /// The reassignments in progress (ListPartitionReassignments).
 struct reassignments_answer {

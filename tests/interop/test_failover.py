@@ -122,6 +122,47 @@ class ControlledShutdown(unittest.TestCase):
         wait_until("every partition led by its preferred replica", lambda: all(
             v[0] == v[1][0] for v in self.view(topic).values()), timeout=30)
 
+    def test_2_a_zookeeper_outage_leaves_produce_and_fetch_running(self):
+        topic = "zk-outage"
+        admin = AdminClient({"bootstrap.servers": self.all})
+        admin.create_topics([NewTopic(topic, 3, 3, config={"min.insync.replicas": "2"})],
+                            operation_timeout=30, request_timeout=30)[topic].result(timeout=40)
+        wait_until("three in-sync replicas", lambda: (v := self.view(topic)) and len(v) == 3 and
+                   all(len(x[2]) == 3 for x in v.values()), timeout=30)
+        # A running idempotent producer (its producer id came from a block allocated in ZooKeeper,
+        # as in Kafka) and a new plain acks=all one.
+        p = Producer({"bootstrap.servers": self.all, "acks": "all", "enable.idempotence": True,
+                      "message.timeout.ms": 20000})
+        p.produce(topic, b"before", partition=0)
+        self.assertEqual(p.flush(30), 0)
+        self.zk.stop()
+        try:
+            # Leadership needs no change: acks=all produce and fetch go on without ZooKeeper.
+            plain = Producer({"bootstrap.servers": self.all, "acks": "all", "message.timeout.ms": 20000})
+            for i in range(50):
+                plain.produce(topic, f"plain-{i}".encode(), partition=i % 3)
+            self.assertEqual(plain.flush(30), 0)
+            failed = []
+            for i in range(300):
+                p.produce(topic, f"zk-down-{i}".encode(), partition=i % 3,
+                          on_delivery=lambda err, msg: err and failed.append(err))
+            self.assertEqual(p.flush(30), 0)
+            self.assertEqual(failed, [])
+            got = harness.consume_to_end({"bootstrap.servers": self.all, "group.id": "zk-outage"}, topic)
+            self.assertEqual(sorted(m.value().decode() for m in got), sorted(
+                ["before"] + [f"plain-{i}" for i in range(50)] + [f"zk-down-{i}" for i in range(300)]))
+            time.sleep(2)
+        finally:
+            self.zk.start()
+        for b in self.brokers.values():
+            self.assertTrue(b.alive(), f"{b.name} survived the outage")
+        # Back: the brokers' sessions resume, and the control plane works again.
+        fut = admin.create_topics([NewTopic("after-zk-outage", 3, 3)], operation_timeout=30, request_timeout=30)
+        fut["after-zk-outage"].result(timeout=60)
+        wait_until("the new topic led on every broker", lambda: all(
+            (v := self.view("after-zk-outage", b)) and len(v) == 3 and all(x[0] > 0 for x in v.values())
+            for b in self.boot), timeout=60)
+
 
 if __name__ == "__main__":
     harness.main()

@@ -268,6 +268,30 @@ class Reassignment(unittest.TestCase):
         self.assertEqual(sorted(v[0][2]), sorted([a, b]))
         self.brokers[controller].restart()
 
+    def test_6_a_broker_added_takes_new_partitions_and_moved_ones(self):
+        from zk_cluster import cluster_overrides
+        b4 = harness.Broker(cluster_overrides(self.zk.connect + "/samsa", 4, EXTRA), name="reassign-4")
+        self.addCleanup(b4.close)
+        b4.start()
+        wait_until("every broker to see broker 4", lambda: all(
+            metadata(b.bootstrap)[2] == [1, 2, 3, 4] for b in self.brokers.values() if b.alive()))
+        admin = AdminClient({"bootstrap.servers": self.all})
+        admin.create_topics([NewTopic("after-growth", 8, 2)], operation_timeout=30)["after-growth"].result(timeout=40)
+        v = wait_until("after-growth led", lambda: (v := self.view("after-growth")) and len(v) == 8 and
+                       all(x[0] >= 0 for x in v.values()) and v)
+        on4 = [p for p, x in v.items() if 4 in x[1]]
+        self.assertEqual(len(on4), 4, "round-robin over four brokers puts a replica of half the partitions on 4")
+        # An existing topic's partition moves onto it.
+        self.create("to-four", [[1, 2]])
+        self.fill("to-four", [0], 500, 1024)
+        path = self.plan("to-four.json", {("to-four", 0): [4, 2]})
+        self.reassign("--execute", "--reassignment-json-file", path)
+        self.verify_until_done(path)
+        self.assertEqual(self.view("to-four")[0][1], [4, 2])
+        self.assertEqual(len(harness.consume_to_end({"bootstrap.servers": b4.bootstrap, "group.id": "four"},
+                                                    "to-four")), 500)
+        b4.stop()
+
 
 if __name__ == "__main__":
     harness.main()
