@@ -354,7 +354,19 @@ result<offset> partition::reset_out_of_range(offset leader_log_start, offset lea
     if (leader_log_start > end) {
         SAMSA_TRY(_log->truncate_fully_and_start_at(leader_log_start));
     } else if (leader_hw >= offset(0) && end > leader_hw) {
-        SAMSA_TRY(_log->truncate_to(leader_hw));
+        // Records below this replica's own high watermark are committed: a leader just elected
+        // may not have advanced its high watermark that far yet but has them, so they are kept
+        // and fetched past. Only a leader whose log ends below them (it lost committed records:
+        // an unclean election, a crash without fsync) takes them away.
+        auto hw = _log->high_watermark();
+        auto target = leader_hw;
+        if (hw > leader_hw && end > hw) {
+            target = hw;
+        } else if (hw > leader_hw) {
+            replication_log.error("{}: leader {} has none of the committed records {}..{} of this replica: they go",
+                                  _tp, _state.leader(), leader_hw(), hw());
+        }
+        SAMSA_TRY(_log->truncate_to(target));
     } else {
         return end;
     }

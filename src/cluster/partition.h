@@ -210,7 +210,9 @@ public:
     /// As follower, the leader answered OFFSET_OUT_OF_RANGE (Kafka's handling of it): below the
     /// leader's log start (retention or DeleteRecords removed what this follower still needs)
     /// the log is replaced by an empty one starting there; past the leader's high watermark it
-    /// is truncated to it. Returns the new log end offset (unchanged when neither applies).
+    /// is truncated to this replica's own high watermark first (what is committed stays) and
+    /// to the leader's only when that is still out of range (the leader lost committed
+    /// records). Returns the new log end offset (unchanged when neither applies).
     result<offset> reset_out_of_range(offset leader_log_start, offset leader_hw);
     /// The newest leader epoch in this log (-1 if none): a follower's last fetched epoch.
     leader_epoch last_epoch() const;

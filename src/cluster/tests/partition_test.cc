@@ -336,8 +336,12 @@ TEST(partition, a_follower_appends_the_leaders_batches_as_they_are_and_truncates
     ASSERT_TRUE(t);
     EXPECT_EQ(*t, offset(5));
     // OFFSET_OUT_OF_RANGE from the leader: within its log, nothing to do; past its high
-    // watermark, back to it; below its log start, the log starts over there.
+    // watermark, back to this replica's own high watermark first (committed: 0-4), then to the
+    // leader's (it lost them); below its log start, the log starts over there.
     EXPECT_EQ(f->reset_out_of_range(offset(0), offset(5)).value(), offset(5));
+    ASSERT_TRUE(f->append_as_follower(*more->slice.read_all()));
+    EXPECT_EQ(f->log_end_offset(), offset(7));
+    EXPECT_EQ(f->reset_out_of_range(offset(0), offset(3)).value(), offset(5));
     EXPECT_EQ(f->reset_out_of_range(offset(0), offset(3)).value(), offset(3));
     EXPECT_EQ(f->reset_out_of_range(offset(40), offset(60)).value(), offset(40));
     EXPECT_EQ(f->log_start_offset(), offset(40));
