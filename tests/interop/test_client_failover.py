@@ -69,6 +69,17 @@ class ClientFailover(unittest.TestCase):
         wait_until("the client to have written something", progressed, timeout=60)
         self.brokers[leader].kill()
 
+    def run_through_kill(self, topic, leader, produce, acked, failed, count=3000):
+        """Runs `produce` (which writes `count` records, filling `acked` and `failed`) in a
+        thread, kills the leader once it is under way, then checks what it was told."""
+        t = threading.Thread(target=produce)
+        t.start()
+        self.kill_when(leader, lambda: len(acked) > 100)
+        t.join(180)
+        self.assertEqual(failed, [])
+        self.assertEqual(len(acked), count)
+        self.check(topic, acked, leader)
+
     def check(self, topic, acked, leader):
         self.brokers[leader].restart()
         wait_until("the killed broker back in sync", lambda: (v := self.view(topic)) and len(v[0][2]) == 3, timeout=60)
@@ -97,13 +108,7 @@ class ClientFailover(unittest.TestCase):
                 time.sleep(0.003)
             p.flush(120)
             p.close(30)
-        t = threading.Thread(target=produce)
-        t.start()
-        self.kill_when(leader, lambda: len(acked) > 100)
-        t.join(180)
-        self.assertEqual(failed, [])
-        self.assertEqual(len(acked), 3000)
-        self.check(topic, acked, leader)
+        self.run_through_kill(topic, leader, produce, acked, failed)
 
     def test_confluent_kafka(self):
         topic = "cf-confluent"
@@ -120,13 +125,7 @@ class ClientFailover(unittest.TestCase):
                 p.produce(topic, f"ck-{i}".encode(), partition=0, on_delivery=cb)
                 p.poll(0.003)
             p.flush(120)
-        t = threading.Thread(target=produce)
-        t.start()
-        self.kill_when(leader, lambda: len(acked) > 100)
-        t.join(180)
-        self.assertEqual(failed, [])
-        self.assertEqual(len(acked), 3000)
-        self.check(topic, acked, leader)
+        self.run_through_kill(topic, leader, produce, acked, failed)
 
     def test_kafkajs(self):
         node = harness.require_program("node", "nodejs")
