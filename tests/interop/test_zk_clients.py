@@ -94,7 +94,10 @@ class ZkClients(unittest.TestCase):
         return {p: v[0] for p, v in topic_view(self.boot[0], topic).items()}
 
     def kp_produce(self, bootstrap, topic, first=0):
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="zk-clients-producer")
+        # Retries (kafka-python's default is none): right after a broker stops, a metadata
+        # answer may still name the old leader (UpdateMetadata is asynchronous).
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="zk-clients-producer",
+                                 retries=10, retry_backoff_ms=200, max_in_flight_requests_per_connection=1)
         try:
             futures = [producer.send(topic, key=b"k%d" % i, value=b"v%d" % i, partition=i % PARTITIONS)
                        for i in range(first, first + MESSAGES)]
