@@ -120,7 +120,7 @@ class ControlledShutdown(unittest.TestCase):
         # auto.leader.rebalance.enable (the default): once back in sync, every partition is led by
         # its preferred (first) replica again.
         wait_until("every partition led by its preferred replica", lambda: all(
-            v[0] == v[1][0] for v in self.view(topic).values()), timeout=30)
+            v[0] == v[1][0] for v in self.view(topic).values()), timeout=60)
 
     def test_2_a_zookeeper_outage_leaves_produce_and_fetch_running(self):
         topic = "zk-outage"
