@@ -221,9 +221,9 @@ txn_result txn_coordinator::end_txn(const std::string& transactional_id, int64_t
 {
     txn_result r;
     if (bump_epoch) {
-        // Transaction version 2: a retry of an EndTxn that already bumped the epoch gets the
-        // same answer (the producer does not know its new epoch yet).
-        // One that came while the markers are still going out is asked to retry.
+        // Transaction version 2: a retry of an EndTxn that already bumped the epoch (the
+        // producer does not know its new epoch yet) is asked to retry while the markers are
+        // still going out, and gets the same answer once the transaction is complete.
         auto it = _entries.find(transactional_id);
         if (it != _entries.end()) {
             auto& m = it->second.meta;

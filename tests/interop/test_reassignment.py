@@ -28,7 +28,7 @@ import time
 import unittest
 
 import harness
-from zk_cluster import start_three_brokers, wait_until
+from zk_cluster import cluster_overrides, start_three_brokers, wait_until
 from test_zk_cluster import cli, metadata, topic_view
 
 ck = harness.require_module("confluent_kafka", "python3-confluent-kafka")
@@ -269,7 +269,6 @@ class Reassignment(unittest.TestCase):
         self.brokers[controller].restart()
 
     def test_6_a_broker_added_takes_new_partitions_and_moved_ones(self):
-        from zk_cluster import cluster_overrides
         b4 = harness.Broker(cluster_overrides(self.zk.connect + "/samsa", 4, EXTRA), name="reassign-4")
         self.addCleanup(b4.close)
         b4.start()

@@ -14,9 +14,16 @@ error failed(const char* what, const std::string& subject, const std::error_code
                       fmt::format("Cannot {} for {} in ZooKeeper: {}", what, subject, ec.message()));
 }
 
-/// ZooKeeper down or reconnecting (its restart, a network blip): requests wait for the session
-/// to come back instead of failing at once.
-constexpr std::chrono::milliseconds reconnect_wait{15000};
+/// ZooKeeper down or reconnecting (its restart, a network blip): requests wait up to 15 s for
+/// the session to come back instead of failing at once.
+boost::asio::awaitable<op_result<void>> connected(session& zk)
+{
+    if (auto c = co_await zk.wait_connected(std::chrono::milliseconds(15000)); !c) {
+        co_return make_error(cluster::errc::metadata_write_failed,
+                             fmt::format("ZooKeeper is not reachable: {}", c.error().message()));
+    }
+    co_return op_result<void>{};
+}
 
 std::map<std::string, std::string> as_map(const config::property_map& m) { return {m.begin(), m.end()}; }
 
@@ -61,7 +68,7 @@ topic_assignment assignment_of(const topic_info& t)
 boost::asio::awaitable<op_result<void>> admin::create_topic(const topic_info& t)
 {
     auto& zk = _zk();
-    if (auto c = co_await zk.wait_connected(reconnect_wait); !c) co_return make_error(cluster::errc::metadata_write_failed, fmt::format("ZooKeeper is not reachable: {}", c.error().message()));
+    if (auto c = co_await connected(zk); !c) co_return c;
     if (auto r = co_await zk.ensure_path(std::string(paths::broker_topics)); !r) co_return failed("create", "topic " + t.name, r.error());
     auto exists = co_await zk.exists(paths::topic(t.name));
     if (exists && *exists) co_return make_error(cluster::errc::topic_exists, fmt::format("Topic '{}' already exists.", t.name));
@@ -79,7 +86,7 @@ boost::asio::awaitable<op_result<void>> admin::create_topic(const topic_info& t)
 boost::asio::awaitable<op_result<void>> admin::delete_topic(const std::string& name)
 {
     auto& zk = _zk();
-    if (auto c = co_await zk.wait_connected(reconnect_wait); !c) co_return make_error(cluster::errc::metadata_write_failed, fmt::format("ZooKeeper is not reachable: {}", c.error().message()));
+    if (auto c = co_await connected(zk); !c) co_return c;
     if (auto r = co_await zk.ensure_path(std::string(paths::delete_topics)); !r) co_return failed("delete", "topic " + name, r.error());
     auto c = co_await zk.create(std::string(paths::delete_topics) + "/" + name, "", create_mode::persistent);
     if (!c && !is(c.error(), session_errc::node_exists)) co_return failed("delete", "topic " + name, c.error());
@@ -89,7 +96,7 @@ boost::asio::awaitable<op_result<void>> admin::delete_topic(const std::string& n
 boost::asio::awaitable<op_result<void>> admin::add_partitions(const topic_info& t)
 {
     auto& zk = _zk();
-    if (auto c = co_await zk.wait_connected(reconnect_wait); !c) co_return make_error(cluster::errc::metadata_write_failed, fmt::format("ZooKeeper is not reachable: {}", c.error().message()));
+    if (auto c = co_await connected(zk); !c) co_return c;
     auto cur = co_await zk.get(paths::topic(t.name));
     if (!cur) {
         if (is(cur.error(), session_errc::no_node)) co_return make_error(cluster::errc::unknown_topic, "This server does not host this topic-partition.");
@@ -117,7 +124,7 @@ boost::asio::awaitable<op_result<void>> admin::set_topic_overrides(const std::st
                                                                    const config::property_map& overrides)
 {
     auto& zk = _zk();
-    if (auto c = co_await zk.wait_connected(reconnect_wait); !c) co_return make_error(cluster::errc::metadata_write_failed, fmt::format("ZooKeeper is not reachable: {}", c.error().message()));
+    if (auto c = co_await connected(zk); !c) co_return c;
     if (auto c = co_await write_config(zk, paths::config_topics, name, overrides); !c) co_return c;
     co_return co_await announce(zk, "topics/" + name);
 }
@@ -126,7 +133,7 @@ boost::asio::awaitable<op_result<void>> admin::set_broker_overrides(const std::s
                                                                     const config::property_map& overrides)
 {
     auto& zk = _zk();
-    if (auto c = co_await zk.wait_connected(reconnect_wait); !c) co_return make_error(cluster::errc::metadata_write_failed, fmt::format("ZooKeeper is not reachable: {}", c.error().message()));
+    if (auto c = co_await connected(zk); !c) co_return c;
     if (auto c = co_await write_config(zk, paths::config_brokers, entity, overrides); !c) co_return c;
     co_return co_await announce(zk, "brokers/" + entity);
 }
