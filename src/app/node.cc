@@ -584,7 +584,7 @@ asio::awaitable<bool> node::shutdown()
     auto& im = *_impl;
     SAMSA_ASSERT(!im.shutting_down, "node::shutdown() called twice");
     im.shutting_down = true;
-    if (im.member && im.fetcher && im.config.current().controlled_shutdown_enable) {
+    if (im.member && im.member->registered() && im.fetcher && im.config.current().controlled_shutdown_enable) {
         co_await im.controlled_shutdown();
         im.step("controlled shutdown done");
     }

@@ -38,6 +38,10 @@ boost::asio::awaitable<protocol::error_code> ensure_topic(broker_context& b, std
     auto ec = topic_error(b, name);
     if (ec != protocol::error_code::unknown_topic_or_partition) co_return ec;
     if (!allowed || !b.config.current().auto_create_topics_enable) co_return ec;
+    // A cluster broker that has not heard from a controller yet (just started) knows no topics
+    // and too few brokers: the topic may well exist. Retriable, as Kafka answers a topic that
+    // exists but has no leader here yet.
+    if (b.controlled && b.controlled->controller_epoch() == 0) co_return protocol::error_code::leader_not_available;
     cluster::create_topic_request req;
     req.name = name;
     auto r = co_await b.topics.controller().create_topic(req, false);

@@ -26,11 +26,6 @@ using protocol::error_code;
 /// coordinator waits request.timeout.ms).
 constexpr std::chrono::milliseconds commit_timeout{10000};
 
-error_code error_of(const std::error_code& ec)
-{
-    auto e = to_kafka_error(ec);
-    return e == error_code::unknown_server_error ? error_code::coordinator_not_available : e;
-}
 } // namespace
 
 marker_write write_txn_marker(broker_context& b, const coordinator::txn_markers& m, const topic_partition& tp)

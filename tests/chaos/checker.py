@@ -4,7 +4,11 @@
 A history is JSON lines, one event each (the workload writes them; any order across processes):
 
   {"type": "ack",   "process": P, "partition": N, "offset": O, "value": V}   acknowledged write
+                                                    (O null: acknowledged without an offset)
   {"type": "fail",  "process": P, "partition": N, "value": V}              definite failure
+  {"type": "info",  "process": P, "partition": N, "value": V}              indeterminate (may or
+                                                    may not have been written: a timeout)
+  {"type": "error", "process": P, "error": E}       a client error worth reporting (a fatal one)
   {"type": "read",  "process": C, "partition": N, "offset": O, "value": V, "session": S}
                                                     a consumer's record; a session is one assignment
   {"type": "final", "partition": N, "offset": O, "value": V}               the last read from the start
@@ -53,15 +57,19 @@ def check(events, replicas=()):
     last_read = {}                               # (process, session, partition) -> offset
     for e in events:
         kind = e["type"]
+        if kind in ("info", "error"):
+            continue
         p = e["partition"]
         if kind == "fail":
             failed.add((p, e["value"]))
             continue
         o, v = e["offset"], e["value"]
-        at[(p, o)].add(v)
         if kind == "ack":
             acked[(p, v)] = o
-        else:
+            if o is None:
+                continue
+        at[(p, o)].add(v)
+        if kind != "ack":
             offsets_of[v].add((p, o))
         if kind == "final":
             final.add((p, v))
@@ -75,9 +83,9 @@ def check(events, replicas=()):
             raise ValueError(f"unknown event type {kind!r}")
     for (p, v), o in sorted(acked.items(), key=str):
         if (p, v) not in final:
-            found["lost"].append(f"{v!r} acknowledged at {p}@{o}")
+            found["lost"].append(f"{v!r} acknowledged at {p}@{'?' if o is None else o}")
         elif (p, v) not in consumed:
-            found["unseen"].append(f"{v!r} at {p}@{o}")
+            found["unseen"].append(f"{v!r} at {p}@{'?' if o is None else o}")
     for v, where in sorted(offsets_of.items(), key=str):
         if len(where) > 1:
             found["duplicated"].append(f"{v!r} at " + ", ".join(f"{p}@{o}" for p, o in sorted(where, key=str)))
@@ -116,9 +124,12 @@ def divergent(replicas):
 def summary(found, events):
     acks = sum(1 for e in events if e["type"] == "ack")
     reads = sum(1 for e in events if e["type"] == "read")
+    unsure = sum(1 for e in events if e["type"] == "info")
+    errors = sum(1 for e in events if e["type"] == "error")
     counts = ", ".join(f"{c} {len(found[c])}" for c in ORDER)
     verdict = "FAIL" if any(found[c] for c in FAILING) else "ok"
-    return f"checker: {verdict}: acknowledged {acks}, read {reads}, {counts}"
+    return (f"checker: {verdict}: acknowledged {acks}, read {reads}, indeterminate {unsure}, "
+            f"client errors {errors}, {counts}")
 
 
 def main(argv=None):

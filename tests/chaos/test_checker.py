@@ -36,6 +36,9 @@ def clean_history():
             h += [ack(p, o, v), read(p, o, v), final(p, o, v)]
     h.append({"type": "fail", "process": "p1", "partition": "t/0", "value": "never"})
     h += [read("t/1", 1, "t/1-1", session=1), read("t/1", 2, "t/1-2", session=1)]
+    h.append({"type": "info", "process": "p1", "partition": "t/1", "value": "maybe", "error": "_MSG_TIMED_OUT"})
+    h.append({"type": "error", "process": "p1", "error": "a fatal one"})
+    h += [ack("t/1", None, "no-offset"), read("t/1", 3, "no-offset"), final("t/1", 3, "no-offset")]
     return h
 
 
@@ -57,6 +60,12 @@ class Checker(unittest.TestCase):
         h = [e for e in clean_history() if not (e["type"] in ("final", "read") and e["value"] == "t/0-2")]
         self.only(checker.check(h), "lost")
 
+    def test_an_acknowledgement_without_an_offset_can_still_be_lost(self):
+        h = [e for e in clean_history() if not (e["type"] in ("final", "read") and e["value"] == "no-offset")]
+        found = checker.check(h)
+        self.only(found, "lost")
+        self.assertIn("t/1@?", found["lost"][0])
+
     def test_unseen_is_reported_but_not_lost(self):
         h = [e for e in clean_history() if not (e["type"] == "read" and e["value"] == "t/0-2")]
         self.only(checker.check(h), "unseen")
@@ -68,7 +77,7 @@ class Checker(unittest.TestCase):
     def test_inconsistent_offsets(self):
         # The acknowledgement said offset 1, but offset 1 holds another value (which is in the
         # final read only at 1, so not duplicated, and the acked value appears at 5).
-        h = [e for e in clean_history() if e["value"] != "t/0-1"]
+        h = [e for e in clean_history() if e.get("value") != "t/0-1"]
         h += [ack("t/0", 1, "t/0-1"), final("t/0", 1, "x"), final("t/0", 5, "t/0-1"), read("t/0", 5, "t/0-1")]
         found = checker.check(h)
         self.assertEqual(len(found["inconsistent"]), 1, found)
@@ -104,10 +113,10 @@ class Checker(unittest.TestCase):
             run = [sys.executable, os.path.join(HERE, "checker.py")]
             r = subprocess.run(run + [good], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn("checker: ok: acknowledged 6, read 8, lost 0,", r.stdout)
+            self.assertIn("checker: ok: acknowledged 7, read 9, indeterminate 1, client errors 1, lost 0,", r.stdout)
             r = subprocess.run(run + [bad], capture_output=True, text=True)
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-            self.assertIn("checker: FAIL: acknowledged 6, read 8, lost 6,", r.stdout)
+            self.assertIn("checker: FAIL: acknowledged 7, read 9, indeterminate 1, client errors 1, lost 7,", r.stdout)
             self.assertIn("lost: 't/0-0' acknowledged at t/0@0", r.stdout)
             r = subprocess.run(run + [broken], capture_output=True, text=True)
             self.assertEqual(r.returncode, 2)

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -57,8 +58,41 @@ void member::hook_session(uint64_t gen)
 asio::awaitable<result<void>> member::start()
 {
     hook_session(_gen);
-    _opts.self.timestamp_ms = now_ms();
-    if (auto r = co_await register_broker(*_zk, _opts.self); !r) co_return r.error();
+    // A broker restarted soon after a crash finds its previous run's registration still there
+    // until that session expires: wait for it (a session outlives its owner by at most its
+    // timeout), then refuse the id as held by another live broker. A connection lost meanwhile
+    // is waited out too, within the same bound (the session reconnects by itself).
+    auto bound = std::max(_opts.session_timeout, _opts.connection_timeout) + std::chrono::seconds(2);
+    auto give_up = std::chrono::steady_clock::now() + bound;
+    const uint64_t gen = _gen;
+    for (bool waited = false;;) {
+        _opts.self.timestamp_ms = now_ms();
+        auto r = co_await register_broker(*_zk, _opts.self);
+        if (gen != _gen) {
+            // The session expired meanwhile (the process was paused, or cut off for longer than
+            // the session timeout): rejoin() registers with a new one and starts the watches.
+            while (!_registered && !_stopped && std::chrono::steady_clock::now() < give_up) {
+                co_await pause(_ex, std::chrono::milliseconds(250));
+            }
+            if (_registered) co_return ok();
+            co_return make_error_code(session_errc::session_expired);
+        }
+        if (r) break;
+        bool lost = is(r.error(), session_errc::connection_loss) || is(r.error(), session_errc::timeout);
+        if ((!lost && !is(r.error(), session_errc::node_exists)) || std::chrono::steady_clock::now() >= give_up) {
+            co_return r.error();
+        }
+        if (lost) {
+            log.warn("registering broker {}: {}; retrying", _opts.self.id, r.error().message());
+        } else if (!waited) {
+            log.warn("broker {} is registered by another ZooKeeper session ({}); waiting up to {} ms for it to expire "
+                     "(a previous run of this broker?)",
+                     _opts.self.id, paths::broker(_opts.self.id), bound.count());
+            waited = true;
+        }
+        co_await pause(_ex, std::chrono::milliseconds(250));
+    }
+    _registered = true;
     log.info("registered broker {} at {}", _opts.self.id, paths::broker(_opts.self.id));
     spawn(watch_brokers(_gen));
     spawn(watch_controller(_gen));
@@ -224,6 +258,7 @@ asio::awaitable<void> member::rejoin(uint64_t gen)
             log.error("cannot register broker {} again: {}", _opts.self.id, r.error().message());
             continue;
         }
+        _registered = true;
         log.info("registered broker {} again (session 0x{:x})", _opts.self.id, _zk->session_id());
         spawn(watch_brokers(gen));
         spawn(watch_controller(gen));

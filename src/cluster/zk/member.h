@@ -71,6 +71,8 @@ public:
     std::shared_ptr<session> zk_shared() { return _zk; }
     controller_view controller() const { return _controller; }
     bool is_controller() const { return _controller.id == _opts.self.id && _is_controller; }
+    /// start() registered this broker (a broker that never did has no leadership to hand over).
+    bool registered() const { return _registered; }
     const std::vector<broker_registration>& brokers() const { return _brokers; }
 
 private:
@@ -93,6 +95,7 @@ private:
     listeners _l;
     /// Bumped with each new session and at stop(): watches and tasks of an older one end quietly.
     uint64_t _gen = 1;
+    bool _registered = false;
     bool _stopped = false;
     bool _is_controller = false;
     controller_view _controller;
