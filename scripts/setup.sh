@@ -12,7 +12,7 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev librdkafka-dev libzookeeper-mt-dev
 )
 test_pkgs=(
-  kcat python3-venv maven openjdk-17-jdk-headless zookeeper
+  kcat python3-venv maven openjdk-17-jdk-headless zookeeper iproute2 util-linux
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )

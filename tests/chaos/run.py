@@ -26,6 +26,7 @@ check fails.
 """
 
 import argparse
+import collections
 import glob
 import json
 import logging
@@ -86,6 +87,7 @@ def parse_args(argv):
     ap.add_argument("--cli", default=os.environ.get("SAMSA_CLI"))
     ap.add_argument("--out", default=None, help="the run's folder (default /tmp/samsa-chaos-<pid>)")
     ap.add_argument("--keep", action="store_true", help="keep the run's folder")
+    ap.add_argument("--report", default=None, help="also write the run's report (JSON) here")
     return ap.parse_args(argv)
 
 
@@ -306,6 +308,8 @@ def main(argv=None):
             for example in found[c][:10]:
                 print(f"  {c}: {example}")
         worst = unavailability(events, [w for w in windows if w[2] is not None])
+        kinds_done = collections.Counter(w[0] for w in windows)
+        print("faults by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds_done.items())))
         print("longest unavailability per fault kind (s): "
               + ", ".join(f"{k} {v:.1f}" for k, v in sorted(worst.items())))
         errors = [e for e in events if e["type"] == "error"]
@@ -316,9 +320,12 @@ def main(argv=None):
         report = {"seed": seed, "faults": len(plan), "brokers": brokers, "broken": args.broken,
                   "counts": {c: len(found[c]) for c in checker.ORDER},
                   "acknowledged": sum(1 for e in events if e["type"] == "ack"),
-                  "unavailability_s": worst, "unexpected": unexpected, "sanitizer": sanitizer}
-        with open(os.path.join(out, "report.json"), "w") as f:
-            json.dump(report, f, indent=1)
+                  "faults_by_kind": dict(kinds_done), "unavailability_s": worst,
+                  "duration_s": round(faults_took), "unexpected": unexpected, "sanitizer": sanitizer,
+                  "command": f"{sys.argv[0]} --seed {seed} --faults {args.faults} --brokers {brokers}"}
+        for path in [os.path.join(out, "report.json")] + ([args.report] if args.report else []):
+            with open(path, "w") as f:
+                json.dump(report, f, indent=1)
         print(checker.summary(found, events) + f"; faults {len(plan)}, seed {seed}", flush=True)
         if sanitizer:
             print(f"chaos: sanitizer reports in the logs of {', '.join(sanitizer)}")
