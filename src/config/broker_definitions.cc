@@ -125,6 +125,10 @@ void define_replication_configs(config_def& d)
     add(d, "follower.replication.throttled.rate", int64, "9223372036854775807", at_least(0), medium, per_broker,
         "Bytes per second a follower fetches for its throttled replicas "
         "(follower.replication.throttled.replicas), all of them together.");
+    add(d, "replica.alter.log.dirs.io.max.bytes.per.second", int64, "9223372036854775807", at_least(0), medium,
+        per_broker,
+        "Accepted for compatibility (Kafka's reassignment tool clears it with the other throttles): replicas "
+        "never move between log directories here, so nothing is throttled by it.");
     add(d, "replica.lag.time.max.ms", int64, "30000", none, high, read_only,
         "A follower that has not caught up for this long leaves the in-sync replica set.");
     add(d, "replica.socket.timeout.ms", int32, "30000", none, high, read_only, "Socket timeout of replica fetches.");

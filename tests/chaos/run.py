@@ -26,6 +26,7 @@ check fails.
 """
 
 import argparse
+import bisect
 import collections
 import glob
 import json
@@ -141,7 +142,6 @@ def unavailability(events, windows):
     for times in by_partition.values():
         times.sort()
     worst = {}
-    import bisect
     for kind, start, end in windows:
         longest = 0.0
         for times in by_partition.values():
@@ -248,7 +248,8 @@ def main(argv=None):
         time.sleep(3)
 
         windows = []
-        unexpected = []
+        unexpected = []           # brokers that stopped by themselves (status 1: a startup error)
+        crashes = []              # ... or by a signal (an abort, a segfault): the run fails
         began = time.monotonic()
         for f in plan:
             start = clients.now()
@@ -257,8 +258,10 @@ def main(argv=None):
             time.sleep(f["gap"])
             for b in cl.brokers.values():
                 if not b.alive():
-                    unexpected.append(f"broker {b.broker_id} exited with status {b.proc.returncode} after fault "
-                                      f"#{f['n']}")
+                    rc = b.proc.returncode
+                    unexpected.append(f"broker {b.broker_id} exited with status {rc} after fault #{f['n']}")
+                    if rc < 0:                 # killed by a signal it raised itself: a crash
+                        crashes.append(unexpected[-1])
                     say("UNEXPECTED: " + unexpected[-1] + "; restarting it")
                     b.start()
             nem.wait_healthy(args.recovery_timeout)
@@ -327,8 +330,9 @@ def main(argv=None):
             with open(path, "w") as f:
                 json.dump(report, f, indent=1)
         print(checker.summary(found, events) + f"; faults {len(plan)}, seed {seed}", flush=True)
-        if sanitizer:
-            print(f"chaos: sanitizer reports in the logs of {', '.join(sanitizer)}")
+        if sanitizer or crashes:
+            print(f"chaos: sanitizer reports in the logs of {', '.join(sanitizer)}" if sanitizer
+                  else f"chaos: brokers crashed: {'; '.join(crashes)}")
             return 1
         failing = any(found[c] for c in checker.FAILING)
         if args.broken:

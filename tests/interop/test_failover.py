@@ -151,7 +151,7 @@ class ControlledShutdown(unittest.TestCase):
             got = harness.consume_to_end({"bootstrap.servers": self.all, "group.id": "zk-outage"}, topic)
             self.assertEqual(sorted(m.value().decode() for m in got), sorted(
                 ["before"] + [f"plain-{i}" for i in range(50)] + [f"zk-down-{i}" for i in range(300)]))
-            time.sleep(2)
+            time.sleep(2)  # the outage lasts a while longer with nothing going on: brokers idle without ZooKeeper
         finally:
             self.zk.start()
         for b in self.brokers.values():
