@@ -98,9 +98,10 @@ def venv_python():
     return path
 
 
-def java_command(*args):
-    """The command line of the Java client interop program (tests/interop/java, built by
-    scripts/setup.sh test into build/java), quiet but for warnings."""
+def java_command(*args, main="Eos"):
+    """The command line of one of the Java client interop programs (tests/interop/java, built by
+    scripts/setup.sh test into build/java; `main`: its class in package samsa), quiet but for
+    warnings."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     jar = os.path.join(root, "build", "java", "samsa-java-interop-1.jar")
     if not os.path.isfile(jar):
@@ -109,7 +110,7 @@ def java_command(*args):
     cp = jar + ":" + os.path.join(root, "build", "java", "lib", "*")
     # SAMSA_JAVA_LOG=debug (or info) makes the Java client say more, for a failure by hand.
     level = os.environ.get("SAMSA_JAVA_LOG", "warn")
-    return [java, f"-Dorg.slf4j.simpleLogger.defaultLogLevel={level}", "-cp", cp, "samsa.Eos", *args]
+    return [java, f"-Dorg.slf4j.simpleLogger.defaultLogLevel={level}", "-cp", cp, f"samsa.{main}", *args]
 
 
 def require_program(name, package):
