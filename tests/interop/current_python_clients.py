@@ -1,0 +1,179 @@
+"""Scenarios for the current Python clients from PyPI (tests/interop/requirements.txt), run with
+build/venv's Python by test_python_clients.py; each prints one JSON line of what it saw.
+
+    current_python_clients.py confluent BOOTSTRAP TOPIC   confluent-kafka 2 (bundled librdkafka)
+    current_python_clients.py aiokafka BOOTSTRAP TOPIC    aiokafka
+
+Each: an idempotent acks=all producer writes 1000 keyed records with a header under each codec
+the client has here; a group consumer reads the topic back and commits; a transactional producer
+aborts one transaction and commits another, and a read_committed consumer sees only the
+committed one; confluent-kafka also lists groups and describes the cluster and the topic.
+"""
+
+import asyncio
+import json
+import sys
+import time
+
+COUNT = 1000
+
+
+def expected(codecs):
+    return {f"{c}-{i}": f"k-{c}-{i}" for c in codecs for i in range(COUNT)}
+
+
+def confluent(bootstrap, topic):
+    from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 3, 1), NewTopic(topic + "-txn", 1, 1)])[topic].result(30)
+    codecs = ("none", "gzip", "snappy", "lz4", "zstd")
+    errors = []
+    for codec in codecs:
+        p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+                      "compression.type": codec, "linger.ms": 5})
+        for i in range(COUNT):
+            p.produce(topic, key=f"k-{codec}-{i}", value=f"{codec}-{i}", headers=[("codec", codec.encode())],
+                      on_delivery=lambda err, msg: err and errors.append(str(err)))
+        left = p.flush(60)
+        if left:
+            errors.append(f"{left} undelivered ({codec})")
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": topic + "-group", "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False})
+    c.subscribe([topic])
+    seen, bad = {}, 0
+    deadline = time.monotonic() + 60
+    while len(seen) < COUNT * len(codecs) and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is None or m.error():
+            continue
+        v, k = m.value().decode(), m.key().decode()
+        if dict(m.headers() or []).get("codec") != v.split("-")[0].encode():
+            bad += 1
+        seen[v] = k
+    c.commit(asynchronous=False)
+    committed = sum(tp.offset for tp in c.committed([TopicPartition(topic, p) for p in range(3)], timeout=10))
+    c.close()
+
+    tp = Producer({"bootstrap.servers": bootstrap, "transactional.id": topic + "-tx"})
+    tp.init_transactions(30)
+    for outcome in ("abort", "commit"):
+        tp.begin_transaction()
+        for i in range(10):
+            tp.produce(topic + "-txn", value=f"{outcome}-{i}")
+        tp.flush(30)
+        (tp.abort_transaction if outcome == "abort" else tp.commit_transaction)(30)
+    rc = Consumer({"bootstrap.servers": bootstrap, "group.id": topic + "-rc", "auto.offset.reset": "earliest",
+                   "isolation.level": "read_committed", "enable.partition.eof": True})
+    rc.assign([TopicPartition(topic + "-txn", 0, 0)])
+    txn_seen = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        m = rc.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                break
+            continue
+        txn_seen.append(m.value().decode())
+    rc.close()
+
+    groups = admin.list_consumer_groups().result(30)
+    cluster = admin.describe_cluster().result(30)
+    described = admin.describe_topics(__import__("confluent_kafka").TopicCollection([topic]))[topic].result(30)
+    return {"errors": errors, "read": len(seen), "keys_right": seen == expected(codecs), "bad_headers": bad,
+            "committed": committed, "read_committed": txn_seen,
+            "groups": sorted(g.group_id for g in groups.valid), "nodes": len(cluster.nodes),
+            "partitions": len(described.partitions)}
+
+
+async def aiokafka_scenario(bootstrap, topic):
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 3, 1), NewTopic(topic + "-txn", 1, 1)])
+    finally:
+        await admin.close()
+    codecs = []
+    for codec in ("none", "gzip", "snappy", "lz4", "zstd"):
+        try:
+            p = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                                 compression_type=None if codec == "none" else codec, linger_ms=5)
+        except (AssertionError, RuntimeError, ValueError):
+            continue            # the codec's library is not installed (the test says which it expects)
+        await p.start()
+        try:
+            futures = [await p.send(topic, key=f"k-{codec}-{i}".encode(), value=f"{codec}-{i}".encode(),
+                                    headers=[("codec", codec.encode())]) for i in range(COUNT)]
+            await asyncio.gather(*futures)
+        finally:
+            await p.stop()
+        codecs.append(codec)
+    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=topic + "-group", auto_offset_reset="earliest",
+                         enable_auto_commit=False)
+    await c.start()
+    seen, bad = {}, 0
+    try:
+        deadline = time.monotonic() + 60
+        while len(seen) < COUNT * len(codecs) and time.monotonic() < deadline:
+            batches = await c.getmany(timeout_ms=500)
+            for msgs in batches.values():
+                for m in msgs:
+                    v = m.value.decode()
+                    if dict(m.headers).get("codec") != v.split("-")[0].encode():
+                        bad += 1
+                    seen[v] = m.key.decode()
+        await c.commit()
+        committed = 0
+        for p in range(3):
+            committed += (await c.committed(TopicPartition(topic, p))) or 0
+    finally:
+        await c.stop()
+
+    tp = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=topic + "-tx")
+    await tp.start()
+    try:
+        for outcome in ("abort", "commit"):
+            await tp.begin_transaction()
+            for i in range(10):
+                await tp.send(topic + "-txn", f"{outcome}-{i}".encode())
+            if outcome == "abort":
+                await tp.abort_transaction()
+            else:
+                await tp.commit_transaction()
+    finally:
+        await tp.stop()
+    rc = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed", auto_offset_reset="earliest")
+    await rc.start()
+    txn_seen = []
+    try:
+        part = TopicPartition(topic + "-txn", 0)
+        rc.assign([part])
+        await rc.seek_to_beginning(part)
+        end = (await rc.end_offsets([part]))[part]
+        deadline = time.monotonic() + 30
+        while await rc.position(part) < end and time.monotonic() < deadline:
+            for msgs in (await rc.getmany(timeout_ms=500)).values():
+                txn_seen += [m.value.decode() for m in msgs]
+    finally:
+        await rc.stop()
+    return {"codecs": codecs, "read": len(seen), "keys_right": seen == expected(codecs), "bad_headers": bad,
+            "committed": committed, "read_committed": txn_seen}
+
+
+def main():
+    kind, bootstrap, topic = sys.argv[1:4]
+    if kind == "confluent":
+        out = confluent(bootstrap, topic)
+    elif kind == "aiokafka":
+        out = asyncio.run(aiokafka_scenario(bootstrap, topic))
+    else:
+        raise SystemExit(f"unknown scenario {kind}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
