@@ -79,13 +79,16 @@ if [ "${1:-build}" = "test" ]; then
     echo "setup: building the Java client interop program (Maven)"
     mvn -q -B -Dstyle.color=never -f "$root/tests/interop/java/pom.xml" -Dmaven.repo.local="$root/build/m2" package
   fi
-  # Apache Kafka's own command-line tools (tests/interop/kafka-tools/pom.xml): their jars into
-  # build/kafka-tools/lib, fetched again when the pom changes.
-  stamp="$root/build/kafka-tools/.fetched"
-  if [ ! -f "$stamp" ] || [ "$root/tests/interop/kafka-tools/pom.xml" -nt "$stamp" ]; then
-    echo "setup: fetching Apache Kafka's command-line tools (Maven)"
-    rm -rf "$root/build/kafka-tools/lib"
-    mvn -q -B -Dstyle.color=never -f "$root/tests/interop/kafka-tools/pom.xml" -Dmaven.repo.local="$root/build/m2" package
-    touch "$stamp"
-  fi
+  # Apache Kafka's own command-line tools, and Kafka Connect with MirrorMaker 2
+  # (tests/interop/kafka-tools, tests/interop/kafka-connect): their jars into build/<name>/lib,
+  # fetched again when the pom changes.
+  for name in kafka-tools kafka-connect; do
+    stamp="$root/build/$name/.fetched"
+    if [ ! -f "$stamp" ] || [ "$root/tests/interop/$name/pom.xml" -nt "$stamp" ]; then
+      echo "setup: fetching the jars of tests/interop/$name (Maven)"
+      rm -rf "$root/build/$name/lib"
+      mvn -q -B -Dstyle.color=never -f "$root/tests/interop/$name/pom.xml" -Dmaven.repo.local="$root/build/m2" package
+      touch "$stamp"
+    fi
+  done
 fi
