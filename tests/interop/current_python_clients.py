@@ -3,6 +3,8 @@ build/venv's Python by test_python_clients.py; each prints one JSON line of what
 
     current_python_clients.py confluent BOOTSTRAP TOPIC   confluent-kafka 2 (bundled librdkafka)
     current_python_clients.py aiokafka BOOTSTRAP TOPIC    aiokafka
+    current_python_clients.py kafka-python BOOTSTRAP TOPIC  kafka-python 3 (no transactions here:
+                                                        test_transactions.py has them)
 
 Each: an idempotent acks=all producer writes 1000 keyed records with a header under each codec
 the client has here; a group consumer reads the topic back and commits; a transactional producer
@@ -88,6 +90,43 @@ def confluent(bootstrap, topic):
             "partitions": len(described.partitions)}
 
 
+def kafka_python(bootstrap, topic):
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.admin import NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(topic, 3, 1)])
+    codecs = ("none", "gzip", "snappy", "lz4", "zstd")
+    errors = []
+    for codec in codecs:
+        p = KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                          compression_type=None if codec == "none" else codec, linger_ms=5)
+        futures = [p.send(topic, key=f"k-{codec}-{i}".encode(), value=f"{codec}-{i}".encode(),
+                          headers=[("codec", codec.encode())]) for i in range(COUNT)]
+        p.flush(60)
+        errors += [str(f.exception) for f in futures if f.failed()]
+        p.close()
+    c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=topic + "-group", auto_offset_reset="earliest",
+                      enable_auto_commit=False)
+    seen, bad = {}, 0
+    deadline = time.monotonic() + 60
+    while len(seen) < COUNT * len(codecs) and time.monotonic() < deadline:
+        for msgs in c.poll(timeout_ms=500).values():
+            for m in msgs:
+                v = m.value.decode()
+                if dict(m.headers).get("codec") != v.split("-")[0].encode():
+                    bad += 1
+                seen[v] = m.key.decode()
+    c.commit()
+    committed = sum(c.committed(TopicPartition(topic, p)) or 0 for p in range(3))
+    c.close()
+    groups = [g["group_id"] if isinstance(g, dict) else g[0] for g in admin.list_groups()]
+    offsets = admin.list_group_offsets({topic + "-group": None})[topic + "-group"]
+    admin.close()
+    return {"errors": errors, "read": len(seen), "keys_right": seen == expected(codecs), "bad_headers": bad,
+            "committed": committed, "groups": sorted(groups),
+            "admin_committed": sum(o.offset for o in offsets.values())}
+
+
 async def aiokafka_scenario(bootstrap, topic):
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -168,6 +207,8 @@ def main():
     kind, bootstrap, topic = sys.argv[1:4]
     if kind == "confluent":
         out = confluent(bootstrap, topic)
+    elif kind == "kafka-python":
+        out = kafka_python(bootstrap, topic)
     elif kind == "aiokafka":
         out = asyncio.run(aiokafka_scenario(bootstrap, topic))
     else:

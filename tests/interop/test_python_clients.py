@@ -1,9 +1,9 @@
 """The newest Python clients from PyPI against Samsa: confluent-kafka 2 (its wheel bundles a
-current librdkafka) and aiokafka, in build/venv (scripts/setup.sh test), through
+current librdkafka), kafka-python 3 and aiokafka, in build/venv (scripts/setup.sh test), through
 current_python_clients.py: idempotent acks=all produce under every codec with keys and headers,
 a group consumer reading it all back and committing, a transactional producer whose aborted
-records a read_committed consumer never sees; confluent-kafka's admin client too. (kafka-python 3
-is exercised by test_idempotence.py and test_transactions.py.)
+records a read_committed consumer never sees (kafka-python's transactions are in
+test_transactions.py); each client's admin client too.
 """
 
 import json
@@ -41,6 +41,16 @@ class CurrentPythonClients(BrokerTestCase):
         self.assertIn("py-confluent-group", got["groups"])
         self.assertEqual(got["nodes"], 1)
         self.assertEqual(got["partitions"], 3)
+
+    def test_kafka_python_3(self):
+        got = scenario("kafka-python", self.broker.bootstrap, "py-kafka-python")
+        self.assertEqual(got["errors"], [])
+        self.assertEqual(got["read"], 5000)
+        self.assertTrue(got["keys_right"])
+        self.assertEqual(got["bad_headers"], 0)
+        self.assertEqual(got["committed"], 5000)
+        self.assertIn("py-kafka-python-group", got["groups"])
+        self.assertEqual(got["admin_committed"], 5000)
 
     def test_aiokafka(self):
         got = scenario("aiokafka", self.broker.bootstrap, "py-aiokafka")
