@@ -6,7 +6,9 @@ tests/interop/kafka-connect/pom.xml (fetched by scripts/setup.sh test into build
 - distributed: two workers form a group on Samsa, keep their configs, offsets and status in
   compacted topics, and through the REST API a file source and sink are created (the file comes
   back byte-identical), the source paused (nothing more flows) and resumed, then deleted;
-- MirrorMaker 2 copies a topic from one Samsa broker to another (as "a.<topic>"), every record.
+- MirrorMaker 2 copies a topic from one Samsa broker to another (as "a.<topic>"), every record,
+  with its config and a consumer group's offsets translated: the group, failed over to the
+  target, reads exactly the records it had not consumed on the source.
 """
 
 import json
@@ -197,27 +199,39 @@ class Connect(BrokerTestCase):
 
 
 class MirrorMaker2(unittest.TestCase):
-    def test_a_topic_is_mirrored_to_another_cluster(self):
+    def test_topics_group_offsets_and_configs_are_mirrored_and_a_consumer_fails_over(self):
         a = Broker({"offsets.topic.num.partitions": 1}, name="mm2-a")
         b = Broker({"offsets.topic.num.partitions": 1}, name="mm2-b")
         for x in (a, b):
             self.addCleanup(x.close)
             x.start()
-        admin = AdminClient({"bootstrap.servers": a.bootstrap})
-        admin.create_topics([confluent_kafka.admin.NewTopic("mm-src", 2, 1)])["mm-src"].result(30)
+        admin_a = AdminClient({"bootstrap.servers": a.bootstrap})
+        admin_a.create_topics([confluent_kafka.admin.NewTopic("mm-src", 2, 1, config={"retention.ms": "987654321"})])[
+            "mm-src"].result(30)
         p = Producer({"bootstrap.servers": a.bootstrap, "acks": "all"})
         for i in range(2000):
             p.produce("mm-src", key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 2)
         self.assertEqual(p.flush(30), 0)
+        # A group on the source has consumed the first half: offset 500 of both partitions
+        # (record i is at offset i // 2 of partition i % 2).
+        c = confluent_kafka.Consumer({"bootstrap.servers": a.bootstrap, "group.id": "mm-group"})
+        c.commit(offsets=[confluent_kafka.TopicPartition("mm-src", 0, 500),
+                          confluent_kafka.TopicPartition("mm-src", 1, 500)], asynchronous=False)
+        c.close()
+        first = {f"v{i}" for i in range(1000)}
+
         d = tempfile.mkdtemp(prefix="mm2-", dir=a.tmp)
         props = write_props(os.path.join(d, "mm2.properties"), {
             "clusters": "a, b", "a.bootstrap.servers": a.bootstrap, "b.bootstrap.servers": b.bootstrap,
-            "a->b.enabled": "true", "a->b.topics": "mm-src", "b->a.enabled": "false",
+            "a->b.enabled": "true", "a->b.topics": "mm-src", "a->b.groups": "mm-group", "b->a.enabled": "false",
             "replication.factor": 1, "checkpoints.topic.replication.factor": 1,
             "heartbeats.topic.replication.factor": 1, "offset-syncs.topic.replication.factor": 1,
             "offset.storage.replication.factor": 1, "status.storage.replication.factor": 1,
             "config.storage.replication.factor": 1, "refresh.topics.interval.seconds": 2,
-            "sync.topic.configs.enabled": "false", "dedicated.mode.enable.internal.rest": "false"})
+            "refresh.groups.interval.seconds": 2, "emit.checkpoints.interval.seconds": 1,
+            "sync.group.offsets.enabled": "true", "sync.group.offsets.interval.seconds": 1,
+            "sync.topic.configs.interval.seconds": 2, "offset.lag.max": 0,
+            "dedicated.mode.enable.internal.rest": "false"})
         mm = Process("org.apache.kafka.connect.mirror.MirrorMaker", [props], os.path.join(d, "mm2.log"))
         try:
             def mirrored():
@@ -227,8 +241,52 @@ class MirrorMaker2(unittest.TestCase):
             got = wait_for("every record mirrored to b as a.mm-src", mirrored, timeout=180, log=mm.tail)
             self.assertEqual(sorted((m.key().decode(), m.value().decode()) for m in got),
                              sorted((f"k{i}", f"v{i}") for i in range(2000)))
+            # The topic's config comes along.
+            admin_b = AdminClient({"bootstrap.servers": b.bootstrap})
+            r = ConfigResource("topic", "a.mm-src")
+            wait_for("retention.ms synced to a.mm-src",
+                     lambda: admin_b.describe_configs([r])[r].result(30)["retention.ms"].value == "987654321",
+                     log=mm.tail)
+            # The group's offsets are translated onto the target's copy.
+            def translated():
+                c = confluent_kafka.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "mm-group"})
+                try:
+                    tps = c.committed([confluent_kafka.TopicPartition("a.mm-src", p) for p in (0, 1)], timeout=10)
+                finally:
+                    c.close()
+                offs = {tp.partition: tp.offset for tp in tps}
+                return offs if all(o >= 0 for o in offs.values()) else None
+            offsets = wait_for("mm-group's offsets translated on b", translated, timeout=120, log=mm.tail)
+            # Translation goes through MirrorMaker's offset syncs, so it may trail the source's
+            # commit at first (never pass it); give it time to catch up.
+            deadline = time.monotonic() + 30
+            while offsets != {0: 500, 1: 500} and time.monotonic() < deadline:
+                time.sleep(1)
+                offsets = translated() or offsets
         finally:
             mm.stop()
+        self.assertTrue(all(0 < o <= 500 for o in offsets.values()), offsets)
+        # Failed over to the target, the group resumes from the translated offsets: the second half.
+        c = confluent_kafka.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "mm-group",
+                                      "enable.partition.eof": True, "enable.auto.commit": False})
+        c.subscribe(["a.mm-src"])
+        second, eof = [], set()
+        deadline = time.monotonic() + 60
+        while len(eof) < 2 and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == confluent_kafka.KafkaError._PARTITION_EOF:
+                    eof.add(m.partition())
+                continue
+            second.append(m.value().decode())
+        c.close()
+        # From the translated offsets on, every record once: nothing the group had not consumed is
+        # skipped, and only what lies between a translated offset and the source's commit comes again.
+        expect = {f"v{i}" for i in range(2000) if (i // 2) >= offsets[i % 2]}
+        self.assertEqual(sorted(second), sorted(expect))
+        self.assertEqual(set(second) | first, {f"v{i}" for i in range(2000)})
 
 
 if __name__ == "__main__":
