@@ -12,7 +12,7 @@ build_pkgs=(
   googletest libgtest-dev libgmock-dev librdkafka-dev libzookeeper-mt-dev
 )
 test_pkgs=(
-  kcat python3-venv maven openjdk-17-jdk-headless zookeeper iproute2 util-linux
+  kcat python3-venv maven openjdk-17-jdk-headless zookeeper iproute2 util-linux curl unzip
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )
@@ -91,4 +91,35 @@ if [ "${1:-build}" = "test" ]; then
       touch "$stamp"
     fi
   done
+
+  # The Go clients' interop program (tests/interop/go; modules pinned in go.mod and go.sum, from
+  # the Go module proxy) into build/go. go.mod asks for a newer Go than Debian's, so when the
+  # machine has none that new, the toolchain itself comes from the module proxy too
+  # (golang.org/toolchain, pinned here) into build/go-toolchain.
+  go_toolchain=go1.26.8
+  want=$(awk '/^go /{print $2}' "$root/tests/interop/go/go.mod")
+  gobin=$(command -v go || true)
+  if [ -z "$gobin" ] && [ -x /usr/local/go/bin/go ]; then gobin=/usr/local/go/bin/go; fi
+  have=""
+  if [ -n "$gobin" ]; then have=$(GOTOOLCHAIN=local "$gobin" env GOVERSION 2>/dev/null | sed 's/^go//'); fi
+  if [ -z "$have" ] || ! printf '%s\n%s\n' "$want" "$have" | sort -V -C; then
+    tc="$root/build/go-toolchain"
+    if [ ! -x "$tc/bin/go" ]; then
+      arch=$(dpkg --print-architecture)
+      echo "setup: Go $go_toolchain from the Go module proxy into $tc (this machine has ${have:-no Go}; go.mod needs $want)"
+      tmp=$(mktemp -d)
+      curl -fsSL -o "$tmp/go.zip" "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-$go_toolchain.linux-$arch.zip"
+      unzip -q "$tmp/go.zip" -d "$tmp"
+      rm -rf "$tc"
+      mv "$tmp/golang.org/toolchain@v0.0.1-$go_toolchain.linux-$arch" "$tc"
+      chmod +x "$tc/bin/"* "$tc/pkg/tool/"*/* 2>/dev/null || true
+      rm -rf "$tmp"
+    fi
+    gobin="$tc/bin/go"
+  fi
+  gobuilt="$root/build/go/samsa-go-interop"
+  if [ ! -x "$gobuilt" ] || [ -n "$(find "$root/tests/interop/go" -newer "$gobuilt" -type f -print -quit)" ]; then
+    echo "setup: building the Go clients' interop program"
+    (cd "$root/tests/interop/go" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$gobin" build -o "$gobuilt" .)
+  fi
 fi
