@@ -20,8 +20,38 @@ import time
 COUNT = 1000
 
 
+BASE_TS = 1_700_000_000_000
+
+
 def expected(codecs):
     return {f"{c}-{i}": f"k-{c}-{i}" for c in codecs for i in range(COUNT)}
+
+
+def ts_of(value):
+    """The timestamp record "<codec>-<i>" is written with."""
+    return BASE_TS + int(value.rsplit("-", 1)[1])
+
+
+class Tally:
+    """What a consumer read: every record's key, header and timestamp checked, duplicates and
+    offsets going backwards within a partition counted."""
+
+    def __init__(self):
+        self.seen, self.bad, self.duplicated, self.out_of_order, self.last = {}, 0, 0, 0, {}
+
+    def add(self, partition, offset, key, value, header, ts):
+        if header != value.split("-")[0].encode() or ts != ts_of(value):
+            self.bad += 1
+        if value in self.seen:
+            self.duplicated += 1
+        if partition in self.last and offset <= self.last[partition]:
+            self.out_of_order += 1
+        self.last[partition] = offset
+        self.seen[value] = key
+
+    def result(self, codecs):
+        return {"read": len(self.seen), "keys_right": self.seen == expected(codecs), "bad_records": self.bad,
+                "duplicated": self.duplicated, "out_of_order": self.out_of_order}
 
 
 def confluent(bootstrap, topic):
@@ -36,23 +66,21 @@ def confluent(bootstrap, topic):
                       "compression.type": codec, "linger.ms": 5})
         for i in range(COUNT):
             p.produce(topic, key=f"k-{codec}-{i}", value=f"{codec}-{i}", headers=[("codec", codec.encode())],
-                      on_delivery=lambda err, msg: err and errors.append(str(err)))
+                      timestamp=BASE_TS + i, on_delivery=lambda err, msg: err and errors.append(str(err)))
         left = p.flush(60)
         if left:
             errors.append(f"{left} undelivered ({codec})")
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": topic + "-group", "auto.offset.reset": "earliest",
                   "enable.auto.commit": False})
     c.subscribe([topic])
-    seen, bad = {}, 0
+    t = Tally()
     deadline = time.monotonic() + 60
-    while len(seen) < COUNT * len(codecs) and time.monotonic() < deadline:
+    while len(t.seen) < COUNT * len(codecs) and time.monotonic() < deadline:
         m = c.poll(0.5)
         if m is None or m.error():
             continue
-        v, k = m.value().decode(), m.key().decode()
-        if dict(m.headers() or []).get("codec") != v.split("-")[0].encode():
-            bad += 1
-        seen[v] = k
+        t.add(m.partition(), m.offset(), m.key().decode(), m.value().decode(), dict(m.headers() or []).get("codec"),
+              m.timestamp()[1])
     c.commit(asynchronous=False)
     committed = sum(tp.offset for tp in c.committed([TopicPartition(topic, p) for p in range(3)], timeout=10))
     c.close()
@@ -84,8 +112,7 @@ def confluent(bootstrap, topic):
     groups = admin.list_consumer_groups().result(30)
     cluster = admin.describe_cluster().result(30)
     described = admin.describe_topics(__import__("confluent_kafka").TopicCollection([topic]))[topic].result(30)
-    return {"errors": errors, "read": len(seen), "keys_right": seen == expected(codecs), "bad_headers": bad,
-            "committed": committed, "read_committed": txn_seen,
+    return {"errors": errors, **t.result(codecs), "committed": committed, "read_committed": txn_seen,
             "groups": sorted(g.group_id for g in groups.valid), "nodes": len(cluster.nodes),
             "partitions": len(described.partitions)}
 
@@ -101,29 +128,25 @@ def kafka_python(bootstrap, topic):
         p = KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
                           compression_type=None if codec == "none" else codec, linger_ms=5)
         futures = [p.send(topic, key=f"k-{codec}-{i}".encode(), value=f"{codec}-{i}".encode(),
-                          headers=[("codec", codec.encode())]) for i in range(COUNT)]
+                          headers=[("codec", codec.encode())], timestamp_ms=BASE_TS + i) for i in range(COUNT)]
         p.flush(60)
         errors += [str(f.exception) for f in futures if f.failed()]
         p.close()
     c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=topic + "-group", auto_offset_reset="earliest",
                       enable_auto_commit=False)
-    seen, bad = {}, 0
+    t = Tally()
     deadline = time.monotonic() + 60
-    while len(seen) < COUNT * len(codecs) and time.monotonic() < deadline:
+    while len(t.seen) < COUNT * len(codecs) and time.monotonic() < deadline:
         for msgs in c.poll(timeout_ms=500).values():
             for m in msgs:
-                v = m.value.decode()
-                if dict(m.headers).get("codec") != v.split("-")[0].encode():
-                    bad += 1
-                seen[v] = m.key.decode()
+                t.add(m.partition, m.offset, m.key.decode(), m.value.decode(), dict(m.headers).get("codec"), m.timestamp)
     c.commit()
     committed = sum(c.committed(TopicPartition(topic, p)) or 0 for p in range(3))
     c.close()
     groups = [g["group_id"] if isinstance(g, dict) else g[0] for g in admin.list_groups()]
     offsets = admin.list_group_offsets({topic + "-group": None})[topic + "-group"]
     admin.close()
-    return {"errors": errors, "read": len(seen), "keys_right": seen == expected(codecs), "bad_headers": bad,
-            "committed": committed, "groups": sorted(groups),
+    return {"errors": errors, **t.result(codecs), "committed": committed, "groups": sorted(groups),
             "admin_committed": sum(o.offset for o in offsets.values())}
 
 
@@ -146,7 +169,8 @@ async def aiokafka_scenario(bootstrap, topic):
         await p.start()
         try:
             futures = [await p.send(topic, key=f"k-{codec}-{i}".encode(), value=f"{codec}-{i}".encode(),
-                                    headers=[("codec", codec.encode())]) for i in range(COUNT)]
+                                    headers=[("codec", codec.encode())], timestamp_ms=BASE_TS + i)
+                       for i in range(COUNT)]
             await asyncio.gather(*futures)
         finally:
             await p.stop()
@@ -154,17 +178,15 @@ async def aiokafka_scenario(bootstrap, topic):
     c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=topic + "-group", auto_offset_reset="earliest",
                          enable_auto_commit=False)
     await c.start()
-    seen, bad = {}, 0
+    t = Tally()
     try:
         deadline = time.monotonic() + 60
-        while len(seen) < COUNT * len(codecs) and time.monotonic() < deadline:
+        while len(t.seen) < COUNT * len(codecs) and time.monotonic() < deadline:
             batches = await c.getmany(timeout_ms=500)
             for msgs in batches.values():
                 for m in msgs:
-                    v = m.value.decode()
-                    if dict(m.headers).get("codec") != v.split("-")[0].encode():
-                        bad += 1
-                    seen[v] = m.key.decode()
+                    t.add(m.partition, m.offset, m.key.decode(), m.value.decode(), dict(m.headers).get("codec"),
+                          m.timestamp)
         await c.commit()
         committed = 0
         for p in range(3):
@@ -199,8 +221,7 @@ async def aiokafka_scenario(bootstrap, topic):
                 txn_seen += [m.value.decode() for m in msgs]
     finally:
         await rc.stop()
-    return {"codecs": codecs, "read": len(seen), "keys_right": seen == expected(codecs), "bad_headers": bad,
-            "committed": committed, "read_committed": txn_seen}
+    return {"codecs": codecs, **t.result(codecs), "committed": committed, "read_committed": txn_seen}
 
 
 def main():

@@ -29,7 +29,8 @@ class JavaClient(BrokerTestCase):
     def test_1_default_producer_every_codec_keys_and_headers(self):
         got = run_java("codecs", self.broker.bootstrap, "java-codecs", "2000")
         for codec in ("none", "gzip", "snappy", "lz4", "zstd"):
-            self.assertEqual(got["codecs"][codec], {"acked": 2000, "read": 2000, "mismatched": 0}, codec)
+            self.assertEqual(got["codecs"][codec], {"acked": 2000, "read": 2000, "mismatched": 0, "duplicated": 0}, codec)
+        self.assertEqual(got["out_of_order"], 0)
         # The default producer is idempotent: every batch carries a producer id and sequence.
         logs = sorted(os.path.join(d, f) for d in (os.path.join(self.broker.data_dir, f"java-codecs-{p}") for p in (0, 1))
                       for f in os.listdir(d) if f.endswith(".log"))

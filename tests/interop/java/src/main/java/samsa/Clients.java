@@ -55,7 +55,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  *   codecs BOOTSTRAP TOPIC COUNT: for each compression codec, a producer with default settings
  *       (idempotent, acks=all) sends COUNT keyed records with two headers; a consumer reads the
- *       topic back: {"codecs": {codec: {"acked": n, "read": n, "mismatched": n}}}
+ *       topic back checking key, value, headers and timestamp of each record and the offsets' order:
+ *       {"codecs": {codec: {"acked": n, "read": n, "mismatched": n, "duplicated": n}}, "out_of_order": n}
  *   consumer BOOTSTRAP TOPIC GROUP: a group member with manual commits and a rebalance listener,
  *       then one with automatic commits, seek, pause/resume and offsetsForTimes
  *   admin BOOTSTRAP: topics, cluster, configs, records, offsets, log dirs and groups through Admin
@@ -64,6 +65,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class Clients {
     private static final Duration POLL = Duration.ofMillis(200);
+    private static final long BASE_TS = 1_700_000_000_000L;
 
     private static Properties producerProps(String bootstrap) {
         Properties p = new Properties();
@@ -118,7 +120,8 @@ public final class Clients {
             List<Future<RecordMetadata>> futures = new ArrayList<>();
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
                 for (int i = 0; i < count; i++) {
-                    ProducerRecord<String, String> r = new ProducerRecord<>(topic, "k-" + codec + "-" + i, codec + "-" + i);
+                    ProducerRecord<String, String> r = new ProducerRecord<>(topic, null, BASE_TS + i, "k-" + codec + "-" + i,
+                                                                            codec + "-" + i);
                     r.headers().add("codec", codec.getBytes(StandardCharsets.UTF_8));
                     r.headers().add("n", Integer.toString(i).getBytes(StandardCharsets.UTF_8));
                     futures.add(producer.send(r));
@@ -130,7 +133,7 @@ public final class Clients {
                 f.get();
                 acked++;
             }
-            perCodec.put(codec, new TreeMap<>(Map.of("acked", acked, "read", 0, "mismatched", 0)));
+            perCodec.put(codec, new TreeMap<>(Map.of("acked", acked, "read", 0, "mismatched", 0, "duplicated", 0)));
         }
         // Read everything back, checking key, value and both headers of every record.
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(consumerProps(bootstrap, null))) {
@@ -139,6 +142,9 @@ public final class Clients {
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> ends = c.endOffsets(parts);
+            Map<Integer, Long> lastOffset = new HashMap<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            int outOfOrder = 0;
             long deadline = System.currentTimeMillis() + 60000;
             while (System.currentTimeMillis() < deadline) {
                 boolean done = true;
@@ -153,11 +159,16 @@ public final class Clients {
                     Header hn = r.headers().lastHeader("n");
                     boolean good = r.key().equals("k-" + r.value()) && hc != null
                         && new String(hc.value(), StandardCharsets.UTF_8).equals(codec) && hn != null
-                        && new String(hn.value(), StandardCharsets.UTF_8).equals(n);
+                        && new String(hn.value(), StandardCharsets.UTF_8).equals(n)
+                        && r.timestamp() == BASE_TS + Long.parseLong(n);
                     m.put("read", (Integer) m.get("read") + 1);
                     if (!good) m.put("mismatched", (Integer) m.get("mismatched") + 1);
+                    if (!seen.add(r.value())) m.put("duplicated", (Integer) m.get("duplicated") + 1);
+                    Long last = lastOffset.put(r.partition(), r.offset());
+                    if (last != null && r.offset() <= last) outOfOrder++;
                 }
             }
+            out.put("out_of_order", outOfOrder);
         }
         out.put("codecs", perCodec);
         System.out.println(json(out));
