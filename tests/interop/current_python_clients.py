@@ -55,7 +55,8 @@ class Tally:
 
 
 def confluent(bootstrap, topic):
-    from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    import harness  # this folder's (its consume_to_end runs on the venv's confluent-kafka here)
+    from confluent_kafka import Consumer, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, 3, 1), NewTopic(topic + "-txn", 1, 1)])[topic].result(30)
@@ -93,21 +94,9 @@ def confluent(bootstrap, topic):
             tp.produce(topic + "-txn", value=f"{outcome}-{i}")
         tp.flush(30)
         (tp.abort_transaction if outcome == "abort" else tp.commit_transaction)(30)
-    rc = Consumer({"bootstrap.servers": bootstrap, "group.id": topic + "-rc", "auto.offset.reset": "earliest",
-                   "isolation.level": "read_committed", "enable.partition.eof": True})
-    rc.assign([TopicPartition(topic + "-txn", 0, 0)])
-    txn_seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        m = rc.poll(0.5)
-        if m is None:
-            continue
-        if m.error():
-            if m.error().code() == KafkaError._PARTITION_EOF:
-                break
-            continue
-        txn_seen.append(m.value().decode())
-    rc.close()
+    txn_seen = [m.value().decode() for m in harness.consume_to_end(
+        {"bootstrap.servers": bootstrap, "group.id": topic + "-rc", "isolation.level": "read_committed"},
+        topic + "-txn", timeout=30)]
 
     groups = admin.list_consumer_groups().result(30)
     cluster = admin.describe_cluster().result(30)

@@ -53,16 +53,17 @@ def require_module(name, package):
                    f"(scripts/setup.sh test) and run this test with /usr/bin/python3, not {sys.executable}")
 
 
-def consume_to_end(conf, topic, partitions=None, timeout=60):
+def consume_to_end(conf, topic, partitions=None, timeout=60, start=0):
     """A confluent-kafka consumer with `conf` (partition EOF events on) assigned `partitions`
-    (default: every partition of the topic) from offset 0, polled until each reports its end (under read_committed its
+    (default: every partition of the topic) from offset `start` (OFFSET_STORED, -1000: the
+    group's committed offsets), polled until each reports its end (under read_committed its
     last stable offset): the messages, in arrival order. Fails when some partition never ends."""
     ck = require_module("confluent_kafka", "python3-confluent-kafka")
     c = ck.Consumer({**conf, "enable.partition.eof": True})
     try:
         if partitions is None:
             partitions = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
-        c.assign([ck.TopicPartition(topic, p, 0) for p in partitions])
+        c.assign([ck.TopicPartition(topic, p, start) for p in partitions])
         out, eof = [], set()
         deadline = time.monotonic() + timeout
         while len(eof) < len(partitions) and time.monotonic() < deadline:

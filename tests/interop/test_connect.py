@@ -19,11 +19,11 @@ import subprocess
 import tempfile
 import time
 import unittest
-import urllib.error
 import urllib.request
 
 import harness
 from harness import Broker, BrokerTestCase
+from zk_cluster import wait_until
 
 confluent_kafka = harness.require_module("confluent_kafka", "python3-confluent-kafka")
 from confluent_kafka import Producer  # noqa: E402
@@ -88,17 +88,11 @@ def rest(port, method, path, body=None, timeout=30):
 
 
 def wait_for(what, predicate, timeout=120, log=None):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, urllib.error.URLError, ValueError) as e:
-            last = e
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})\n{log() if log else ''}")
+    """zk_cluster.wait_until, with the JVM's log when it times out."""
+    try:
+        return wait_until(what, predicate, timeout=timeout, interval=0.5)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{log() if log else ''}") from None
 
 
 def same_file(a, b):
@@ -267,21 +261,9 @@ class MirrorMaker2(unittest.TestCase):
             mm.stop()
         self.assertTrue(all(0 < o <= 500 for o in offsets.values()), offsets)
         # Failed over to the target, the group resumes from the translated offsets: the second half.
-        c = confluent_kafka.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "mm-group",
-                                      "enable.partition.eof": True, "enable.auto.commit": False})
-        c.subscribe(["a.mm-src"])
-        second, eof = [], set()
-        deadline = time.monotonic() + 60
-        while len(eof) < 2 and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                if m.error().code() == confluent_kafka.KafkaError._PARTITION_EOF:
-                    eof.add(m.partition())
-                continue
-            second.append(m.value().decode())
-        c.close()
+        second = [m.value().decode() for m in harness.consume_to_end(
+            {"bootstrap.servers": b.bootstrap, "group.id": "mm-group", "enable.auto.commit": False}, "a.mm-src",
+            start=confluent_kafka.OFFSET_STORED)]
         # From the translated offsets on, every record once: nothing the group had not consumed is
         # skipped, and only what lies between a translated offset and the source's commit comes again.
         expect = {f"v{i}" for i in range(2000) if (i // 2) >= offsets[i % 2]}

@@ -47,7 +47,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The Java client's producer, consumer and Admin API against samsa-server. Each scenario prints
@@ -68,11 +67,7 @@ public final class Clients {
     private static final long BASE_TS = 1_700_000_000_000L;
 
     private static Properties producerProps(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        return p;
+        return Eos.producerProps(bootstrap);
     }
 
     private static Properties consumerProps(String bootstrap, String group) {

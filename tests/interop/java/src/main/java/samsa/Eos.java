@@ -36,7 +36,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       {"read_committed": [values]}
  */
 public final class Eos {
-    private static Properties producerProps(String bootstrap) {
+    static Properties producerProps(String bootstrap) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
