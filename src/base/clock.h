@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/failpoint.h"
 #include "base/ids.h"
 
 #include <chrono>
@@ -24,7 +25,8 @@ public:
     timestamp_ms now_ms() const override
     {
         using namespace std::chrono;
-        return timestamp_ms(duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        return timestamp_ms(duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+                            wall_clock_skew_ms());
     }
     int64_t monotonic_ms() const override
     {

@@ -62,13 +62,16 @@ class Node:
     def command(self):
         raise NotImplementedError
 
+    def env(self):
+        return {}
+
     def _spawn(self):
         log = open(os.path.join(self.workdir, f"{self.name}.log"), "ab")
         log.write(f"=== {time.strftime('%H:%M:%S')} start\n".encode())
         log.flush()
         self.proc = subprocess.Popen(self.net.run_in(self.name) + self.command(), stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-                                     preexec_fn=_own_session_dying_with_parent)
+                                     preexec_fn=_own_session_dying_with_parent, env={**os.environ, **self.env()})
         log.close()
 
     def alive(self):
@@ -144,6 +147,10 @@ class Broker(Node):
             raise ClusterError(f"cannot mount a tmpfs at {self.disk}: {r.stderr.strip()}")
         self.data_dir = os.path.join(self.disk, "data")
         self.filler = os.path.join(self.disk, "filler")
+        # The broker's wall clock is shifted by the milliseconds in this file (samsa's
+        # SAMSA_CLOCK_SKEW_FILE, read every 100 ms): the clock-jump fault writes it.
+        self.skew_file = os.path.join(workdir, f"clock-skew-{broker_id}")
+        self.set_clock_skew(0)
 
     @property
     def bootstrap(self):
@@ -161,6 +168,15 @@ class Broker(Node):
         self._spawn()
         _wait_port(self.address, BROKER_PORT, self.proc, f"broker {self.broker_id}", timeout)
         return self
+
+    def env(self):
+        return {"SAMSA_CLOCK_SKEW_FILE": self.skew_file}
+
+    def set_clock_skew(self, ms):
+        tmp = self.skew_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{int(ms)}\n")
+        os.replace(tmp, self.skew_file)
 
     def fill_disk(self):
         """Takes all the free space of the broker's tmpfs."""

@@ -18,6 +18,8 @@ the controller" is looked up when the fault starts; the log says who it was). Ki
   flap             the link between two brokers cut and healed every 0.5 s
   zk-restart       kill -9 of ZooKeeper, restarted after the duration
   disk-full        a broker's disk filled up, freed after the duration
+  clock-jump       a broker's wall clock jumped forwards or backwards by a minute to two hours,
+                   back after the duration (its monotonic clock is untouched, as in a real jump)
 """
 
 import logging
@@ -27,7 +29,7 @@ import time
 from confluent_kafka.admin import AdminClient
 
 KINDS = ("kill", "kill-leader", "kill-controller", "pause", "pause-long", "isolate", "isolate-leader",
-         "zk-cut", "split", "flap", "zk-restart", "disk-full")
+         "zk-cut", "split", "flap", "zk-restart", "disk-full", "clock-jump")
 
 
 def schedule(seed, count, brokers, partitions, session_timeout_s, kinds=KINDS):
@@ -41,8 +43,10 @@ def schedule(seed, count, brokers, partitions, session_timeout_s, kinds=KINDS):
     for i in range(count):
         kind = first[i] if i < len(first) else rng.choice(kinds)
         f = {"n": i + 1, "kind": kind, "gap": round(rng.uniform(1.0, 3.0), 1)}
-        if kind in ("kill", "pause", "pause-long", "isolate", "zk-cut", "disk-full"):
+        if kind in ("kill", "pause", "pause-long", "isolate", "zk-cut", "disk-full", "clock-jump"):
             f["target"] = rng.choice(ids)
+        if kind == "clock-jump":
+            f["skew_ms"] = rng.choice((-1, 1)) * rng.randrange(60_000, 7_200_000)
         elif kind in ("kill-leader", "isolate-leader"):
             f["target"] = rng.randrange(partitions)
         elif kind == "split":
@@ -73,6 +77,8 @@ def describe(f):
         target = "brokers " + ",".join(map(str, target))
     else:
         target = f"broker {target}"
+    if f["kind"] == "clock-jump":
+        target += f" by {f['skew_ms'] / 1000:+.0f} s"
     return f"#{f['n']} {f['kind']} {target} for {f['duration']} s, then {f['gap']} s"
 
 
@@ -206,6 +212,10 @@ class Nemesis:
             b[target].fill_disk()
             time.sleep(d)
             b[target].free_disk()
+        elif kind == "clock-jump":
+            b[target].set_clock_skew(f["skew_ms"])
+            time.sleep(d)
+            b[target].set_clock_skew(0)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
         if isinstance(target, list):

@@ -123,6 +123,39 @@ TEST_F(zk_session, sequential_ephemeral_and_watches)
     });
 }
 
+TEST_F(zk_session, a_session_destroyed_with_reads_and_a_wait_out_completes_them_as_closed)
+{
+    // What a broker's membership does when its session expires: the old session is closed and
+    // replaced while its watchers' reads are still out. They finish as closed, touching nothing
+    // of the destroyed session (ASan reports a use after free otherwise).
+    auto s = std::make_shared<session>(io.get_executor(), server->connect(), 6000ms);
+    run(io, [&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await s->wait_connected(20s)); });
+    std::vector<std::future<std::error_code>> outs;
+    session::watcher noop = [] {};
+    auto children = [](session* z, session::watcher w) -> asio::awaitable<std::error_code> {
+        auto r = co_await z->children("/", std::move(w));
+        co_return r ? std::error_code() : r.error();
+    };
+    auto get = [](session* z, session::watcher w) -> asio::awaitable<std::error_code> {
+        auto r = co_await z->get("/zookeeper", std::move(w));
+        co_return r ? std::error_code() : r.error();
+    };
+    for (int i = 0; i < 20; ++i) {
+        outs.push_back(asio::co_spawn(io, children(s.get(), noop), asio::use_future));
+        outs.push_back(asio::co_spawn(io, get(s.get(), noop), asio::use_future));
+    }
+    io.restart();
+    io.poll(); // the reads are handed to the client
+    s->close();
+    s.reset();
+    io.restart();
+    for (auto& f : outs) {
+        while (f.wait_for(0s) != std::future_status::ready) io.run_for(10ms);
+        auto ec = f.get();
+        EXPECT_TRUE(!ec || ec == make_error_code(session_errc::closed)) << ec.message();
+    }
+}
+
 TEST_F(zk_session, a_chroot_and_an_unreachable_server)
 {
     session s(io.get_executor(), server->connect() + "/kafka", 6000ms);

@@ -243,6 +243,9 @@ asio::awaitable<void> member::rejoin(uint64_t gen)
         if (attempt > 0) co_await pause(_ex, std::chrono::milliseconds(1000));
         if (gen != _gen || _stopped) co_return;
         _zk->close();
+        // Kept, not destroyed: this member's coroutines still waiting on the old session's
+        // operations (they complete as closed) resume inside its member functions.
+        _retired.push_back(std::move(_zk));
         _zk = std::make_shared<session>(_ex, _opts.connect, _opts.session_timeout);
         hook_session(gen);
         auto c = co_await _zk->wait_connected(_opts.connection_timeout);

@@ -95,6 +95,7 @@ private:
     listeners _l;
     /// Bumped with each new session and at stop(): watches and tasks of an older one end quietly.
     uint64_t _gen = 1;
+    std::vector<std::shared_ptr<session>> _retired; // closed sessions of earlier terms (see rejoin)
     bool _registered = false;
     bool _stopped = false;
     bool _is_controller = false;

@@ -240,11 +240,12 @@ int64_t session::session_id() const { return _impl->id.load(); }
 
 asio::awaitable<result<void>> session::wait_connected(std::chrono::milliseconds timeout)
 {
-    asio::steady_timer t(_impl->ex);
+    auto impl = _impl; // this session may be destroyed while the operation is out
+    asio::steady_timer t(impl->ex);
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (_impl->st.load() != state::connected) {
-        if (_impl->st.load() == state::closed || !_impl->zh) co_return make_error_code(session_errc::closed);
-        if (_impl->st.load() == state::expired) co_return make_error_code(session_errc::session_expired);
+    while (impl->st.load() != state::connected) {
+        if (impl->st.load() == state::closed || !impl->zh) co_return make_error_code(session_errc::closed);
+        if (impl->st.load() == state::expired) co_return make_error_code(session_errc::session_expired);
         if (std::chrono::steady_clock::now() >= deadline) co_return make_error_code(session_errc::timeout);
         t.expires_after(std::chrono::milliseconds(10));
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -270,10 +271,11 @@ asio::awaitable<result<std::string>> session::create(std::string path, std::stri
 
 asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
 {
-    if (!_impl->zh) co_return make_error_code(session_errc::closed);
-    auto* zh = _impl->zh;
-    auto* w = watch ? _impl->watches.add(_impl->ex, std::move(watch)) : nullptr;
-    auto r = co_await call<znode>(_impl->ex, [&](op_base<znode>* o) {
+    auto impl = _impl; // this session may be destroyed while the operation is out
+    if (!impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = impl->zh;
+    auto* w = watch ? impl->watches.add(impl->ex, std::move(watch)) : nullptr;
+    auto r = co_await call<znode>(impl->ex, [&](op_base<znode>* o) {
         return zoo_awget(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
             [](int rc, const char* value, int len, const struct Stat* stat, const void* ctx) {
@@ -288,7 +290,7 @@ asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
             o);
     });
     // A watch on a read that failed was never set (ZNONODE sets none for get).
-    if (!r) _impl->watches.drop(w);
+    if (!r) impl->watches.drop(w);
     co_return r;
 }
 
@@ -328,11 +330,12 @@ asio::awaitable<result<void>> session::remove(std::string path, int32_t expected
 
 asio::awaitable<result<std::vector<std::string>>> session::children(std::string path, watcher watch)
 {
+    auto impl = _impl; // this session may be destroyed while the operation is out
     using names = std::vector<std::string>;
-    if (!_impl->zh) co_return make_error_code(session_errc::closed);
-    auto* zh = _impl->zh;
-    auto* w = watch ? _impl->watches.add(_impl->ex, std::move(watch)) : nullptr;
-    auto r = co_await call<names>(_impl->ex, [&](op_base<names>* o) {
+    if (!impl->zh) co_return make_error_code(session_errc::closed);
+    auto* zh = impl->zh;
+    auto* w = watch ? impl->watches.add(impl->ex, std::move(watch)) : nullptr;
+    auto r = co_await call<names>(impl->ex, [&](op_base<names>* o) {
         return zoo_awget_children(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
             [](int rc, const struct String_vector* strings, const void* ctx) {
@@ -344,16 +347,17 @@ asio::awaitable<result<std::vector<std::string>>> session::children(std::string 
             },
             o);
     });
-    if (!r) _impl->watches.drop(w);
+    if (!r) impl->watches.drop(w);
     co_return r;
 }
 
 asio::awaitable<result<bool>> session::exists(std::string path, watcher watch)
 {
-    if (!_impl->zh) co_return result<bool>(boost::system::in_place_error, make_error_code(session_errc::closed));
-    auto* zh = _impl->zh;
-    auto* w = watch ? _impl->watches.add(_impl->ex, std::move(watch)) : nullptr;
-    auto r = co_await call<bool>(_impl->ex, [&](op_base<bool>* o) {
+    auto impl = _impl; // this session may be destroyed while the operation is out
+    if (!impl->zh) co_return result<bool>(boost::system::in_place_error, make_error_code(session_errc::closed));
+    auto* zh = impl->zh;
+    auto* w = watch ? impl->watches.add(impl->ex, std::move(watch)) : nullptr;
+    auto r = co_await call<bool>(impl->ex, [&](op_base<bool>* o) {
         return zoo_awexists(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
             [](int rc, const struct Stat*, const void* ctx) {
@@ -364,7 +368,7 @@ asio::awaitable<result<bool>> session::exists(std::string path, watcher watch)
             },
             o);
     });
-    if (!r) _impl->watches.drop(w);
+    if (!r) impl->watches.drop(w);
     co_return r;
 }
 
