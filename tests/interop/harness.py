@@ -62,7 +62,7 @@ def consume_to_end(conf, topic, partitions=None, timeout=60, start=0):
     c = ck.Consumer({**conf, "enable.partition.eof": True})
     try:
         if partitions is None:
-            partitions = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
+            partitions = sorted(c.list_topics(topic, timeout=30).topics[topic].partitions)
         c.assign([ck.TopicPartition(topic, p, start) for p in partitions])
         out, eof = [], set()
         deadline = time.monotonic() + timeout
