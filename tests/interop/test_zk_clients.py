@@ -116,19 +116,27 @@ class ZkClients(unittest.TestCase):
 
     def kp_group_consume(self, bootstrap, group, topic, settle_s=0.0):
         """The values a group member reads (MESSAGES of them, then `settle_s` more seconds for
-        anything beyond), committed; a list, so that a record read twice shows."""
+        anything beyond), each poll's committed before the next (a rebalance under load, e.g.
+        while the moved coordinator expires the previous member, resumes from the commits
+        instead of reading again what was read); a list, so that a record read twice shows."""
         c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
                           enable_auto_commit=False, client_id="zk-clients-consumer", session_timeout_ms=10000)
         seen = []
         try:
             deadline = time.monotonic() + 60
             while len(seen) < MESSAGES and time.monotonic() < deadline:
-                for recs in c.poll(timeout_ms=500).values():
+                got = c.poll(timeout_ms=500)
+                for recs in got.values():
                     seen.extend(r.value for r in recs)
+                if got:
+                    c.commit()
             end = time.monotonic() + settle_s
             while time.monotonic() < end:
-                for recs in c.poll(timeout_ms=200).values():
+                got = c.poll(timeout_ms=200)
+                for recs in got.values():
                     seen.extend(r.value for r in recs)
+                if got:
+                    c.commit()
             c.commit()
         finally:
             c.close()
