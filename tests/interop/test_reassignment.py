@@ -165,7 +165,12 @@ class Reassignment(unittest.TestCase):
         got = harness.consume_to_end({"bootstrap.servers": self.all, "group.id": "check-move"}, topic)
         for p in range(3):
             read = [(m.offset(), m.value()) for m in got if m.partition() == p]
-            self.assertEqual(read, sorted(acked[p]), f"partition {p}: every acknowledged record once, in order")
+            # Every acknowledged record once, at its acknowledged offset (librdkafka 2.0 reports
+            # some acknowledgements around a leader move without one: those by value only).
+            self.assertEqual(sorted(v for _, v in read), sorted(v for _, v in acked[p]), f"partition {p}")
+            at = dict(read)
+            self.assertEqual([(o, at.get(o)) for o, v in acked[p] if o is not None and o >= 0],
+                             [(o, v) for o, v in acked[p] if o is not None and o >= 0], f"partition {p}: offsets")
         wanted = {v for a in acked.values() for _, v in a}
         wait_until("the consumer group to have read every acknowledged record", lambda: wanted <= seen, timeout=30)
         threads[1].join(60)
