@@ -14,6 +14,6 @@ fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target samsa-server samsa
 mkdir -p build/bench
-exec /usr/bin/python3 tests/chaos/run.py --faults 500 \
+exec build/venv/bin/python tests/chaos/run.py --faults 500 \
   --server build/release/src/app/samsa-server --cli build/release/src/cli/samsa \
   --report build/bench/chaos.json "$@"

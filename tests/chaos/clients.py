@@ -80,7 +80,7 @@ class ProducerThread(threading.Thread):
         if err is None:
             offset = msg.offset()
             self.history.write(type="ack", process=self.name, partition=p,
-                               offset=offset if offset >= 0 else None, value=value)
+                               offset=offset if offset is not None and offset >= 0 else None, value=value)
             self.acked += 1
         else:
             self.history.write(type="info", process=self.name, partition=p, value=value, error=err.name())
