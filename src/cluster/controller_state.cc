@@ -16,16 +16,20 @@ bool controller_state::is_live(node_id b) const
 void controller_state::brokers_changed(std::vector<broker_info> live)
 {
     std::sort(live.begin(), live.end(), [](auto& a, auto& b) { return a.id < b.id; });
-    for (auto& b : live) {
-        if (!is_live(b.id)) _full_sync.insert(b.id());
-    }
+    // A broker whose epoch changed stopped and registered again between two looks at the live
+    // set (a quick restart): it left and came back, a new member with nothing of the old one's.
+    auto same = [](const broker_info& x, const broker_info& y) { return x.id == y.id && x.epoch == y.epoch; };
     for (auto& b : _brokers) {
-        bool stays = std::any_of(live.begin(), live.end(), [&](auto& x) { return x.id == b.id; });
+        bool stays = std::any_of(live.begin(), live.end(), [&](auto& x) { return same(x, b); });
         if (stays) continue;
         _full_sync.erase(b.id());
         _resync_at.erase(b.id());
         _shutting_down.erase(b.id()); // a broker that comes back is a new member
         for (auto& [name, t] : _topics) t.stopping.erase(b.id()); // resent when it returns
+    }
+    for (auto& b : live) {
+        bool was = std::any_of(_brokers.begin(), _brokers.end(), [&](auto& x) { return same(x, b); });
+        if (!was) _full_sync.insert(b.id());
     }
     if (live != _brokers) {
         _brokers_changed = true;

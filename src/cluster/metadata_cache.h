@@ -23,6 +23,9 @@ struct broker_info {
     node_id id{-1};
     std::optional<std::string> rack;
     std::vector<broker_endpoint> endpoints;
+    /// The broker epoch (its registration's czxid) where the controller knows it, else -1: a
+    /// broker that stopped and registered again between two looks at the live set is told apart.
+    int64_t epoch = -1;
     bool operator==(const broker_info&) const = default;
 
     /// The endpoint for clients that came in through `listener` (the first one if none matches).

@@ -334,6 +334,35 @@ TEST(controller_state, a_controlled_shutdown_moves_leadership_and_leaves_the_isr
     EXPECT_EQ(h.state("t", 0).leader, node_id(2));
 }
 
+TEST(controller_state, a_broker_restarted_between_two_looks_at_the_live_set_is_a_new_member)
+{
+    // The controller reads /brokers/ids when its watch fires: a broker that stops and registers
+    // again before that read is only seen by its new epoch (its registration's czxid).
+    harness h;
+    auto at = [](int64_t epoch1) {
+        auto b = brokers({1, 2, 3});
+        for (auto& x : b) x.epoch = 100 + x.id();
+        b[0].epoch = epoch1;
+        return b;
+    };
+    h.c.brokers_changed(at(101));
+    h.c.topic_assigned("t", {}, {{0, ids({1, 2, 3})}});
+    h.c.loaded();
+    h.settle();
+    h.ack_all();
+    h.c.controlled_shutdown(node_id(1));
+    h.settle();
+    h.ack_all();
+    ASSERT_EQ(h.state("t", 0).leader, node_id(2));
+    ASSERT_TRUE(h.c.shutting_down(node_id(1)));
+    h.c.brokers_changed(at(101)); // the same registration: nothing changes
+    EXPECT_TRUE(h.c.shutting_down(node_id(1)));
+    EXPECT_TRUE(of(h.settle(), kind::leader_and_isr, 1).empty());
+    h.c.brokers_changed(at(250)); // restarted: a new registration
+    EXPECT_FALSE(h.c.shutting_down(node_id(1))) << "the new member is not shutting down";
+    EXPECT_EQ(of(h.settle(), kind::leader_and_isr, 1).size(), 1u) << "the new member is sent its partitions";
+}
+
 TEST(controller_state, leadership_returns_to_preferred_replicas_once_imbalanced)
 {
     controller_state::options o;

@@ -245,8 +245,13 @@ TEST_F(zk_session, cluster_id_and_broker_registration)
         auto live = co_await live_brokers(a, &skipped);
         CO_ASSERT_TRUE(live);
         CO_ASSERT_TRUE(live->size() == 2u);
-        EXPECT_EQ((*live)[0], one);
-        EXPECT_EQ((*live)[1], two);
+        // Each with its broker epoch: its registration znode's czxid, later for the later one.
+        EXPECT_GT((*live)[0].epoch, 0);
+        EXPECT_GT((*live)[1].epoch, (*live)[0].epoch);
+        auto read_one = (*live)[0], read_two = (*live)[1];
+        read_one.epoch = read_two.epoch = -1;
+        EXPECT_EQ(read_one, one);
+        EXPECT_EQ(read_two, two);
         EXPECT_EQ(skipped, std::vector<std::string>(1, "7"));
     });
     b.close(); // broker 2's session ends: its registration goes

@@ -62,6 +62,7 @@ broker_info info_of(const broker_registration& b)
     broker_info i;
     i.id = node_id(b.id);
     i.rack = b.rack;
+    i.epoch = b.epoch;
     for (auto& e : b.endpoints) i.endpoints.push_back({e.listener, e.host, e.port});
     return i;
 }
@@ -187,8 +188,9 @@ void controller_driver::brokers_changed(const std::vector<broker_registration>& 
     }
     for (auto& [id, b] : _brokers) {
         auto n = next.find(id);
-        if (n == next.end() || n->second.endpoints != b.endpoints) {
-            // Gone or moved: a new connection next time (the queue keeps what is for a new session).
+        if (n == next.end() || n->second.endpoints != b.endpoints || n->second.epoch != b.epoch) {
+            // Gone, moved or restarted: a new connection next time (the queue keeps what is for a
+            // new session).
             if (auto c = _clients.find(id); c != _clients.end()) {
                 c->second->close();
                 _clients.erase(c);

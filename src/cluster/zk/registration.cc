@@ -53,6 +53,7 @@ boost::asio::awaitable<result<std::vector<broker_registration>>> live_brokers(se
             if (skipped) skipped->push_back(name);
             continue;
         }
+        b->epoch = data->czxid;
         out.push_back(std::move(*b));
     }
     std::sort(out.begin(), out.end(), [](auto& x, auto& y) { return x.id < y.id; });

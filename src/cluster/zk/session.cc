@@ -285,6 +285,7 @@ asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
                 if (value && len > 0) n.data.assign(value, static_cast<size_t>(len));
                 n.version = stat ? stat->version : 0;
                 n.ephemeral_owner = stat ? stat->ephemeralOwner : 0;
+                n.czxid = stat ? stat->czxid : 0;
                 o->complete(std::move(n));
             },
             o);

@@ -39,6 +39,8 @@ struct znode {
     int32_t version = 0;
     /// The session owning it, 0 for a persistent znode.
     int64_t ephemeral_owner = 0;
+    /// The transaction that created it (a broker registration's czxid is its broker epoch).
+    int64_t czxid = 0;
 };
 
 enum class create_mode { persistent, ephemeral, persistent_sequential, ephemeral_sequential };

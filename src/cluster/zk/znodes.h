@@ -62,6 +62,9 @@ struct broker_registration {
         bool operator==(const endpoint&) const = default;
     };
     int32_t id = -1; // from the path, not the JSON
+    /// The broker epoch: the registration znode's czxid (from its stat, not the JSON), new each
+    /// time the broker registers; -1 where unknown.
+    int64_t epoch = -1;
     std::vector<endpoint> endpoints;
     std::optional<std::string> rack;
     int32_t jmx_port = -1;
