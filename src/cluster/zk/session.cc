@@ -54,24 +54,67 @@ int flags_of(create_mode m)
     return ZOO_PERSISTENT;
 }
 
+/// An operation handed to the C client and not completed yet.
+struct op_any {
+    virtual ~op_any() = default;
+    /// Completes it as closed: the client will never call it back.
+    virtual void abandon() = 0;
+};
+
+/// A session's outstanding operations. zookeeper_close does not call back everything still
+/// out: completions the client had queued (a session expiry fails every pending request) but
+/// its completion thread had not run yet when told to stop are dropped with the handle. The
+/// session completes those itself once the client's threads are gone.
+struct op_set {
+    std::mutex mu;
+    std::set<op_any*> out;
+
+    void add(op_any* o)
+    {
+        std::lock_guard g(mu);
+        out.insert(o);
+    }
+    /// Takes `o` out: true if it was there (then the caller completes it).
+    bool take(op_any* o)
+    {
+        std::lock_guard g(mu);
+        return out.erase(o) == 1;
+    }
+    /// After zookeeper_close: nothing can call back any more.
+    void abandon_all()
+    {
+        std::set<op_any*> left;
+        {
+            std::lock_guard g(mu);
+            left.swap(out);
+        }
+        for (auto* o : left) o->abandon();
+    }
+};
+
 /// One outstanding operation: the C client completes it on its own thread; the result is
 /// posted to the executor, where the waiting coroutine resumes.
 template<typename T>
-struct op_base {
-    virtual ~op_base() = default;
+struct op_base : op_any {
     virtual void complete(result<T> r) = 0;
 };
 
 template<typename T, typename Handler>
 struct op final : op_base<T> {
-    op(asio::any_io_executor e, Handler h) : ex(std::move(e)), handler(std::move(h)) {}
+    op(asio::any_io_executor e, Handler h, op_set& s) : ex(std::move(e)), handler(std::move(h)), owner(s) {}
     void complete(result<T> r) override
+    {
+        if (owner.take(this)) finish(std::move(r));
+    }
+    void abandon() override { finish(result<T>(boost::system::in_place_error, make_error_code(session_errc::closed))); }
+    void finish(result<T> r)
     {
         asio::post(ex, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
         delete this;
     }
     asio::any_io_executor ex;
     Handler handler;
+    op_set& owner;
 };
 
 template<typename T>
@@ -82,11 +125,12 @@ result<T> failed(int rc)
 
 /// Runs `start(op_base<T>*)`, which hands the op to the C client (returning ZOK) or not.
 template<typename T, typename Start>
-asio::awaitable<result<T>> call(asio::any_io_executor ex, Start start)
+asio::awaitable<result<T>> call(asio::any_io_executor ex, op_set& ops, Start start)
 {
     co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(result<T>)>(
-        [ex, start](auto handler) mutable {
-            auto* o = new op<T, decltype(handler)>(ex, std::move(handler));
+        [ex, &ops, start](auto handler) mutable {
+            auto* o = new op<T, decltype(handler)>(ex, std::move(handler), ops);
+            ops.add(o);
             int rc = start(static_cast<op_base<T>*>(o));
             if (rc != ZOK) o->complete(failed<T>(rc));
         },
@@ -173,6 +217,7 @@ struct session::impl : std::enable_shared_from_this<session::impl> {
     std::mutex mu; // guards listeners
     std::vector<state_listener> listeners;
     watch_set watches;
+    op_set ops;
 
     void set_state(state s)
     {
@@ -225,6 +270,7 @@ void session::close()
     // Blocks until the client's threads are done; outstanding operations complete as closed.
     zookeeper_close(_impl->zh);
     _impl->zh = nullptr;
+    _impl->ops.abandon_all();
     _impl->watches.clear();
     _impl->st = state::closed;
 }
@@ -257,7 +303,7 @@ asio::awaitable<result<std::string>> session::create(std::string path, std::stri
 {
     if (!_impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = _impl->zh;
-    co_return co_await call<std::string>(_impl->ex, [&](op_base<std::string>* o) {
+    co_return co_await call<std::string>(_impl->ex, _impl->ops, [&](op_base<std::string>* o) {
         return zoo_acreate(
             zh, path.c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE, flags_of(mode),
             [](int rc, const char* value, const void* ctx) {
@@ -275,7 +321,7 @@ asio::awaitable<result<znode>> session::get(std::string path, watcher watch)
     if (!impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = impl->zh;
     auto* w = watch ? impl->watches.add(impl->ex, std::move(watch)) : nullptr;
-    auto r = co_await call<znode>(impl->ex, [&](op_base<znode>* o) {
+    auto r = co_await call<znode>(impl->ex, impl->ops, [&](op_base<znode>* o) {
         return zoo_awget(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
             [](int rc, const char* value, int len, const struct Stat* stat, const void* ctx) {
@@ -299,7 +345,7 @@ asio::awaitable<result<int32_t>> session::set(std::string path, std::string data
 {
     if (!_impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = _impl->zh;
-    co_return co_await call<int32_t>(_impl->ex, [&](op_base<int32_t>* o) {
+    co_return co_await call<int32_t>(_impl->ex, _impl->ops, [&](op_base<int32_t>* o) {
         return zoo_aset(
             zh, path.c_str(), data.data(), static_cast<int>(data.size()), expected_version,
             [](int rc, const struct Stat* stat, const void* ctx) {
@@ -315,7 +361,7 @@ asio::awaitable<result<void>> session::remove(std::string path, int32_t expected
 {
     if (!_impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = _impl->zh;
-    auto r = co_await call<bool>(_impl->ex, [&](op_base<bool>* o) {
+    auto r = co_await call<bool>(_impl->ex, _impl->ops, [&](op_base<bool>* o) {
         return zoo_adelete(
             zh, path.c_str(), expected_version,
             [](int rc, const void* ctx) {
@@ -336,7 +382,7 @@ asio::awaitable<result<std::vector<std::string>>> session::children(std::string 
     if (!impl->zh) co_return make_error_code(session_errc::closed);
     auto* zh = impl->zh;
     auto* w = watch ? impl->watches.add(impl->ex, std::move(watch)) : nullptr;
-    auto r = co_await call<names>(impl->ex, [&](op_base<names>* o) {
+    auto r = co_await call<names>(impl->ex, impl->ops, [&](op_base<names>* o) {
         return zoo_awget_children(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
             [](int rc, const struct String_vector* strings, const void* ctx) {
@@ -358,7 +404,7 @@ asio::awaitable<result<bool>> session::exists(std::string path, watcher watch)
     if (!impl->zh) co_return result<bool>(boost::system::in_place_error, make_error_code(session_errc::closed));
     auto* zh = impl->zh;
     auto* w = watch ? impl->watches.add(impl->ex, std::move(watch)) : nullptr;
-    auto r = co_await call<bool>(impl->ex, [&](op_base<bool>* o) {
+    auto r = co_await call<bool>(impl->ex, impl->ops, [&](op_base<bool>* o) {
         return zoo_awexists(
             zh, path.c_str(), w ? &watch_fn : nullptr, w,
             [](int rc, const struct Stat*, const void* ctx) {
