@@ -16,10 +16,11 @@ test_pkgs=(
   python3-kafka python3-confluent-kafka
   python3-lz4 python3-snappy python3-xxhash python3-zstandard
 )
-# bench/run.sh: iperf3 (loopback bandwidth), Redis 7 with redis-benchmark (the peer); dd, stat
-# and /usr/bin/python3 come with coreutils and python3.
+# bench/run.sh: iperf3 (loopback bandwidth), Redis 7 with redis-benchmark (a peer), Java and
+# Maven for Apache Kafka (the other peer, fetched below); dd, stat and /usr/bin/python3 come with
+# coreutils and python3.
 bench_pkgs=(
-  iperf3 redis-server redis-tools coreutils
+  iperf3 redis-server redis-tools coreutils openjdk-17-jdk-headless maven
 )
 # node and npm run the kafkajs interop test. A machine may already have them from another
 # source (NodeSource's nodejs bundles npm): ask apt only for the commands that are missing.
@@ -43,6 +44,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Apache Kafka's broker for bench/run.sh's side-by-side phase (bench/apache-kafka/pom.xml, version
+# pinned there): its jars into build/apache-kafka/lib, fetched again when the pom changes.
+if [ "${1:-build}" = "bench" ]; then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  stamp="$root/build/apache-kafka/.fetched"
+  if [ ! -f "$stamp" ] || [ "$root/bench/apache-kafka/pom.xml" -nt "$stamp" ]; then
+    echo "setup: fetching Apache Kafka's jars (bench/apache-kafka, Maven)"
+    rm -rf "$root/build/apache-kafka/lib"
+    mvn -q -B -Dstyle.color=never -f "$root/bench/apache-kafka/pom.xml" -Dmaven.repo.local="$root/build/m2" package
+    touch "$stamp"
+  fi
 fi
 
 # The kafkajs interop test package, pinned by tests/interop/js/package-lock.json. npm ci runs

@@ -165,11 +165,23 @@ void await_topic(rd_kafka_t* rk, const std::string& topic, int partitions, int t
 
 void await_coordinator(rd_kafka_t* consumer, const std::string& topic, int timeout_ms)
 {
-    auto* l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, topic.c_str(), 0);
-    auto e = rd_kafka_committed(consumer, l, timeout_ms);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e) die("committed offsets (group coordinator) not available: {}", rd_kafka_err2str(e));
+    // A broker creating __consumer_offsets answers NOT_COORDINATOR (or not available, or
+    // loading) for a while, longer with three replicas: asked again until the deadline.
+    auto deadline = steady::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        auto* l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic.c_str(), 0);
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()).count();
+        auto e = rd_kafka_committed(consumer, l, static_cast<int>(std::max<int64_t>(left, 1)));
+        rd_kafka_topic_partition_list_destroy(l);
+        if (!e) return;
+        bool retriable = e == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || e == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+                         e == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+        if (!retriable || steady::now() >= deadline) {
+            die("committed offsets (group coordinator) not available: {}", rd_kafka_err2str(e));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
 }
 
 std::vector<char> make_payload(size_t size)

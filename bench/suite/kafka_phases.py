@@ -3,8 +3,9 @@ sustained 60 s produce run, and end-to-end latency at fixed rates."""
 
 import os
 import shutil
+import time
 
-from .procs import bench_error, log, run_tool
+from .procs import bench_error, cpu_seconds, log, run_tool
 
 SIZES = (100, 1024)
 LATENCY_RATES = (1000, 20000, 100000)
@@ -33,7 +34,15 @@ def produce(ctx, b, topic, size, acks, partitions, count=None, duration=None, id
         argv += ["--txn-records", str(txn_records)]
     argv += ["--count", str(count)] if count else ["--duration", str(duration)]
     limit = 900 if count else duration + 300
-    return run_tool(argv, timeout=limit, what=f"produce {topic}")
+    # The broker's CPU time over the run, where the broker is one process the suite started.
+    proc = getattr(b, "proc", None)
+    before = cpu_seconds(proc.pid) if proc is not None else None
+    r = run_tool(argv, timeout=limit, what=f"produce {topic}")
+    after = cpu_seconds(proc.pid) if proc is not None else None
+    if before is not None and after is not None and r.get("bytes"):
+        r["broker_cpu_s"] = after - before
+        r["broker_cpu_s_per_gb"] = (after - before) / (r["bytes"] / 1e9)
+    return r
 
 
 def consume(ctx, b, topic, partitions, expect, timeout=600):
@@ -188,3 +197,54 @@ def _latency_run(argv, secs, what):
     if r["received"] < r["sent"] or r["errors"]:
         r["incomplete"] = True
     return r
+
+
+# The OpenMessaging Benchmark's standard shape scaled to this machine, and many small keyed
+# producers (where brokers usually fall behind: many connections, small batches, every
+# partition written by every producer).
+OMB = {"partitions": 100, "producers": 4, "consumers": 4, "size": 1024}
+KEYED = {"partitions": 16, "producers": 100, "consumers": 1, "size": 100, "keys": 10000,
+         "sets": ("linger.ms=0", "batch.size=4096")}
+
+
+def many_clients_run(ctx, b, prefix):
+    """Both workloads against `b` (anything with .address and, optionally, .proc): the OMB shape at
+    the profile's fixed rate, then the keyed producers as fast as they go."""
+    out = {}
+    create_topics(ctx, b, OMB["partitions"], [f"{prefix}omb"])
+    create_topics(ctx, b, KEYED["partitions"], [f"{prefix}keyed"])
+    time.sleep(1)  # every partition's leader known before the clients ask
+    secs = ctx.profile["latency_s"]
+    rate = ctx.profile["omb_rate"]
+    log(f"clients: OMB shape, 1 topic x {OMB['partitions']} partitions, {OMB['producers']} producers, "
+        f"{OMB['consumers']} consumers, {rate:,} msg/s of 1 KiB for {secs} s")
+    argv = [ctx.tool("omb_bench"), "--brokers", b.address, "--topic", f"{prefix}omb", "--partitions",
+            str(OMB["partitions"]), "--producers", str(OMB["producers"]), "--consumers", str(OMB["consumers"]),
+            "--rate", str(rate), "--duration", str(secs), "--warmup", "1", "--size", str(OMB["size"])]
+    out["omb"] = ctx.attempt("omb", lambda: _clients_tool(argv, secs, "omb"))
+    log(f"clients: {KEYED['producers']} keyed producers ({KEYED['keys']:,} keys, {KEYED['size']} B, "
+        f"{' '.join(KEYED['sets'])}) on {KEYED['partitions']} partitions, as fast as they go for {secs} s")
+    argv = [ctx.tool("omb_bench"), "--brokers", b.address, "--topic", f"{prefix}keyed", "--partitions",
+            str(KEYED["partitions"]), "--producers", str(KEYED["producers"]), "--consumers", str(KEYED["consumers"]),
+            "--rate", "0", "--duration", str(secs), "--warmup", "1", "--size", str(KEYED["size"]),
+            "--keys", str(KEYED["keys"])]
+    for s in KEYED["sets"]:
+        argv += ["--set", s]
+    out["keyed"] = ctx.attempt("keyed producers", lambda: _clients_tool(argv, secs, "keyed producers"))
+    return out
+
+
+def _clients_tool(argv, secs, what):
+    r = run_tool(argv, timeout=secs + 300, what=what, ok_codes=(0, 1))
+    if r["received"] < r["sent"] or r["errors"]:
+        r["incomplete"] = True
+    return r
+
+
+def many_clients(ctx):
+    """Phase "clients": many_clients_run against a fresh samsa-server."""
+    b = ctx.fresh_broker("clients")
+    try:
+        return many_clients_run(ctx, b, "")
+    finally:
+        ctx.retire_broker(b)

@@ -1,7 +1,8 @@
-"""The one Kafka request the suite sends itself: Metadata v1 for all topics, to time how long a
+"""The one Kafka request the suite sends itself: Metadata v4 for all topics, to time how long a
 broker takes from process start until it serves clients (a client's first request after
 ApiVersions). Written from the protocol description: a size-prefixed request header v1
-(api_key, api_version, correlation_id, client_id) and a v1 body whose topic array is null."""
+(api_key, api_version, correlation_id, client_id) and a v4 body whose topic array is null, with
+no auto-creation. Version 4 because Apache Kafka 4 no longer answers versions 0-3."""
 
 import socket
 import struct
@@ -16,8 +17,8 @@ class wire_error(Exception):
 
 
 def metadata_request(correlation_id):
-    header = struct.pack(">hhih", METADATA, 1, correlation_id, len(CLIENT_ID)) + CLIENT_ID
-    body = struct.pack(">i", -1)  # null array: every topic
+    header = struct.pack(">hhih", METADATA, 4, correlation_id, len(CLIENT_ID)) + CLIENT_ID
+    body = struct.pack(">ib", -1, 0)  # null array: every topic; allow_auto_topic_creation false
     msg = header + body
     return struct.pack(">i", len(msg)) + msg
 
@@ -44,15 +45,17 @@ class _reader:
         return [self.take(">i") for _ in range(max(n, 0))]
 
 
-def parse_metadata_v1(body):
-    """{brokers, topics, partitions} of a Metadata v1 response body (after the correlation id)."""
+def parse_metadata_v4(body):
+    """{brokers, topics, partitions} of a Metadata v4 response body (after the correlation id)."""
     r = _reader(body)
+    r.take(">i")  # throttle time
     brokers = r.take(">i")
     for _ in range(brokers):
         r.take(">i")
         r.string()
         r.take(">i")
         r.string()
+    r.string()  # cluster id
     r.take(">i")  # controller id
     topics = r.take(">i")
     partitions = 0
@@ -87,7 +90,7 @@ def metadata(host, port, timeout=10.0, correlation_id=1):
     cid = struct.unpack_from(">i", resp)[0]
     if cid != correlation_id:
         raise wire_error(f"correlation id {cid}, expected {correlation_id}")
-    return parse_metadata_v1(resp[4:])
+    return parse_metadata_v4(resp[4:])
 
 
 def wait_for_metadata(host, port, deadline, alive=lambda: None, poll_interval=0.002):

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from . import broker_phases, cluster_phases, kafka_phases, limits, peer, report
+from . import apache_kafka, broker_phases, cluster_phases, kafka_phases, limits, peer, report
 from .procs import bench_error, broker, log, registry
 
 # Full run: about 10-15 minutes on 2 cores. Quick: a few seconds per measurement.
@@ -21,12 +21,12 @@ PROFILES = {
     "full": {
         "iperf_s": 5, "dd_bytes": 1 << 30, "count_100": 5_000_000, "count_1k": 1_000_000, "sustained_s": 60,
         "latency_s": 15, "echo_s": 6, "mem_stages": [(10, 100), (90, 100)], "recovery_bytes": 1 << 30,
-        "redis_n": 1_000_000,
+        "redis_n": 1_000_000, "omb_rate": 50_000,
     },
     "quick": {
         "iperf_s": 2, "dd_bytes": 256 << 20, "count_100": 500_000, "count_1k": 100_000, "sustained_s": 5,
         "latency_s": 3, "echo_s": 2, "mem_stages": [(1, 100), (4, 100)], "recovery_bytes": 128 << 20,
-        "redis_n": 100_000,
+        "redis_n": 100_000, "omb_rate": 20_000,
     },
 }
 
@@ -145,7 +145,9 @@ PHASES = (
     ("sustained", kafka_phases.sustained),
     ("memory", broker_phases.memory_and_startup),
     ("recovery", broker_phases.recovery),
+    ("clients", kafka_phases.many_clients),
     ("redis", peer.redis_streams),
+    ("kafka", apache_kafka.side_by_side),
     ("replication", cluster_phases.replication),
 )
 

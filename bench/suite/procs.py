@@ -120,6 +120,16 @@ def rss_kib(pid):
     raise bench_error(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far (/proc/<pid>/stat), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def open_fds(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))

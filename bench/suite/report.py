@@ -2,7 +2,7 @@
 table and returns them for bench.json. Units: MB = 10^6 bytes, KiB = 1024 bytes."""
 
 from .cluster_phases import LATENCY_RATE as LATENCY_RATE_RF3
-from .kafka_phases import LATENCY_RATES, SIZES, run_key
+from .kafka_phases import KEYED, LATENCY_RATES, OMB, SIZES, run_key
 
 TARGETS = {
     "produce_100B": "100 B acks=1, one producer >= 1.5M records/s",
@@ -17,6 +17,11 @@ TARGETS = {
     "txn_commit": "a transaction commit (100 records) adds <= 2 ms at p99",
     "replication": "RF 3 acks=all >= 50% of one broker's acks=1 records/s",
     "latency_rf3": "end-to-end p99 < 2 ms at 20k msg/s with RF 3 acks=all",
+    "kafka_100B": ">= 2x Apache Kafka's produce records/s, 100 B (every acks/partitions row)",
+    "kafka_1k": ">= 1.3x Apache Kafka's produce records/s, 1 KiB (every acks/partitions row)",
+    "kafka_latency": "<= 0.5x Apache Kafka's end-to-end p99 at 20k msg/s of 1 KiB",
+    "kafka_rss": "<= 0.1x Apache Kafka's idle RSS",
+    "kafka_replicated": "ahead of Apache Kafka on every replicated figure (3 brokers, RF 3)",
 }
 
 
@@ -76,9 +81,86 @@ def build(res):
     _consume_rows(r, res, loop)
     _latency_rows(r, res)
     _memory_rows(r, res)
+    _clients_rows(r, res)
     _peer_rows(r, res)
+    _kafka_rows(r, res)
     _replication_rows(r, res)
     return r.items
+
+
+def _kafka_rows(r, res):
+    """Samsa's figure, Apache Kafka's in the same run with the same program, and their ratio."""
+    k = _get(res, "kafka")
+    r.start(f"Side by side: Apache Kafka {k['version'] if k else ''} (one KRaft node; samsa | kafka; same "
+            f"programs, parameters and run)")
+    if not k:
+        for tid in ("kafka_100B", "kafka_1k", "kafka_latency", "kafka_rss", "kafka_replicated"):
+            r.missing(f"vs_{tid}", f"vs Apache Kafka ({tid})", tid)
+        return
+
+    def pair(rid, label, mine, theirs, unit, fmt, target=None, met=None):
+        if mine is None or theirs is None:
+            r.missing(rid, label, target)
+            return
+        r.add(rid, label, mine, unit, f"{fmt(mine)} | {fmt(theirs)}", limit=theirs, limit_label="Kafka",
+              ratio_kind="times", target=target, met=met(mine / theirs) if (target and theirs) else None)
+
+    for size in SIZES:
+        target = "kafka_100B" if size == 100 else "kafka_1k"
+        need = 2.0 if size == 100 else 1.3
+        runs = [(run_key(size, a, p), f"acks={a} {p} part.", target) for a in ("1", "all") for p in (1, 16)]
+        runs.append((run_key(size, "idem", 1), "idempotent 1 part.", None))
+        for key, what, tid in runs:
+            pair(f"kafka_produce_{key}", f"produce {size_str(size)} {what}",
+                 _get(res, "throughput", "produce", key, "records_per_s"), _get(k, "produce", key, "records_per_s"),
+                 "records/s", rate_str, tid, lambda x: x >= need)
+        key = run_key(size, "1", 16)
+        pair(f"kafka_cpu_{size}", f"broker CPU s per GB, {size_str(size)} acks=1 16 part.",
+             _get(res, "throughput", "produce", key, "broker_cpu_s_per_gb"),
+             _get(k, "produce", key, "broker_cpu_s_per_gb"), "s/GB", lambda x: f"{x:.1f} s")
+    for size in SIZES:
+        for parts in (1, 16):
+            key = run_key(size, "1", parts)
+            pair(f"kafka_consume_{key}", f"consume {size_str(size)} {parts} part.",
+                 _get(res, "throughput", "consume", key, "mb_per_s"), _get(k, "consume", key, "mb_per_s"), "MB/s",
+                 mbps_str)
+    for rate in LATENCY_RATES:
+        mine = _get(res, "latency", "broker", str(rate))
+        theirs = _get(k, "latency", str(rate))
+        lost = " (records lost!)" if (mine or {}).get("incomplete") or (theirs or {}).get("incomplete") else ""
+        pair(f"kafka_latency_{rate}", f"e2e p99 {rate // 1000}k msg/s 1 KiB{lost}",
+             mine and mine["p99_us"], theirs and theirs["p99_us"], "us", lambda x: f"{x / 1000:.2f} ms",
+             "kafka_latency" if rate == 20000 else None, lambda x: x <= 0.5 and not lost)
+    idle = _get(res, "memory", "idle_rss_kib")
+    pair("kafka_idle_rss", "RSS idle after start", idle and idle * 1024 / 1e6,
+         (_get(k, "idle_rss_kib") or 0) * 1024 / 1e6 or None, "MB", lambda x: f"{x:.1f} MB", "kafka_rss",
+         lambda x: x <= 0.1)
+    pair("kafka_startup", "startup, empty", _get(res, "memory", "startup_empty_s"), _get(k, "startup_empty_s"), "s",
+         lambda x: f"{x:.2f} s")
+    st = (_get(res, "memory", "stages") or [None])[0]
+    cp = _get(k, "create_partitions")
+    pair("kafka_create_partitions", f"create {cp['partitions'] if cp else 1000:,} partitions",
+         st and st["create_seconds"], cp and cp["create_seconds"], "s", lambda x: f"{x:.2f} s")
+    ms = lambda x: f"{x / 1000:.2f} ms"  # noqa: E731
+    for what, field in (("publish", "publish_p99_us"), ("end-to-end", "e2e_p99_us")):
+        pair(f"kafka_omb_{field}", f"OMB shape {what} p99", _get(res, "clients", "omb", field),
+             _get(k, "clients", "omb", field), "us", ms)
+    pair("kafka_keyed", f"{KEYED['producers']} keyed producers, {KEYED['size']} B",
+         _get(res, "clients", "keyed", "records_per_s"), _get(k, "clients", "keyed", "records_per_s"), "records/s",
+         rate_str)
+    for size in SIZES:
+        key = f"{size}_acksall"
+        pair(f"kafka_rf3_{size}", f"3 brokers RF 3 acks=all {size_str(size)}",
+             _get(res, "replication", "rf3", key, "records_per_s"), _get(k, "rf3", key, "records_per_s"),
+             "records/s", rate_str, "kafka_replicated", lambda x: x > 1)
+    mine, theirs = _get(res, "replication", "latency"), _get(k, "rf3", "latency")
+    pair("kafka_rf3_latency", f"3 brokers RF 3 acks=all e2e p99 {LATENCY_RATE_RF3 // 1000}k msg/s",
+         mine and mine["p99_us"], theirs and theirs["p99_us"], "us", lambda x: f"{x / 1000:.2f} ms",
+         "kafka_replicated", lambda x: x < 1)
+    rec = _get(res, "recovery")
+    krec = _get(k, "recovery")
+    pair("kafka_recovery", f"restart after SIGKILL, {(_get(res, 'recovery', 'log_bytes') or 0) / 1e6:,.0f} MB",
+         rec and rec["seconds"], krec and krec["seconds"], "s", lambda x: f"{x:.2f} s")
 
 
 def _replication_rows(r, res):
@@ -281,6 +363,32 @@ def _memory_rows(r, res):
         r.missing("recovery_scan_mb_per_s", "recovery scan rate", "recovery")
 
 
+def _lat3(x, prefix):
+    return " / ".join(f"{x[f'{prefix}_{k}_us'] / 1000:.2f}" for k in ("p50", "p99", "p999")) + " ms"
+
+
+def _clients_rows(r, res):
+    r.start(f"Many clients: OMB shape ({OMB['partitions']} partitions, {OMB['producers']} producers, "
+            f"{OMB['consumers']} consumers, 1 KiB) and {KEYED['producers']} keyed producers")
+    omb = _get(res, "clients", "omb")
+    if omb:
+        note = " (records lost!)" if omb.get("incomplete") else ""
+        rate = f"{omb['rate'] / 1000:.0f}k msg/s"
+        r.add("omb_publish_p99_us", f"OMB {rate} publish p50/p99/p99.9{note}", omb["publish_p99_us"], "us",
+              _lat3(omb, "publish"))
+        r.add("omb_e2e_p99_us", f"OMB {rate} end-to-end p50/p99/p99.9{note}", omb["e2e_p99_us"], "us",
+              _lat3(omb, "e2e"))
+    else:
+        r.missing("omb_e2e_p99_us", "OMB shape end-to-end latency")
+    k = _get(res, "clients", "keyed")
+    if k:
+        note = " (records lost!)" if k.get("incomplete") else ""
+        r.add("keyed_records_per_s", f"{KEYED['producers']} keyed producers, {KEYED['size']} B{note}",
+              k["records_per_s"], "records/s", f"{rate_str(k['records_per_s'])} {mbps_str(k['mb_per_s'])}")
+    else:
+        r.missing("keyed_records_per_s", f"{KEYED['producers']} keyed producers")
+
+
 def _peer_rows(r, res):
     r.start("Peer: Redis Streams XADD (AOF everysec, pipeline 64, 50 clients)")
     red = _get(res, "redis")
@@ -305,7 +413,8 @@ def _peer_rows(r, res):
 def ratio_str(row):
     if row["ratio"] is not None:
         if row["ratio_kind"] == "times":
-            return f"{row['ratio']:.1f}x {row['limit_label']}"
+            x = row["ratio"]
+            return f"{x:.1f}x {row['limit_label']}" if x >= 1 else f"{x:.2f}x {row['limit_label']}"
         return f"{row['ratio'] * 100:.0f}% of {row['limit_label']}"
     if row["target_ratio"] is not None:
         return f"{row['target_ratio'] * 100:.0f}% of target"
