@@ -46,17 +46,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Apache Kafka's broker for bench/run.sh's side-by-side phase (bench/apache-kafka/pom.xml, version
-# pinned there): its jars into build/apache-kafka/lib, fetched again when the pom changes.
-if [ "${1:-build}" = "bench" ]; then
+# Jars a pom lists (nothing compiled): into build/<name>/lib, with build/m2 as the local Maven
+# repository; fetched again when the pom changes.
+fetch_jars() { # NAME POM
+  local root stamp
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  stamp="$root/build/apache-kafka/.fetched"
-  if [ ! -f "$stamp" ] || [ "$root/bench/apache-kafka/pom.xml" -nt "$stamp" ]; then
-    echo "setup: fetching Apache Kafka's jars (bench/apache-kafka, Maven)"
-    rm -rf "$root/build/apache-kafka/lib"
-    mvn -q -B -Dstyle.color=never -f "$root/bench/apache-kafka/pom.xml" -Dmaven.repo.local="$root/build/m2" package
+  stamp="$root/build/$1/.fetched"
+  if [ ! -f "$stamp" ] || [ "$2" -nt "$stamp" ]; then
+    echo "setup: fetching the jars of ${2#"$root"/} (Maven)"
+    rm -rf "$root/build/$1/lib"
+    mvn -q -B -Dstyle.color=never -f "$2" -Dmaven.repo.local="$root/build/m2" package
     touch "$stamp"
   fi
+}
+
+# Apache Kafka's broker for bench/run.sh's side-by-side phase (bench/apache-kafka/pom.xml, version
+# pinned there).
+if [ "${1:-build}" = "bench" ]; then
+  fetch_jars apache-kafka "$(cd "$(dirname "$0")/.." && pwd)/bench/apache-kafka/pom.xml"
 fi
 
 # The kafkajs interop test package, pinned by tests/interop/js/package-lock.json. npm ci runs
@@ -97,13 +104,7 @@ if [ "${1:-build}" = "test" ]; then
   # (tests/interop/kafka-tools, tests/interop/kafka-connect): their jars into build/<name>/lib,
   # fetched again when the pom changes.
   for name in kafka-tools kafka-connect; do
-    stamp="$root/build/$name/.fetched"
-    if [ ! -f "$stamp" ] || [ "$root/tests/interop/$name/pom.xml" -nt "$stamp" ]; then
-      echo "setup: fetching the jars of tests/interop/$name (Maven)"
-      rm -rf "$root/build/$name/lib"
-      mvn -q -B -Dstyle.color=never -f "$root/tests/interop/$name/pom.xml" -Dmaven.repo.local="$root/build/m2" package
-      touch "$stamp"
-    fi
+    fetch_jars "$name" "$root/tests/interop/$name/pom.xml"
   done
 
   # The Go clients' interop program (tests/interop/go; modules pinned in go.mod and go.sum, from

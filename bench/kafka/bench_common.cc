@@ -184,6 +184,13 @@ void await_coordinator(rd_kafka_t* consumer, const std::string& topic, int timeo
     }
 }
 
+double percentile_us(const std::vector<int64_t>& sorted, double q)
+{
+    if (sorted.empty()) return 0;
+    auto i = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
+    return static_cast<double>(sorted[i]) / 1e3;
+}
+
 std::vector<char> make_payload(size_t size)
 {
     std::vector<char> p(size);

@@ -85,6 +85,9 @@ inline double seconds_between(steady::time_point a, steady::time_point b)
     return std::chrono::duration<double>(b - a).count();
 }
 
+/// The `q` quantile (0..1) of sorted nanosecond samples, in microseconds (0 when empty).
+double percentile_us(const std::vector<int64_t>& sorted, double q);
+
 /// A payload of `size` bytes that does not compress (a fixed xorshift sequence).
 std::vector<char> make_payload(size_t size);
 

@@ -235,13 +235,6 @@ double run_echo(double rate, int64_t total, size_t size, recorder& rec)
     return s;
 }
 
-double percentile_us(const std::vector<int64_t>& sorted, double q)
-{
-    if (sorted.empty()) return 0;
-    auto i = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
-    return static_cast<double>(sorted[i]) / 1e3;
-}
-
 } // namespace
 
 int main(int argc, char** argv)

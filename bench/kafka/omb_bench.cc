@@ -73,13 +73,6 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*)
     if (s.seq >= st.warmup_seq) st.publish.ns.push_back(now - s.sent_ns);
 }
 
-double percentile_us(const std::vector<int64_t>& sorted, double q)
-{
-    if (sorted.empty()) return 0;
-    auto i = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
-    return static_cast<double>(sorted[i]) / 1e3;
-}
-
 } // namespace
 
 int main(int argc, char** argv)

@@ -20,7 +20,7 @@ from . import kafka_phases, kafka_wire
 from .broker_phases import RECOVERY_PARTITIONS, _settled_rss_kib
 from .cluster_phases import LATENCY_RATE, SHARE, _addr
 from .kafka_phases import LATENCY_RATES, SIZES, run_key
-from .procs import bench_error, cpu_seconds, free_port, log, rss_kib, run_tool
+from .procs import bench_error, free_port, log, run_tool, server
 
 # kafka-server-start.sh's heap and kafka-run-class.sh's performance options.
 JVM_OPTS = ["-Xmx1G", "-Xms1G", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
@@ -58,9 +58,11 @@ def java_version():
     return (r.stderr.splitlines() or [""])[0].strip()
 
 
-class kafka_broker:
+class kafka_broker(server):
     """One Apache Kafka node (process.roles=broker,controller) with its own data directory: the
     interface of procs.broker (address, port, proc, start, stop, kill, rss_kib)."""
+
+    name = "apache kafka"
 
     def __init__(self, ctx, name, overrides=(), node_id=1, cluster_id=None):
         self.ctx = ctx
@@ -143,23 +145,6 @@ class kafka_broker:
             raise bench_error(f"apache kafka: {e}; see {self.log_path}")
         return time.monotonic() - t0, md
 
-    def _alive(self):
-        if self.proc.poll() is not None:
-            raise bench_error(f"apache kafka exited with status {self.proc.returncode}; see {self.log_path}")
-
-    def rss_kib(self):
-        return rss_kib(self.proc.pid)
-
-    def stop(self, timeout=120):
-        t0 = time.monotonic()
-        code = self.procs.stop(self.proc, timeout=timeout)
-        return code, time.monotonic() - t0
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.procs.forget(self.proc)
-
     def retire(self):
         if self.proc is not None and self.proc.poll() is None:
             code, secs = self.stop()
@@ -228,8 +213,7 @@ def side_by_side(ctx):
     v = version(ctx)
     if v is None:
         raise bench_error(f"no Apache Kafka jars in {lib_dir(ctx)}; run scripts/setup.sh bench")
-    out = {"version": v, "java": java_version(), "jvm_opts": " ".join(JVM_OPTS), "produce": {}, "consume": {},
-           "latency": {}}
+    out = {"version": v, "java": java_version(), "jvm_opts": " ".join(JVM_OPTS), "latency": {}}
     k = kafka_broker(ctx, "apache-kafka")
     try:
         out["startup_empty_s"], _ = k.start()
@@ -249,40 +233,10 @@ def side_by_side(ctx):
             out["latency"][str(rate)] = ctx.attempt(
                 f"kafka latency {rate}/s", lambda: kafka_phases._latency_run(argv, secs, f"kafka latency {rate}/s"))
 
-        created = 0
-        for parts in (1, 16):
-            names = [f"t-{run_key(s, a, parts)}" for s in SIZES for a in ("1", "all")]
-            if parts == 1:
-                names += [f"t-{run_key(s, 'idem', 1)}" for s in SIZES]
-            kafka_phases.create_topics(ctx, k, parts, names)
-            created += len(names)
-        _wait_leaders(k, created + len(LATENCY_RATES))
-        for size in SIZES:
-            count = ctx.profile["count_100"] if size == 100 else ctx.profile["count_1k"]
-            for acks in ("1", "all"):
-                for parts in (1, 16):
-                    key = run_key(size, acks, parts)
-                    log(f"apache kafka: produce {count:,} x {size} B, acks={acks}, {parts} partition(s)")
-                    out["produce"][key] = ctx.attempt(
-                        f"kafka produce {key}",
-                        lambda: kafka_phases.produce(ctx, k, f"t-{key}", size, acks, parts, count=count))
-                    if acks == "all" and parts == 1:
-                        key = run_key(size, "idem", 1)
-                        log(f"apache kafka: produce {count:,} x {size} B, idempotent, 1 partition")
-                        out["produce"][key] = ctx.attempt(
-                            f"kafka produce {key}",
-                            lambda: kafka_phases.produce(ctx, k, f"t-{key}", size, "all", 1, count=count,
-                                                         idempotent=True))
-        for size in SIZES:
-            for parts in (1, 16):
-                key = run_key(size, "1", parts)
-                produced = out["produce"].get(key)
-                if not produced:
-                    continue
-                log(f"apache kafka: consume {produced['records']:,} x {size} B from {parts} partition(s)")
-                out["consume"][key] = ctx.attempt(
-                    f"kafka consume {key}",
-                    lambda: kafka_phases.consume(ctx, k, f"t-{key}", parts, produced["records"]))
+        # The throughput phase's runs, transactions included (one node: replication factor 1
+        # for the transaction log, as set in its configuration).
+        out.update(kafka_phases.throughput_runs(
+            ctx, k, "apache kafka: ", on_created=lambda n: _wait_leaders(k, n + len(LATENCY_RATES) + 1)))
 
         out["clients"] = kafka_phases.many_clients_run(ctx, k, "c-")
         topics, parts = ctx.profile["mem_stages"][0]

@@ -57,49 +57,59 @@ def throughput(ctx):
     committing every 100 records (key "<size>B_ackstxn_1p", with commit latencies) right after
     plain acks=all; then read the acks=1 topics back with one consumer while they are still in
     the page cache."""
-    out = {"produce": {}, "consume": {}}
     b = ctx.fresh_broker("throughput")
     try:
-        for parts in (1, 16):
-            names = [f"t-{run_key(s, a, parts)}" for s in SIZES for a in ("1", "all")]
-            if parts == 1:
-                names += [f"t-{run_key(s, 'idem', 1)}" for s in SIZES]
-                names += [f"t-{run_key(s, 'txn', 1)}" for s in SIZES]
-            create_topics(ctx, b, parts, names)
-        for size in SIZES:
-            count = ctx.profile["count_100"] if size == 100 else ctx.profile["count_1k"]
-            for acks in ("1", "all"):
-                for parts in (1, 16):
-                    key = run_key(size, acks, parts)
-                    log(f"produce: {count:,} x {size} B, acks={acks}, {parts} partition(s)")
-                    out["produce"][key] = ctx.attempt(
-                        f"produce {key}", lambda: produce(ctx, b, f"t-{key}", size, acks, parts, count=count))
-                    if acks == "all" and parts == 1:
-                        key = run_key(size, "idem", 1)
-                        log(f"produce: {count:,} x {size} B, idempotent (acks=all), 1 partition")
-                        out["produce"][key] = ctx.attempt(
-                            f"produce {key}",
-                            lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=count, idempotent=True))
-                        key = run_key(size, "txn", 1)
-                        # A commit every 100 records: far more transactions than throughput, so
-                        # a tenth of the records.
-                        txn_count = max(count // 10, TXN_RECORDS)
-                        log(f"produce: {txn_count:,} x {size} B, transactional ({TXN_RECORDS} per commit), 1 partition")
-                        out["produce"][key] = ctx.attempt(
-                            f"produce {key}",
-                            lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=txn_count,
-                                            txn_records=TXN_RECORDS))
-        for size in SIZES:
-            for parts in (1, 16):
-                key = run_key(size, "1", parts)
-                produced = out["produce"].get(key)
-                if not produced:
-                    continue
-                log(f"consume: {produced['records']:,} x {size} B from {parts} partition(s)")
-                out["consume"][key] = ctx.attempt(
-                    f"consume {key}", lambda: consume(ctx, b, f"t-{key}", parts, produced["records"]))
+        return throughput_runs(ctx, b)
     finally:
         ctx.retire_broker(b)
+
+
+def throughput_runs(ctx, b, who="", on_created=None):
+    """The throughput phase's runs against `b` (samsa-server, or Apache Kafka's node with `who`
+    naming it in the log and `on_created(topics)` waiting for its leaders)."""
+    out = {"produce": {}, "consume": {}}
+    created = 0
+    for parts in (1, 16):
+        names = [f"t-{run_key(s, a, parts)}" for s in SIZES for a in ("1", "all")]
+        if parts == 1:
+            names += [f"t-{run_key(s, 'idem', 1)}" for s in SIZES]
+            names += [f"t-{run_key(s, 'txn', 1)}" for s in SIZES]
+        create_topics(ctx, b, parts, names)
+        created += len(names)
+    if on_created:
+        on_created(created)
+    for size in SIZES:
+        count = ctx.profile["count_100"] if size == 100 else ctx.profile["count_1k"]
+        for acks in ("1", "all"):
+            for parts in (1, 16):
+                key = run_key(size, acks, parts)
+                log(f"{who}produce: {count:,} x {size} B, acks={acks}, {parts} partition(s)")
+                out["produce"][key] = ctx.attempt(
+                    f"{who}produce {key}", lambda: produce(ctx, b, f"t-{key}", size, acks, parts, count=count))
+                if acks == "all" and parts == 1:
+                    key = run_key(size, "idem", 1)
+                    log(f"{who}produce: {count:,} x {size} B, idempotent (acks=all), 1 partition")
+                    out["produce"][key] = ctx.attempt(
+                        f"{who}produce {key}",
+                        lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=count, idempotent=True))
+                    key = run_key(size, "txn", 1)
+                    # A commit every 100 records: far more transactions than throughput, so
+                    # a tenth of the records.
+                    txn_count = max(count // 10, TXN_RECORDS)
+                    log(f"{who}produce: {txn_count:,} x {size} B, transactional ({TXN_RECORDS} per commit), 1 partition")
+                    out["produce"][key] = ctx.attempt(
+                        f"{who}produce {key}",
+                        lambda: produce(ctx, b, f"t-{key}", size, "all", 1, count=txn_count,
+                                        txn_records=TXN_RECORDS))
+    for size in SIZES:
+        for parts in (1, 16):
+            key = run_key(size, "1", parts)
+            produced = out["produce"].get(key)
+            if not produced:
+                continue
+            log(f"{who}consume: {produced['records']:,} x {size} B from {parts} partition(s)")
+            out["consume"][key] = ctx.attempt(
+                f"{who}consume {key}", lambda: consume(ctx, b, f"t-{key}", parts, produced["records"]))
     return out
 
 
@@ -221,7 +231,7 @@ def many_clients_run(ctx, b, prefix):
     argv = [ctx.tool("omb_bench"), "--brokers", b.address, "--topic", f"{prefix}omb", "--partitions",
             str(OMB["partitions"]), "--producers", str(OMB["producers"]), "--consumers", str(OMB["consumers"]),
             "--rate", str(rate), "--duration", str(secs), "--warmup", "1", "--size", str(OMB["size"])]
-    out["omb"] = ctx.attempt("omb", lambda: _clients_tool(argv, secs, "omb"))
+    out["omb"] = ctx.attempt("omb", lambda: _latency_run(argv, secs, "omb"))
     log(f"clients: {KEYED['producers']} keyed producers ({KEYED['keys']:,} keys, {KEYED['size']} B, "
         f"{' '.join(KEYED['sets'])}) on {KEYED['partitions']} partitions, as fast as they go for {secs} s")
     argv = [ctx.tool("omb_bench"), "--brokers", b.address, "--topic", f"{prefix}keyed", "--partitions",
@@ -230,15 +240,8 @@ def many_clients_run(ctx, b, prefix):
             "--keys", str(KEYED["keys"])]
     for s in KEYED["sets"]:
         argv += ["--set", s]
-    out["keyed"] = ctx.attempt("keyed producers", lambda: _clients_tool(argv, secs, "keyed producers"))
+    out["keyed"] = ctx.attempt("keyed producers", lambda: _latency_run(argv, secs, "keyed producers"))
     return out
-
-
-def _clients_tool(argv, secs, what):
-    r = run_tool(argv, timeout=secs + 300, what=what, ok_codes=(0, 1))
-    if r["received"] < r["sent"] or r["errors"]:
-        r["incomplete"] = True
-    return r
 
 
 def many_clients(ctx):

@@ -137,8 +137,34 @@ def open_fds(pid):
         return None
 
 
-class broker:
+class server:
+    """What every broker process the suite runs shares: `procs`, `proc`, `name` and `log_path`."""
+
+    name = "server"
+
+    def _alive(self):
+        if self.proc.poll() is not None:
+            raise bench_error(f"{self.name} exited with status {self.proc.returncode}; see {self.log_path}")
+
+    def rss_kib(self):
+        return rss_kib(self.proc.pid)
+
+    def stop(self, timeout=300):
+        """Clean shutdown (SIGTERM; SIGKILL after `timeout`); returns (exit status, seconds)."""
+        t0 = time.monotonic()
+        code = self.procs.stop(self.proc, timeout=timeout)
+        return code, time.monotonic() - t0
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.procs.forget(self.proc)
+
+
+class broker(server):
     """One samsa-server on 127.0.0.1 with its own data directory and log file."""
+
+    name = "samsa-server"
 
     def __init__(self, procs, binary, data_dir, log_path, overrides=()):
         self.procs, self.binary, self.data_dir, self.log_path = procs, binary, data_dir, log_path
@@ -166,20 +192,3 @@ class broker:
             raise bench_error(f"samsa-server: {e}; see {self.log_path}")
         return time.monotonic() - t0, md
 
-    def _alive(self):
-        if self.proc.poll() is not None:
-            raise bench_error(f"samsa-server exited with status {self.proc.returncode}; see {self.log_path}")
-
-    def rss_kib(self):
-        return rss_kib(self.proc.pid)
-
-    def stop(self, timeout=300):
-        """Clean shutdown (SIGTERM; SIGKILL after `timeout`); returns (exit status, seconds)."""
-        t0 = time.monotonic()
-        code = self.procs.stop(self.proc, timeout=timeout)
-        return code, time.monotonic() - t0
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.procs.forget(self.proc)

@@ -110,10 +110,15 @@ def _kafka_rows(r, res):
         need = 2.0 if size == 100 else 1.3
         runs = [(run_key(size, a, p), f"acks={a} {p} part.", target) for a in ("1", "all") for p in (1, 16)]
         runs.append((run_key(size, "idem", 1), "idempotent 1 part.", None))
+        runs.append((run_key(size, "txn", 1), "transactional 1 part.", None))
         for key, what, tid in runs:
             pair(f"kafka_produce_{key}", f"produce {size_str(size)} {what}",
                  _get(res, "throughput", "produce", key, "records_per_s"), _get(k, "produce", key, "records_per_s"),
                  "records/s", rate_str, tid, lambda x: x >= need)
+        key = run_key(size, "txn", 1)
+        pair(f"kafka_commit_p99_{size}", f"{size_str(size)} transaction commit p99",
+             _get(res, "throughput", "produce", key, "commit_ms_p99"), _get(k, "produce", key, "commit_ms_p99"), "ms",
+             lambda x: f"{x:.2f} ms")
         key = run_key(size, "1", 16)
         pair(f"kafka_cpu_{size}", f"broker CPU s per GB, {size_str(size)} acks=1 16 part.",
              _get(res, "throughput", "produce", key, "broker_cpu_s_per_gb"),
