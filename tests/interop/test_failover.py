@@ -119,8 +119,17 @@ class ControlledShutdown(unittest.TestCase):
         self.assertEqual(lost, [], f"{len(lost)} acknowledged record(s) missing or moved (acked at, seen at)")
         # auto.leader.rebalance.enable (the default): once back in sync, every partition is led by
         # its preferred (first) replica again.
-        wait_until("every partition led by its preferred replica", lambda: all(
-            v[0] == v[1][0] for v in self.view(topic).values()), timeout=60)
+        try:
+            wait_until("every partition led by its preferred replica", lambda: all(
+                v[0] == v[1][0] for v in self.view(topic).values()), timeout=60)
+        except AssertionError as e:
+            # Failed twice under the full suite's load (never alone): what the cluster looked like.
+            lines = []
+            for i, b in self.brokers.items():
+                ctl = [l for l in b.log_text().splitlines() if "[controller]" in l or "[cluster]" in l]
+                lines += [f"broker {i}: {l}" for l in ctl[-12:]]
+            raise AssertionError(f"{e}; partitions (leader, replicas, isr): {self.view(topic)}\n" +
+                                 "\n".join(lines)) from None
 
     def test_2_a_zookeeper_outage_leaves_produce_and_fetch_running(self):
         topic = "zk-outage"
