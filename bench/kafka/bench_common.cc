@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
+#include <ctime>
 #include <thread>
 
 namespace samsa::bench {
@@ -189,6 +191,14 @@ double percentile_us(const std::vector<int64_t>& sorted, double q)
     if (sorted.empty()) return 0;
     auto i = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
     return static_cast<double>(sorted[i]) / 1e3;
+}
+
+void sleep_until_ns(int64_t due)
+{
+    if (now_ns() >= due) return;
+    timespec ts{static_cast<time_t>(due / 1000000000), static_cast<long>(due % 1000000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
 }
 
 std::vector<char> make_payload(size_t size)

@@ -80,6 +80,9 @@ inline int64_t now_ns()
     return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count();
 }
 
+/// Sleeps until now_ns() reaches `due` (CLOCK_MONOTONIC, absolute, restarted after signals).
+void sleep_until_ns(int64_t due);
+
 inline double seconds_between(steady::time_point a, steady::time_point b)
 {
     return std::chrono::duration<double>(b - a).count();

@@ -76,11 +76,7 @@ double send_paced(double rate, int64_t total, size_t size, const std::function<v
     double interval = 1e9 / rate;
     for (int64_t i = 0; i < total; ++i) {
         int64_t due = start + static_cast<int64_t>(static_cast<double>(i) * interval);
-        if (now_ns() < due) {
-            timespec ts{static_cast<time_t>(due / 1000000000), static_cast<long>(due % 1000000000)};
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-            }
-        }
+        sleep_until_ns(due);
         stamp s{now_ns(), i};
         std::memcpy(payload.data(), &s, sizeof s);
         send(payload);

@@ -189,11 +189,7 @@ int main(int argc, char** argv)
         int64_t now = now_ns();
         if (rate > 0) {
             int64_t due = start + static_cast<int64_t>(static_cast<double>(i) * interval);
-            if (now < due) {
-                timespec ts{static_cast<time_t>(due / 1000000000), static_cast<long>(due % 1000000000)};
-                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-                }
-            }
+            sleep_until_ns(due);
         } else {
             if (now >= end) break;
             if (st.warmup_seq == 0 && now >= warm_end) st.warmup_seq = i;

@@ -17,9 +17,9 @@ import time
 import uuid
 
 from . import kafka_phases, kafka_wire
-from .broker_phases import RECOVERY_PARTITIONS, _settled_rss_kib
-from .cluster_phases import LATENCY_RATE, SHARE, _addr
-from .kafka_phases import LATENCY_RATES, SIZES, run_key
+from .broker_phases import RECOVERY_PARTITIONS, _create_partitions, _settled_rss_kib
+from .cluster_phases import _addr, rf3_runs
+from .kafka_phases import LATENCY_RATES, SIZES
 from .procs import bench_error, free_port, log, run_tool, server
 
 # kafka-server-start.sh's heap and kafka-run-class.sh's performance options.
@@ -64,7 +64,7 @@ class kafka_broker(server):
 
     name = "apache kafka"
 
-    def __init__(self, ctx, name, overrides=(), node_id=1, cluster_id=None):
+    def __init__(self, ctx, name, node_id=1, cluster_id=None):
         self.ctx = ctx
         self.node_id = node_id
         self.cluster_id = cluster_id or _cluster_id()
@@ -74,7 +74,6 @@ class kafka_broker(server):
         self.conf_dir = os.path.join(ctx.out_dir, "kafka-conf", name)
         self.log_path = os.path.join(ctx.log_dir, f"{name}.log")
         self.port, self.controller_port = free_port(), free_port()
-        self.overrides = list(overrides)
         self.proc = None
         self.formatted = False
 
@@ -95,22 +94,17 @@ class kafka_broker(server):
             "controller.listener.names": "CONTROLLER", "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "log.dirs": self.data_dir,
-            # One node: its internal topics cannot have three replicas.
-            "offsets.topic.replication.factor": "1", "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1", "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
         }
+        # Internal topics: three replicas on a quorum of three; a node alone cannot have three.
+        rf, min_isr = ("3", "2") if self.voters else ("1", "1")
+        for t in ("offsets.topic", "transaction.state.log", "share.coordinator.state.topic"):
+            props[f"{t}.replication.factor"] = rf
+        for t in ("transaction.state.log", "share.coordinator.state.topic"):
+            props[f"{t}.min.isr"] = min_isr
         if self.voters:
             props["controller.quorum.voters"] = self.voters
-            for k in ("offsets.topic.replication.factor", "transaction.state.log.replication.factor",
-                      "share.coordinator.state.topic.replication.factor"):
-                props[k] = "3"
-            props["transaction.state.log.min.isr"] = props["share.coordinator.state.topic.min.isr"] = "2"
         else:
             props["controller.quorum.bootstrap.servers"] = f"127.0.0.1:{self.controller_port}"
-        for o in self.overrides:
-            k, _, v = o.partition("=")
-            props[k] = v
         path = os.path.join(self.conf_dir, "server.properties")
         with open(path, "w") as f:
             f.writelines(f"{k}={v}\n" for k, v in props.items())
@@ -201,9 +195,10 @@ def _wait_leaders(b, topics, deadline_s=60):
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         md = kafka_wire.metadata("127.0.0.1", b.port)
-        if md["topics"] >= topics:
+        if md["topics"] >= topics and md["led"] == md["partitions"]:
             return
         time.sleep(0.1)
+    raise bench_error(f"apache kafka: {topics} topics with a leader for every partition not seen in {deadline_s} s")
 
 
 def side_by_side(ctx):
@@ -213,7 +208,7 @@ def side_by_side(ctx):
     v = version(ctx)
     if v is None:
         raise bench_error(f"no Apache Kafka jars in {lib_dir(ctx)}; run scripts/setup.sh bench")
-    out = {"version": v, "java": java_version(), "jvm_opts": " ".join(JVM_OPTS), "latency": {}}
+    out = {"version": v, "java": java_version(), "jvm_opts": " ".join(JVM_OPTS)}
     k = kafka_broker(ctx, "apache-kafka")
     try:
         out["startup_empty_s"], _ = k.start()
@@ -224,14 +219,8 @@ def side_by_side(ctx):
         names = [f"lat-{r}" for r in LATENCY_RATES]
         kafka_phases.create_topics(ctx, k, 1, names)
         _wait_leaders(k, len(names))
-        secs = ctx.profile["latency_s"]
         _warm_up(ctx, k)
-        for rate in LATENCY_RATES:
-            log(f"apache kafka: latency, {rate:,} msg/s of 1 KiB for {secs} s (first second discarded)")
-            argv = [ctx.tool("latency_bench"), "--brokers", k.address, "--topic", f"lat-{rate}", "--rate", str(rate),
-                    "--duration", str(secs), "--warmup", "1", "--size", "1024"]
-            out["latency"][str(rate)] = ctx.attempt(
-                f"kafka latency {rate}/s", lambda: kafka_phases._latency_run(argv, secs, f"kafka latency {rate}/s"))
+        out["latency"] = kafka_phases.latency_runs(ctx, k, "apache kafka: ")
 
         # The throughput phase's runs, transactions included (one node: replication factor 1
         # for the transaction log, as set in its configuration).
@@ -241,8 +230,7 @@ def side_by_side(ctx):
         out["clients"] = kafka_phases.many_clients_run(ctx, k, "c-")
         topics, parts = ctx.profile["mem_stages"][0]
         log(f"apache kafka: creating {topics} topics x {parts} partitions, one record each")
-        r = run_tool([ctx.tool("topics_bench"), "--brokers", k.address, "--partitions", str(parts), "--seed",
-                      "--prefix", "m0-", "--count", str(topics)], timeout=900, what="kafka create partitions")
+        r = _create_partitions(ctx, k, "m0-", topics, parts)
         out["create_partitions"] = {"partitions": topics * parts, "create_seconds": r["create_seconds"],
                                     "seed_seconds": r["seed_seconds"]}
     finally:
@@ -255,8 +243,6 @@ def side_by_side(ctx):
 def _replicated(ctx):
     """The replication phase's cluster figures on three Apache Kafka nodes: end-to-end latency at
     20k msg/s of 1 KiB with RF 3 acks=all, then 100 B and 1 KiB records with RF 3 acks=all."""
-    out = {}
-    counts = {100: ctx.profile["count_100"] // SHARE, 1024: ctx.profile["count_1k"] // SHARE}
     c = kafka_cluster(ctx)
     try:
         names = [f"rf3-{s}" for s in SIZES] + ["rf3-latency", "rf3-warm-up"]
@@ -269,19 +255,10 @@ def _replicated(ctx):
         # The read makes Kafka create __consumer_offsets (three replicas here), which the latency
         # program's consumer otherwise meets half-made (NOT_COORDINATOR).
         kafka_phases.consume(ctx, _addr(c.bootstrap), "rf3-warm-up", 1, count)
-        secs = ctx.profile["latency_s"]
-        log(f"apache kafka cluster: latency, {LATENCY_RATE:,} msg/s of 1 KiB, RF 3 acks=all, {secs} s")
-        argv = [ctx.tool("latency_bench"), "--brokers", c.bootstrap, "--topic", "rf3-latency", "--rate",
-                str(LATENCY_RATE), "--duration", str(secs), "--warmup", "1", "--size", "1024", "--set", "acks=all"]
-        out["latency"] = ctx.attempt("kafka rf3 latency", lambda: kafka_phases._latency_run(argv, secs, "kafka rf3 latency"))
-        for size in SIZES:
-            log(f"apache kafka cluster: RF 3, {counts[size]:,} x {size} B, acks=all, 1 partition")
-            out[f"{size}_acksall"] = ctx.attempt(
-                f"kafka rf3 {size}", lambda: kafka_phases.produce(ctx, _addr(c.bootstrap), f"rf3-{size}", size, "all", 1,
-                                                                  count=counts[size]))
+        latency, runs = rf3_runs(ctx, c.bootstrap, "apache kafka cluster: ")
     finally:
         c.close()
-    return out
+    return {"latency": latency, **runs}
 
 
 

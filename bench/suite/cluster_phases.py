@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 
-from .kafka_phases import SIZES, create_topics, produce, _latency_run
+from .kafka_phases import SIZES, broker_latency, create_topics, produce
 from .procs import bench_error, broker, log, run_tool
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,7 +68,7 @@ class _cluster:
 def replication(ctx):
     """The cluster first (latency before anything has dirtied the page cache), then one broker."""
     out = {"single": {}, "rf3": {}, "latency": None, "catch_up": None}
-    counts = {100: ctx.profile["count_100"] // SHARE, 1024: ctx.profile["count_1k"] // SHARE}
+    counts = record_counts(ctx)
 
     c = _cluster(ctx)
     try:
@@ -86,16 +86,7 @@ def replication(ctx):
                     raise
                 time.sleep(0.5)
         time.sleep(1)  # every broker hears of the new leaders
-        secs = ctx.profile["latency_s"]
-        log(f"replication: latency, {LATENCY_RATE:,} msg/s of 1 KiB, RF 3 acks=all, {secs} s")
-        largv = [ctx.tool("latency_bench"), "--brokers", c.bootstrap, "--topic", "rf3-latency", "--rate",
-                 str(LATENCY_RATE), "--duration", str(secs), "--warmup", "1", "--size", "1024", "--set", "acks=all"]
-        out["latency"] = ctx.attempt("rf3 latency", lambda: _latency_run(largv, secs, "rf3 latency"))
-        for size in SIZES:
-            log(f"replication: 3 brokers, RF 3, {counts[size]:,} x {size} B, acks=all, 1 partition")
-            out["rf3"][f"{size}_acksall"] = ctx.attempt(
-                f"rf3 {size} acks=all", lambda: produce(ctx, _addr(c.bootstrap), f"rf3-{size}", size, "all", 1,
-                                                        count=counts[size]))
+        out["latency"], out["rf3"] = rf3_runs(ctx, c.bootstrap, "replication: ")
         out["catch_up"] = ctx.attempt("follower catch-up", lambda: _catch_up(ctx, c))
     finally:
         c.close()
@@ -114,6 +105,27 @@ def replication(ctx):
     finally:
         ctx.retire_broker(b)
     return out
+
+
+def record_counts(ctx):
+    """Records per produce run by size: as many as the throughput phase's."""
+    return {100: ctx.profile["count_100"] // SHARE, 1024: ctx.profile["count_1k"] // SHARE}
+
+
+def rf3_runs(ctx, bootstrap, who):
+    """On a three-broker cluster with topics rf3-latency and rf3-<size> (1 partition, RF 3): the
+    latency at LATENCY_RATE with acks=all, then each size's produce run with acks=all. Returns
+    (latency, {"<size>_acksall": produce result})."""
+    log(f"{who}latency, {LATENCY_RATE:,} msg/s of 1 KiB, RF 3 acks=all, {ctx.profile['latency_s']} s")
+    lat = broker_latency(ctx, bootstrap, "rf3-latency", LATENCY_RATE, f"{who}rf3 latency", sets=("acks=all",))
+    counts = record_counts(ctx)
+    runs = {}
+    for size in SIZES:
+        log(f"{who}3 brokers, RF 3, {counts[size]:,} x {size} B, acks=all, 1 partition")
+        runs[f"{size}_acksall"] = ctx.attempt(
+            f"{who}rf3 {size} acks=all", lambda: produce(ctx, _addr(bootstrap), f"rf3-{size}", size, "all", 1,
+                                                         count=counts[size]))
+    return lat, runs
 
 
 class _addr:

@@ -178,17 +178,11 @@ def sustained(ctx):
 def latency(ctx):
     """p50/p99/p99.9 from send to receive at fixed rates of 1 KiB records against the broker, then
     the same pacing over a loopback TCP echo (the floor of two hops on this machine)."""
-    out = {"broker": {}, "echo": {}}
-    secs = ctx.profile["latency_s"]
+    out = {"echo": {}}
     b = ctx.fresh_broker("latency")
     try:
         create_topics(ctx, b, 1, [f"lat-{r}" for r in LATENCY_RATES])
-        for rate in LATENCY_RATES:
-            log(f"latency: {rate:,} msg/s of 1 KiB for {secs} s (first second discarded)")
-            argv = [ctx.tool("latency_bench"), "--brokers", b.address, "--topic", f"lat-{rate}", "--rate", str(rate),
-                    "--duration", str(secs), "--warmup", "1", "--size", "1024"]
-            out["broker"][str(rate)] = ctx.attempt(
-                f"latency {rate}/s", lambda: _latency_run(argv, secs, f"latency {rate}/s"))
+        out["broker"] = latency_runs(ctx, b)
     finally:
         ctx.retire_broker(b)
     esecs = ctx.profile["echo_s"]
@@ -197,6 +191,26 @@ def latency(ctx):
         argv = [ctx.tool("latency_bench"), "--echo", "--rate", str(rate), "--duration", str(esecs), "--warmup", "1",
                 "--size", "1024"]
         out["echo"][str(rate)] = ctx.attempt(f"echo {rate}/s", lambda: _latency_run(argv, esecs, f"echo {rate}/s"))
+    return out
+
+
+def broker_latency(ctx, brokers, topic, rate, what, sets=()):
+    """latency_bench against `brokers` at `rate` msg/s of 1 KiB for the profile's latency_s, the
+    first second discarded; `sets` are librdkafka properties (e.g. acks=all)."""
+    secs = ctx.profile["latency_s"]
+    argv = [ctx.tool("latency_bench"), "--brokers", brokers, "--topic", topic, "--rate", str(rate),
+            "--duration", str(secs), "--warmup", "1", "--size", "1024"]
+    for s in sets:
+        argv += ["--set", s]
+    return ctx.attempt(what, lambda: _latency_run(argv, secs, what))
+
+
+def latency_runs(ctx, b, who=""):
+    """broker_latency at each of LATENCY_RATES on the existing topics lat-<rate> of `b`."""
+    out = {}
+    for rate in LATENCY_RATES:
+        log(f"{who}latency: {rate:,} msg/s of 1 KiB for {ctx.profile['latency_s']} s (first second discarded)")
+        out[str(rate)] = broker_latency(ctx, b.address, f"lat-{rate}", rate, f"{who}latency {rate}/s")
     return out
 
 

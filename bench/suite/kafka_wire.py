@@ -46,7 +46,8 @@ class _reader:
 
 
 def parse_metadata_v4(body):
-    """{brokers, topics, partitions} of a Metadata v4 response body (after the correlation id)."""
+    """{brokers, topics, partitions, led} of a Metadata v4 response body (after the correlation id);
+    led: the partitions that have a leader."""
     r = _reader(body)
     r.take(">i")  # throttle time
     brokers = r.take(">i")
@@ -58,18 +59,19 @@ def parse_metadata_v4(body):
     r.string()  # cluster id
     r.take(">i")  # controller id
     topics = r.take(">i")
-    partitions = 0
+    partitions = led = 0
     for _ in range(topics):
         r.take(">h")
         r.string()
         r.take(">b")
         n = r.take(">i")
         for _ in range(n):
-            r.take(">hii")
+            _, _, leader = r.take(">hii")
+            led += leader >= 0
             r.int32_array()
             r.int32_array()
         partitions += n
-    return {"brokers": brokers, "topics": topics, "partitions": partitions}
+    return {"brokers": brokers, "topics": topics, "partitions": partitions, "led": led}
 
 
 def _recv_exact(sock, n):
