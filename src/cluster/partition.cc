@@ -109,6 +109,7 @@ partition::partition(topic_partition tp, std::shared_ptr<storage::log> log, std:
     // As Kafka's leader does on becoming leader: its own log end counts at once; followers'
     // as they fetch. With this node the only in-sync replica the high watermark is the log end.
     if (_state.leader == _self) {
+        ++_leader_terms;
         begin_epoch();
         if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
     }
@@ -139,7 +140,12 @@ void partition::apply_state(partition_state s)
     }
     bool was_leader = _state.leader == _self;
     bool new_term = s.epoch != _state.epoch || s.leader != _state.leader;
+    if (was_leader && s.leader != _self) {
+        _term_ends.emplace_back(_leader_terms, high_watermark());
+        if (_term_ends.size() > max_term_ends) _term_ends.erase(_term_ends.begin());
+    }
     _state = std::move(s);
+    if (_state.leader == _self && !was_leader) ++_leader_terms;
     if (_state.leader == _self && (new_term || !was_leader)) {
         // A new term: replicas' progress is learnt afresh, from the high watermark we have.
         _leader = leader_state(_self, _state.isr, _log->high_watermark(), _clock.monotonic_ms());
@@ -202,10 +208,14 @@ asio::awaitable<result<void>> partition::wait_committed(offset end, std::chrono:
 {
     auto self = shared_from_this(); // alive across the wait, even once deleted
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    // Leadership lost meanwhile (moved by a controlled shutdown or an election): the append is
-    // no longer this broker's to commit, as Kafka's delayed produce answers.
-    auto epoch = _state.epoch;
-    auto moved = [&] { return !is_leader() || _state.epoch != epoch; };
+    // Leadership lost meanwhile (moved by a controlled shutdown or an election), even if won
+    // back since: the append is no longer this broker's to commit, as Kafka's delayed produce
+    // answers. A new leader epoch with this broker still leading (an ISR change) is not a
+    // loss: the append stays in the log and commits when the high watermark passes it;
+    // answering NOT_LEADER_OR_FOLLOWER there would make a producer without idempotence write
+    // it twice.
+    auto terms = _leader_terms;
+    auto moved = [&] { return !is_leader() || _leader_terms != terms; };
     if (high_watermark() < end && !_stopped && !moved()) {
         asio::steady_timer wake(co_await asio::this_coro::executor, deadline);
         auto sub = on_append([&wake] { wake.cancel(); });
@@ -214,7 +224,13 @@ asio::awaitable<result<void>> partition::wait_committed(offset end, std::chrono:
             co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
         }
     }
-    if (high_watermark() < end && !_stopped && moved()) co_return make_error_code(errc::not_leader);
+    if (!_stopped && moved()) {
+        // Committed if the high watermark had passed it when this term ended; what a follower
+        // (or a later term) has at those offsets since may be other records.
+        auto ended = std::find_if(_term_ends.begin(), _term_ends.end(), [&](auto& t) { return t.first == terms; });
+        if (ended != _term_ends.end() && ended->second >= end) co_return ok();
+        co_return make_error_code(errc::not_leader);
+    }
     if (high_watermark() >= end) {
         if (static_cast<int64_t>(isr().size()) < min_insync_replicas) {
             co_return make_error_code(errc::not_enough_replicas_after_append);

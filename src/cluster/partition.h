@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace samsa::cluster {
@@ -260,6 +261,14 @@ private:
     leader_state _leader;
     /// Where this node's current term as leader began (its log end then).
     offset _epoch_start{0};
+    /// Counts the times this node became leader (from follower or at creation). An append is
+    /// this leader's to commit while this stays the same: a new leader epoch alone (the
+    /// controller shrinking or growing the ISR) keeps the log, so its waiters keep waiting.
+    uint64_t _leader_terms = 0;
+    /// The high watermark when each of the last terms ended: what a waiter from that term
+    /// may count as committed.
+    static constexpr size_t max_term_ends = 8;
+    std::vector<std::pair<uint64_t, offset>> _term_ends;
     bool _stopped = false;
     uint64_t _next_listener = 1;
     std::map<uint64_t, std::function<void()>> _listeners;

@@ -27,7 +27,12 @@ from confluent_kafka import Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 PARTITIONS = 6
-EXTRA = {"controlled.shutdown.retry.backoff.ms": "500", "leader.imbalance.check.interval.seconds": "1"}
+# leader.imbalance.per.broker.percentage 0: one partition away from its preferred leader is an
+# imbalance (at Kafka's default of 10 a broker preferred for 20 partitions, __consumer_offsets'
+# among them, may keep one elsewhere, as happened when a replica rejoined the ISR just after the
+# check that moved the others back).
+EXTRA = {"controlled.shutdown.retry.backoff.ms": "500", "leader.imbalance.check.interval.seconds": "1",
+         "leader.imbalance.per.broker.percentage": "0"}
 
 
 class ControlledShutdown(unittest.TestCase):
@@ -102,7 +107,8 @@ class ControlledShutdown(unittest.TestCase):
         finally:
             stop.set()
             t.join(120)
-        self.assertEqual(failed, [], "a delivery failed during the rolling restart")
+        self.assertEqual(failed[:5], [], f"{len(failed)} deliveries failed during the rolling restart; the "
+                         f"producer's errors: {errors[:5]}")
         self.assertGreater(len(acked), 1000)
         # Every acknowledged record exactly once, at its acknowledged offset.
         seen = {}

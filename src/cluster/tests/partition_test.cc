@@ -217,6 +217,56 @@ TEST(partition, acks_all_times_out_fails_after_isr_shrink_and_ends_on_stop)
     EXPECT_EQ(r.part->append_as_leader(mutable_bytes_view{}, false).error(), make_error_code(errc::not_leader));
 }
 
+TEST(partition, acks_all_survives_a_new_epoch_under_the_same_leader_but_not_a_lost_leadership)
+{
+    storage::mem_file_ops fs;
+    replica r(fs, {self, other});
+    asio::io_context io;
+    auto guard = asio::make_work_guard(io);
+    // The controller changes the ISR (a third replica stopped, say): the leader epoch goes up,
+    // this node still leads, and the append it holds waits on for the follower still in sync.
+    auto a = r.append(2);
+    std::optional<result<void>> kept;
+    spawn_wait(io, r.part, a.last_offset + 1, 10'000ms, 1, kept);
+    io.poll();
+    EXPECT_FALSE(kept.has_value());
+    r.part->apply_state({self, leader_epoch(4), {self, other}, 1});
+    io.poll();
+    EXPECT_FALSE(kept.has_value()) << "answered at the epoch change: " << (*kept ? "ok" : kept->error().message());
+    r.part->update_replica_log_end(other, a.last_offset + 1);
+    io.poll();
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_TRUE(*kept) << kept->error().message();
+    EXPECT_EQ(r.part->high_watermark(), offset(2));
+    // Leadership lost and won back before the waiter looks again: the follower in between may
+    // have truncated what it held, so the append is answered NOT_LEADER_OR_FOLLOWER even
+    // though the high watermark later passes its offsets.
+    r.part->apply_state({self, leader_epoch(5), {self, other}, 2});
+    auto b = r.append(1);
+    std::optional<result<void>> lost;
+    spawn_wait(io, r.part, b.last_offset + 1, 10'000ms, 1, lost);
+    io.poll();
+    EXPECT_FALSE(lost.has_value());
+    r.part->apply_state({other, leader_epoch(6), {other, self}, 3});
+    r.part->apply_state({self, leader_epoch(7), {self}, 4});
+    io.poll();
+    ASSERT_TRUE(lost.has_value());
+    ASSERT_FALSE(*lost);
+    EXPECT_EQ(lost->error(), make_error_code(errc::not_leader));
+    // Committed before the loss, looked at after: acknowledged.
+    r.part->apply_state({self, leader_epoch(8), {self, other}, 5});
+    auto c = r.append(1);
+    std::optional<result<void>> before;
+    spawn_wait(io, r.part, c.last_offset + 1, 10'000ms, 1, before);
+    io.poll();
+    EXPECT_FALSE(before.has_value());
+    r.part->update_replica_log_end(other, c.last_offset + 1);
+    r.part->apply_state({other, leader_epoch(9), {other, self}, 6});
+    io.poll();
+    ASSERT_TRUE(before.has_value());
+    EXPECT_TRUE(*before) << before->error().message();
+}
+
 TEST(partition, the_checkpointed_high_watermark_survives_a_restart)
 {
     storage::mem_file_ops fs;

@@ -161,6 +161,19 @@ session::watcher controller_driver::rewatch(std::function<asio::awaitable<void>(
     };
 }
 
+void controller_driver::retry(std::function<asio::awaitable<void>()> what, const std::error_code& why)
+{
+    if (!active() || is(why, session_errc::session_expired) || is(why, session_errc::closed)) return;
+    spawn(later(std::move(what)));
+}
+
+asio::awaitable<void> controller_driver::later(std::function<asio::awaitable<void>()> what)
+{
+    auto alive = _alive;
+    co_await pause(_io.get_executor(), std::chrono::milliseconds(_opts.retry_backoff_ms));
+    if (*alive && active()) spawn(what());
+}
+
 void controller_driver::start()
 {
     log.info("broker {} takes over as controller (epoch {})", _self(), _state.epoch());
@@ -231,7 +244,8 @@ asio::awaitable<void> controller_driver::watch_topics()
     auto names = co_await _member.zk().children(std::string(paths::broker_topics), std::move(again));
     if (!active()) co_return;
     if (!names) {
-        log.warn("cannot list {}: {}", paths::broker_topics, names.error().message());
+        log.warn("cannot list {}: {}; retrying", paths::broker_topics, names.error().message());
+        retry([this] { return watch_topics(); }, names.error());
         co_return;
     }
     std::set<std::string> now(names->begin(), names->end());
@@ -256,7 +270,9 @@ asio::awaitable<void> controller_driver::read_topic(std::string name, bool initi
     auto n = co_await zk.get(path, std::move(again));
     if (!active()) co_return;
     if (!n) {
-        if (!is(n.error(), session_errc::no_node)) log.warn("cannot read {}: {}", path, n.error().message());
+        if (is(n.error(), session_errc::no_node)) co_return;
+        log.warn("cannot read {}: {}; retrying", path, n.error().message());
+        retry([this, name, initial] { return read_topic(name, initial); }, n.error());
         co_return;
     }
     auto a = decode_topic(n->data);
@@ -271,7 +287,13 @@ asio::awaitable<void> controller_driver::read_topic(std::string name, bool initi
         a->topic_id = id->to_string();
         auto set = co_await zk.set(path, encode_topic(*a), n->version);
         if (!active()) co_return;
-        if (!set) co_return; // changed meanwhile: the data watch reads it again
+        if (!set) {
+            // Changed meanwhile: the data watch reads it again. Otherwise, once more.
+            if (!is(set.error(), session_errc::bad_version)) {
+                retry([this, name, initial] { return read_topic(name, initial); }, set.error());
+            }
+            co_return;
+        }
         n->version = *set;
         log.info("topic {}: assigned topic id {}", name, a->topic_id);
     }
@@ -319,7 +341,12 @@ void controller_driver::state_read(const topic_partition& tp, const result<znode
     auto path = paths::partition_state(tp.topic, tp.partition());
     if (!n) {
         if (is(n.error(), session_errc::no_node)) _state.state_read(tp, std::nullopt, -1);
-        else log.warn("cannot read {}: {}", path, n.error().message());
+        else {
+            // Until read, the state machine holds what it had, which may be old (an ISR grown
+            // since, a failed write's): read it again.
+            log.warn("cannot read {}: {}; retrying", path, n.error().message());
+            retry([this, tp] { return reread_state(tp); }, n.error());
+        }
         return;
     }
     auto s = decode_partition_state(n->data);
@@ -338,7 +365,8 @@ asio::awaitable<void> controller_driver::watch_deletions()
     auto names = co_await _member.zk().children(std::string(paths::delete_topics), std::move(again));
     if (!active()) co_return;
     if (!names) {
-        log.warn("cannot list {}: {}", paths::delete_topics, names.error().message());
+        log.warn("cannot list {}: {}; retrying", paths::delete_topics, names.error().message());
+        retry([this] { return watch_deletions(); }, names.error());
         co_return;
     }
     for (auto& n : *names) _state.deletion_requested(n);
@@ -349,19 +377,46 @@ asio::awaitable<void> controller_driver::watch_isr_changes()
 {
     // Leaders changed in-sync sets in the partition state znodes: read those states again (the
     // state machine then tells the brokers) and remove the notifications.
-    auto& zk = _member.zk();
     auto again = rewatch([this] { return watch_isr_changes(); });
-    auto names = co_await zk.children(std::string(paths::isr_change_notification), std::move(again));
+    auto names = co_await _member.zk().children(std::string(paths::isr_change_notification), std::move(again));
     if (!active()) co_return;
     if (!names) {
-        log.warn("cannot list {}: {}", paths::isr_change_notification, names.error().message());
+        log.warn("cannot list {}: {}; retrying", paths::isr_change_notification, names.error().message());
+        retry([this] { return watch_isr_changes(); }, names.error());
         co_return;
     }
-    std::sort(names->begin(), names->end());
-    for (auto& n : *names) {
+    bool done = co_await handle_isr_changes(std::move(*names));
+    if (!active()) co_return;
+    if (!done) spawn(later([this] { return retry_isr_changes(); }));
+    pump();
+}
+
+asio::awaitable<void> controller_driver::retry_isr_changes()
+{
+    auto names = co_await _member.zk().children(std::string(paths::isr_change_notification));
+    if (!active()) co_return;
+    bool done = false;
+    if (names) done = co_await handle_isr_changes(std::move(*names));
+    if (!active()) co_return;
+    if (!names && (is(names.error(), session_errc::session_expired) || is(names.error(), session_errc::closed))) {
+        co_return;
+    }
+    if (!done) spawn(later([this] { return retry_isr_changes(); }));
+    pump();
+}
+
+asio::awaitable<bool> controller_driver::handle_isr_changes(std::vector<std::string> names)
+{
+    auto& zk = _member.zk();
+    std::sort(names.begin(), names.end());
+    for (auto& n : names) {
         auto path = std::string(paths::isr_change_notification) + "/" + n;
         auto got = co_await zk.get(path);
-        if (!active()) co_return;
+        if (!active()) co_return true;
+        if (!got && !is(got.error(), session_errc::no_node)) {
+            log.warn("cannot read {}: {}; retrying", path, got.error().message());
+            co_return false;
+        }
         if (got) {
             auto refs = decode_isr_change(got->data);
             if (!refs) log.warn("ignoring malformed {}: {}", path, refs.error().message());
@@ -371,18 +426,19 @@ asio::awaitable<void> controller_driver::watch_isr_changes()
                     tp.topic = r.topic;
                     tp.partition = partition_id(r.partition);
                     if (!_state.topics().count(tp.topic)) continue;
-                    co_await reread_state(tp);
-                    if (!active()) co_return;
+                    co_await reread_state(tp); // retries by itself if it fails
+                    if (!active()) co_return true;
                 }
             }
         }
         auto removed = co_await zk.remove(path, -1);
-        if (!active()) co_return;
+        if (!active()) co_return true;
         if (!removed && !is(removed.error(), session_errc::no_node)) {
-            log.warn("cannot remove {}: {}", path, removed.error().message());
+            log.warn("cannot remove {}: {}; retrying", path, removed.error().message());
+            co_return false;
         }
     }
-    pump();
+    co_return true;
 }
 
 void controller_driver::pump()
@@ -441,9 +497,28 @@ asio::awaitable<void> controller_driver::watch_reassign_znode()
     // removed by the controller once they are all over.
     auto again = rewatch([this] { return watch_reassign_znode(); });
     auto present = co_await _member.zk().exists(std::string(paths::reassign_partitions), std::move(again));
-    if (!active() || !present || !*present) co_return;
+    if (!active()) co_return;
+    if (!present) {
+        log.warn("cannot read {}: {}; retrying", paths::reassign_partitions, present.error().message());
+        retry([this] { return watch_reassign_znode(); }, present.error());
+        co_return;
+    }
+    if (*present) co_await read_reassign_znode();
+}
+
+asio::awaitable<void> controller_driver::read_reassign_znode()
+{
     auto n = co_await _member.zk().get(std::string(paths::reassign_partitions));
-    if (!active() || !n) co_return;
+    if (!active()) co_return;
+    if (!n) {
+        // Gone meanwhile: the watch set tells. Otherwise read it again (the watch stays set,
+        // so only the read is retried).
+        if (!is(n.error(), session_errc::no_node)) {
+            log.warn("cannot read {}: {}; retrying", paths::reassign_partitions, n.error().message());
+            retry([this] { return read_reassign_znode(); }, n.error());
+        }
+        co_return;
+    }
     auto parts = decode_reassignment(n->data);
     if (!parts) {
         log.warn("ignoring malformed {} ({}); removing it", paths::reassign_partitions, parts.error().message());
@@ -460,8 +535,10 @@ asio::awaitable<void> controller_driver::watch_reassign_znode()
 asio::awaitable<void> controller_driver::remove_reassign_znode()
 {
     auto r = co_await _member.zk().remove(std::string(paths::reassign_partitions), -1);
+    if (!active()) co_return;
     if (!r && !is(r.error(), session_errc::no_node)) {
-        log.warn("cannot remove {}: {}", paths::reassign_partitions, r.error().message());
+        log.warn("cannot remove {}: {}; retrying", paths::reassign_partitions, r.error().message());
+        retry([this] { return remove_reassign_znode(); }, r.error());
     }
 }
 

@@ -88,9 +88,16 @@ private:
     boost::asio::awaitable<void> read_topic(std::string name, bool initial);
     boost::asio::awaitable<void> watch_deletions();
     boost::asio::awaitable<void> watch_isr_changes();
+    /// Reads the ISR change notifications named, then removes them; false if ZooKeeper failed
+    /// on one (it stays, for a retry).
+    boost::asio::awaitable<bool> handle_isr_changes(std::vector<std::string> names);
+    /// Lists the notifications again without a watch (the one set stays) and handles them,
+    /// after a backoff, until that succeeds.
+    boost::asio::awaitable<void> retry_isr_changes();
     boost::asio::awaitable<void> write_state(state_write w);
     boost::asio::awaitable<void> write_assignment(assignment_write w);
     boost::asio::awaitable<void> watch_reassign_znode();
+    boost::asio::awaitable<void> read_reassign_znode();
     boost::asio::awaitable<void> remove_reassign_znode();
     boost::asio::awaitable<void> reread_state(topic_partition tp);
     /// Hands a state znode as read (or the error reading it) to the state machine.
@@ -102,6 +109,11 @@ private:
     void pump();
     void spawn(boost::asio::awaitable<void> task);
     session::watcher rewatch(std::function<boost::asio::awaitable<void>()> what);
+    /// After a ZooKeeper error other than the session's end (a connection lost, a timeout),
+    /// runs `what` again after the retry backoff while this is the controller: a read that
+    /// failed set no watch, so without it the controller would stop hearing of that path.
+    void retry(std::function<boost::asio::awaitable<void>()> what, const std::error_code& why);
+    boost::asio::awaitable<void> later(std::function<boost::asio::awaitable<void>()> what);
     bool active() const { return !_stopped; }
     net::client* client_for(int32_t broker);
 
