@@ -2,6 +2,7 @@
 values, unknown keys, ZooKeeper mode not yet available, and a clean SIGTERM shutdown."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +42,8 @@ def run(args, cwd, timeout=20):
 class Startup(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="samsa-startup-")
+        if not os.environ.get("SAMSA_INTEROP_KEEP"):
+            self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
     def start(self, args, cwd):
         proc = subprocess.Popen([harness.server_binary()] + args, cwd=cwd, stdout=subprocess.PIPE,
