@@ -385,9 +385,9 @@ asio::awaitable<void> controller_driver::watch_isr_changes()
         retry([this] { return watch_isr_changes(); }, names.error());
         co_return;
     }
-    bool done = co_await handle_isr_changes(std::move(*names));
+    auto failed = co_await handle_isr_changes(std::move(*names));
     if (!active()) co_return;
-    if (!done) spawn(later([this] { return retry_isr_changes(); }));
+    if (failed) retry([this] { return retry_isr_changes(); }, failed);
     pump();
 }
 
@@ -395,27 +395,25 @@ asio::awaitable<void> controller_driver::retry_isr_changes()
 {
     auto names = co_await _member.zk().children(std::string(paths::isr_change_notification));
     if (!active()) co_return;
-    bool done = false;
-    if (names) done = co_await handle_isr_changes(std::move(*names));
+    std::error_code failed;
+    if (names) failed = co_await handle_isr_changes(std::move(*names));
+    else failed = names.error();
     if (!active()) co_return;
-    if (!names && (is(names.error(), session_errc::session_expired) || is(names.error(), session_errc::closed))) {
-        co_return;
-    }
-    if (!done) spawn(later([this] { return retry_isr_changes(); }));
+    if (failed) retry([this] { return retry_isr_changes(); }, failed);
     pump();
 }
 
-asio::awaitable<bool> controller_driver::handle_isr_changes(std::vector<std::string> names)
+asio::awaitable<std::error_code> controller_driver::handle_isr_changes(std::vector<std::string> names)
 {
     auto& zk = _member.zk();
     std::sort(names.begin(), names.end());
     for (auto& n : names) {
         auto path = std::string(paths::isr_change_notification) + "/" + n;
         auto got = co_await zk.get(path);
-        if (!active()) co_return true;
+        if (!active()) co_return std::error_code();
         if (!got && !is(got.error(), session_errc::no_node)) {
             log.warn("cannot read {}: {}; retrying", path, got.error().message());
-            co_return false;
+            co_return got.error();
         }
         if (got) {
             auto refs = decode_isr_change(got->data);
@@ -427,18 +425,18 @@ asio::awaitable<bool> controller_driver::handle_isr_changes(std::vector<std::str
                     tp.partition = partition_id(r.partition);
                     if (!_state.topics().count(tp.topic)) continue;
                     co_await reread_state(tp); // retries by itself if it fails
-                    if (!active()) co_return true;
+                    if (!active()) co_return std::error_code();
                 }
             }
         }
         auto removed = co_await zk.remove(path, -1);
-        if (!active()) co_return true;
+        if (!active()) co_return std::error_code();
         if (!removed && !is(removed.error(), session_errc::no_node)) {
             log.warn("cannot remove {}: {}; retrying", path, removed.error().message());
-            co_return false;
+            co_return removed.error();
         }
     }
-    co_return true;
+    co_return std::error_code();
 }
 
 void controller_driver::pump()

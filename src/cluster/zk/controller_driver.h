@@ -88,11 +88,11 @@ private:
     boost::asio::awaitable<void> read_topic(std::string name, bool initial);
     boost::asio::awaitable<void> watch_deletions();
     boost::asio::awaitable<void> watch_isr_changes();
-    /// Reads the ISR change notifications named, then removes them; false if ZooKeeper failed
-    /// on one (it stays, for a retry).
-    boost::asio::awaitable<bool> handle_isr_changes(std::vector<std::string> names);
-    /// Lists the notifications again without a watch (the one set stays) and handles them,
-    /// after a backoff, until that succeeds.
+    /// Reads the ISR change notifications named, then removes them; the ZooKeeper error that
+    /// stopped it on one (which stays, for a retry), or none.
+    boost::asio::awaitable<std::error_code> handle_isr_changes(std::vector<std::string> names);
+    /// Lists the notifications again without a watch (the one set stays) and handles them;
+    /// through retry() until that succeeds.
     boost::asio::awaitable<void> retry_isr_changes();
     boost::asio::awaitable<void> write_state(state_write w);
     boost::asio::awaitable<void> write_assignment(assignment_write w);
