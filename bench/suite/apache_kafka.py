@@ -120,6 +120,7 @@ class kafka_broker(server):
         conf = self._write_config()
         if not self.formatted:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.ctx.top_up()  # as before each samsa-server start (memory.py)
             t0 = time.monotonic()
             args = ["format", "-t", self.cluster_id, "-c", conf] + ([] if self.voters else ["--standalone"])
             r = subprocess.run(self._java("kafka.tools.StorageTool", *args), capture_output=True, text=True,

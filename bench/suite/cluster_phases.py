@@ -37,6 +37,7 @@ class _cluster:
     def __init__(self, ctx):
         from zk_cluster import ZooKeeper  # tests/interop: the same ZooKeeper the tests start
         self.ctx = ctx
+        ctx.top_up()
         self.zk = ZooKeeper().start()
         self.brokers = {}
         try:

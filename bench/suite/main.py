@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from . import apache_kafka, broker_phases, cluster_phases, kafka_phases, limits, peer, report
+from . import apache_kafka, broker_phases, cluster_phases, kafka_phases, limits, memory, peer, report
 from .procs import bench_error, broker, log, registry
 
 # Full run: about 10-15 minutes on 2 cores. Quick: a few seconds per measurement.
@@ -34,7 +34,7 @@ REQUIRED_COMMANDS = ("iperf3", "dd", "redis-server", "redis-cli", "redis-benchma
 
 
 class context:
-    def __init__(self, repo, build_dir, out_dir, quick):
+    def __init__(self, repo, build_dir, out_dir, quick, precondition=True):
         self.repo, self.build_dir, self.out_dir = repo, build_dir, out_dir
         self.quick = quick
         self.profile = PROFILES["quick" if quick else "full"]
@@ -42,6 +42,13 @@ class context:
         self.log_dir = os.path.join(out_dir, "logs")
         self.procs = registry()
         self.errors = []
+        # Full runs only: a quick run (CI's smoke test) must not write gigabytes of ballast.
+        self.ballast = memory.ballast(os.path.join(self.data_root, "page-cache-ballast"),
+                                      enabled=precondition and not quick)
+
+    def top_up(self):
+        """Memory full of (clean) page cache again before a broker starts: see memory.py."""
+        self.ballast.top_up()
 
     def tool(self, name):
         return os.path.join(self.build_dir, "bench", name)
@@ -59,6 +66,7 @@ class context:
         """A samsa-server with an empty data directory <out>/data/<name>, already answering."""
         d = os.path.join(self.data_root, name)
         shutil.rmtree(d, ignore_errors=True)
+        self.top_up()
         b = broker(self.procs, os.path.join(self.build_dir, "src", "app", "samsa-server"), d,
                    os.path.join(self.log_dir, f"broker-{name}.log"), overrides)
         try:
@@ -161,6 +169,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shortened runs (a few seconds each), for smoke tests")
     ap.add_argument("--out", default=None, help="output directory (default build/bench)")
     ap.add_argument("--build-dir", default=None, help="the release build (default build/release)")
+    ap.add_argument("--no-precondition", action="store_true",
+                    help="leave free memory free (no page-cache ballast; see bench/suite/memory.py)")
     ap.add_argument("--only", default=None, help="comma-separated phases: " + ",".join(p for p, _ in PHASES))
     a = ap.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -173,7 +183,7 @@ def main():
     if only and not only <= {p for p, _ in PHASES}:
         sys.exit(f"bench: unknown phase in --only {a.only}")
 
-    ctx = context(repo, build_dir, out, a.quick)
+    ctx = context(repo, build_dir, out, a.quick, precondition=not a.no_precondition)
     shutil.rmtree(ctx.log_dir, ignore_errors=True)
     for d in (ctx.data_root, ctx.log_dir):
         os.makedirs(d, exist_ok=True)
@@ -192,10 +202,14 @@ def main():
     results = {}
     interrupted = False
     try:
+        if ctx.ballast.enabled:
+            log("=== page cache: filling free memory with a ballast file (see bench/suite/memory.py)")
+            ctx.attempt("page-cache ballast", ctx.ballast.measure_reclaimed)
         for name, fn in PHASES:
             if only and name not in only:
                 continue
             waited = settle(ctx.data_root)
+            ctx.top_up()
             log(f"=== {name} (waited {waited:.1f} s for the disk to settle)")
             results[name] = ctx.attempt(name, lambda: fn(ctx))
     except KeyboardInterrupt as e:
@@ -206,6 +220,8 @@ def main():
         log(traceback.format_exc())
     finally:
         ctx.procs.stop_all()
+        results["page_cache"] = ctx.ballast.summary()
+        ctx.ballast.close()
         shutil.rmtree(ctx.data_root, ignore_errors=True)
     if interrupted:
         return 130

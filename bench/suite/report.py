@@ -220,6 +220,15 @@ def _limit_rows(r, res, loop, disk):
         r.add("disk_write_mb_per_s", "disk seq. write + fdatasync (dd)", disk, "MB/s", mbps_str(disk))
     else:
         r.missing("disk_write_mb_per_s", "disk seq. write + fdatasync (dd)")
+    # The page-cache ballast (memory.py), when the run filled memory with one.
+    pc = _get(res, "page_cache")
+    if pc and pc.get("first_fill"):
+        ff = pc["first_fill"]
+        r.add("page_cache_first_fill_mb_per_s", f"page-cache write, free memory (first fill, {ff['bytes'] / 1e9:.1f} GB)",
+              ff["mb_per_s"], "MB/s", mbps_str(ff["mb_per_s"]))
+    if pc and pc["reclaimed"]:
+        r.add("page_cache_reclaimed_mb_per_s", "page-cache write, reclaimed pages (memory full)",
+              pc["reclaimed"]["mb_per_s"], "MB/s", mbps_str(pc["reclaimed"]["mb_per_s"]))
     for size in SIZES:
         m = _get(res, "limits", f"mock_{size}")
         label = f"producer ceiling, mock cluster, {size_str(size)}"

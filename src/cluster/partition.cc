@@ -199,7 +199,7 @@ result<append_result> partition::append_as_leader(mutable_bytes_view batches, bo
     append_result r{info.first_offset, info.last_offset, info.log_append_time, info.log_start_offset};
     // Fetches waiting on this partition wake once: with the high watermark if it moved.
     if (_leader.update(_self, _log->log_end_offset())) publish_high_watermark();
-    else notify();
+    else notify(wake_on::log_end);
     return r;
 }
 
@@ -218,7 +218,7 @@ asio::awaitable<result<void>> partition::wait_committed(offset end, std::chrono:
     auto moved = [&] { return !is_leader() || _leader_terms != terms; };
     if (high_watermark() < end && !_stopped && !moved()) {
         asio::steady_timer wake(co_await asio::this_coro::executor, deadline);
-        auto sub = on_append([&wake] { wake.cancel(); });
+        auto sub = on_append([&wake] { wake.cancel(); }, wake_on::high_watermark);
         while (high_watermark() < end && !_stopped && !moved() && std::chrono::steady_clock::now() < deadline) {
             wake.expires_at(deadline);
             co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -399,7 +399,10 @@ leader_epoch partition::last_epoch() const
 void partition::update_replica_log_end(node_id replica, offset leo)
 {
     if (!is_leader()) return;
-    if (_leader.fetched(replica, leo, _log->log_end_offset(), _clock.monotonic_ms())) publish_high_watermark();
+    // Only the high watermark moves: followers waiting for new records sleep on.
+    if (_leader.fetched(replica, leo, _log->log_end_offset(), _clock.monotonic_ms())) {
+        publish_high_watermark(wake_on::high_watermark);
+    }
 }
 
 std::optional<std::vector<node_id>> partition::isr_change(int64_t lag_max_ms) const
@@ -417,29 +420,31 @@ void partition::set_isr(std::vector<node_id> isr, int32_t partition_epoch)
     notify(); // waiters re-check min.insync.replicas
 }
 
-void partition::publish_high_watermark()
+void partition::publish_high_watermark(wake_on what)
 {
     auto before = _log->high_watermark();
     _log->set_high_watermark(_leader.high_watermark());
     SAMSA_ASSERT(_log->high_watermark() >= before, "{}: high watermark moved back from {} to {}", _tp, before,
                  _log->high_watermark());
-    notify();
+    notify(what);
 }
 
-void partition::notify()
+void partition::notify(wake_on what)
 {
     if (_listeners.empty()) return;
     // Callbacks may unsubscribe themselves (or others): run a snapshot.
     std::vector<std::function<void()>> cbs;
     cbs.reserve(_listeners.size());
-    for (auto& [id, cb] : _listeners) cbs.push_back(cb);
+    for (auto& [id, l] : _listeners) {
+        if (static_cast<uint8_t>(l.first) & static_cast<uint8_t>(what)) cbs.push_back(l.second);
+    }
     for (auto& cb : cbs) cb();
 }
 
-partition::subscription partition::on_append(std::function<void()> cb)
+partition::subscription partition::on_append(std::function<void()> cb, wake_on on)
 {
     uint64_t id = _next_listener++;
-    _listeners.emplace(id, std::move(cb));
+    _listeners.emplace(id, std::make_pair(on, std::move(cb)));
     return subscription(weak_from_this(), id);
 }
 

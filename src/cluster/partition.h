@@ -226,8 +226,14 @@ public:
     /// As leader: the in-sync set it should move to now (see leader_state::isr_change).
     std::optional<std::vector<node_id>> isr_change(int64_t lag_max_ms) const;
 
-    /// Registers a callback run (on this shard) after each append and each high watermark
-    /// move, until the returned handle goes away. Safe if the partition is deleted first.
+    /// What a waiter wakes for. A leader's append that leaves the high watermark where it was
+    /// only moves the log end: followers' fetches want it, consumers' fetches and acks=all
+    /// produces do not (each would rebuild its answer and find nothing new). Every other
+    /// change (high watermark, truncation, leadership, stop) wakes every waiter.
+    enum class wake_on : uint8_t { log_end = 1, high_watermark = 2, any = 3 };
+
+    /// Registers a callback run (on this shard) after each change `on` names, until the
+    /// returned handle goes away. Safe if the partition is deleted first.
     class subscription {
     public:
         subscription() = default;
@@ -240,7 +246,7 @@ public:
         std::weak_ptr<partition> _p;
         uint64_t _id = 0;
     };
-    subscription on_append(std::function<void()> cb);
+    subscription on_append(std::function<void()> cb, wake_on on = wake_on::any);
 
     /// The local log, for storage maintenance and tests; requests use the calls above.
     storage::log& log() { return *_log; }
@@ -248,9 +254,9 @@ public:
 private:
     /// Records this leader's epoch at the log end in the epoch history, if it is new there.
     void begin_epoch();
-    /// Moves the log's high watermark to the leader state's, and wakes whoever waits.
-    void publish_high_watermark();
-    void notify();
+    /// Moves the log's high watermark to the leader state's, and wakes whoever waits for `what`.
+    void publish_high_watermark(wake_on what = wake_on::any);
+    void notify(wake_on what = wake_on::any);
 
     topic_partition _tp;
     std::shared_ptr<storage::log> _log;
@@ -271,7 +277,7 @@ private:
     std::vector<std::pair<uint64_t, offset>> _term_ends;
     bool _stopped = false;
     uint64_t _next_listener = 1;
-    std::map<uint64_t, std::function<void()>> _listeners;
+    std::map<uint64_t, std::pair<wake_on, std::function<void()>>> _listeners;
 };
 
 } // namespace samsa::cluster

@@ -11,7 +11,7 @@ constexpr logger log{"kafka"};
 }
 
 boost::asio::awaitable<std::optional<protocol::encoded_message>>
-dispatcher::handle(std::shared_ptr<const net::connection_info> conn, bytes frame)
+dispatcher::handle(std::shared_ptr<const net::connection_info> conn, frame_bytes frame)
 {
     protocol::reader hr(frame);
     protocol::request_header h;

@@ -13,7 +13,7 @@ public:
     explicit dispatcher(broker_context& b) : _broker(b) {}
 
     boost::asio::awaitable<std::optional<protocol::encoded_message>>
-    handle(std::shared_ptr<const net::connection_info> conn, bytes frame) override;
+    handle(std::shared_ptr<const net::connection_info> conn, frame_bytes frame) override;
 
 private:
     broker_context& _broker;

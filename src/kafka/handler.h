@@ -19,7 +19,7 @@ struct request_context {
     broker_context& broker;
     std::shared_ptr<const net::connection_info> conn;
     protocol::request_header header;
-    bytes frame;
+    frame_bytes frame;
     protocol::reader body;
 
     int16_t version() const { return header.version; }

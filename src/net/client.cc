@@ -161,7 +161,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     void connected(const std::shared_ptr<connection>& c);
     void lose(const std::shared_ptr<connection>& c, errc e, std::string_view why);
     void encode_head(pending& p);
-    bool on_response(const std::shared_ptr<connection>& c, bytes frame);
+    bool on_response(const std::shared_ptr<connection>& c, frame_bytes frame);
     void close();
 
     static awaitable<void> connect_task(std::shared_ptr<impl> keep, std::shared_ptr<connection> c, gate::holder hold);
@@ -455,7 +455,7 @@ awaitable<void> client::impl::read_loop(std::shared_ptr<impl> keep, std::shared_
                        fmt::format("response size {} is outside 4..{}", size, self->cfg.max_response_bytes));
             break;
         }
-        bytes frame(static_cast<size_t>(size));
+        frame_bytes frame(static_cast<size_t>(size));
         auto [ec2, n2] = co_await asio::async_read(c->sock, asio::buffer(frame), use_tuple);
         if (ec2) {
             self->lose(c, errc::disconnected, ec2 == asio::error::eof ? "closed by the broker" : ec2.message());
@@ -467,7 +467,7 @@ awaitable<void> client::impl::read_loop(std::shared_ptr<impl> keep, std::shared_
 
 /// Matches a response to the oldest outstanding request; false (the connection lost) when
 /// it does not match.
-bool client::impl::on_response(const std::shared_ptr<connection>& c, bytes frame)
+bool client::impl::on_response(const std::shared_ptr<connection>& c, frame_bytes frame)
 {
     if (c->in_flight.empty()) {
         lose(c, errc::protocol_error, "a response arrived with no request outstanding");

@@ -77,7 +77,7 @@ struct client_config {
 /// A response as received: the frame (response header and body, without the size) and
 /// where the body starts in it.
 struct raw_response {
-    bytes frame;
+    frame_bytes frame;
     size_t body_at = 0;
 
     bytes_view body() const { return bytes_view(frame).subspan(body_at); }
@@ -88,7 +88,7 @@ struct raw_response {
 template<typename Body>
 struct response {
     Body body;
-    bytes frame;
+    frame_bytes frame;
 
     const Body& operator*() const { return body; }
     const Body* operator->() const { return &body; }

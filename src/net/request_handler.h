@@ -31,7 +31,7 @@ public:
     /// without the size) or nullopt when the request gets no response (Produce with acks=0).
     /// Throws protocol::decode_error (or any std::exception) to have the connection closed.
     virtual boost::asio::awaitable<std::optional<protocol::encoded_message>>
-    handle(std::shared_ptr<const connection_info> conn, bytes frame) = 0;
+    handle(std::shared_ptr<const connection_info> conn, frame_bytes frame) = 0;
 };
 
 } // namespace samsa::net

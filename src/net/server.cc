@@ -173,7 +173,7 @@ private:
                          _info->id, _info->peer, size, cfg.max_request_bytes);
                 break;
             }
-            bytes frame(static_cast<size_t>(size));
+            frame_bytes frame(static_cast<size_t>(size));
             size_t have = std::min(frame.size(), end - begin);
             if (have > 0) std::memcpy(frame.data(), buf.data() + begin, have);
             begin += have;
@@ -200,7 +200,7 @@ private:
     }
 
     static awaitable<void> run_handler(std::shared_ptr<connection> self, gate::holder hold, std::shared_ptr<slot> s,
-                                       bytes frame)
+                                       frame_bytes frame)
     {
         auto in_gate = std::move(hold);
         try {

@@ -68,6 +68,7 @@ result<void> segment::open_files(open_mode mode)
     SAMSA_TRY(_index.open());
     SAMSA_TRY(_tindex.open());
     SAMSA_TRY_ASSIGN(_size, _log->size());
+    _recent.clear();
     return ok();
 }
 
@@ -152,11 +153,19 @@ result<void> segment::append(bytes_view data, std::span<const protocol::batch_he
     if (auto r = _log->pwrite(start, data); !r) {
         // Cut a partial write so the file ends on a batch boundary again.
         (void)_log->truncate(start);
+        _recent.clear();
         return r.error();
     }
     uint64_t pos = start;
     for (auto& h : headers) {
         note_batch(h, pos);
+        // As header_at would read it back from the file.
+        if (auto written = protocol::read_header(data.subspan(pos - start))) {
+            if (_recent.size() == max_recent) _recent.erase(_recent.begin());
+            _recent.push_back(batch_position{pos, *written});
+        } else {
+            _recent.clear();
+        }
         pos += h.size_bytes();
     }
     _size = pos;
@@ -166,6 +175,11 @@ result<void> segment::append(bytes_view data, std::span<const protocol::batch_he
 result<std::optional<protocol::batch_header>> segment::header_at(uint64_t pos)
 {
     if (pos + protocol::batch_layout::header_size > _size) return std::optional<protocol::batch_header>{};
+    if (!_recent.empty() && pos >= _recent.front().position) {
+        auto it = std::lower_bound(_recent.begin(), _recent.end(), pos,
+                                   [](const batch_position& b, uint64_t p) { return b.position < p; });
+        if (it != _recent.end() && it->position == pos) return std::optional<protocol::batch_header>(it->header);
+    }
     uint8_t buf[protocol::batch_layout::header_size];
     SAMSA_TRY_ASSIGN(size_t n, _log->pread(pos, mutable_bytes_view(buf, sizeof buf)));
     if (n < sizeof buf) return std::optional<protocol::batch_header>{};
@@ -305,6 +319,7 @@ result<recovery_outcome> segment::recover(const recovery_rules& rules)
         SAMSA_TRY(_log->truncate(out.valid_bytes));
         _size = out.valid_bytes;
     }
+    _recent.clear();
     SAMSA_TRY(_index.reset(std::move(idx)));
     SAMSA_TRY(_tindex.reset(std::move(tidx)));
     release_index_files();
@@ -372,6 +387,7 @@ result<uint64_t> segment::truncate_to(offset target)
     uint64_t cut_at = b ? b->position : _size;
     if (target <= _base) cut_at = 0;
     uint64_t removed = _size - cut_at;
+    _recent.clear();
     SAMSA_TRY(_log->truncate(cut_at));
     _size = cut_at;
     // Recompute bookkeeping from the remaining batches.
@@ -390,6 +406,7 @@ result<void> segment::seal()
 {
     if (_max_ts() >= 0) SAMSA_TRY(_tindex.maybe_append(_max_ts, _offset_of_max_ts));
     release_index_files();
+    _recent = {}; // no longer appended to
     return ok();
 }
 

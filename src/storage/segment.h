@@ -157,6 +157,11 @@ private:
     std::optional<timestamp_ms> _first_batch_ts;
     timestamp_ms _created;
     uint64_t _bytes_since_index = 0;
+    /// The headers of the last batches appended (by position, oldest first): fetches at the
+    /// log's end (followers, caught-up consumers) look them up here instead of reading them
+    /// back from the file, a pread each, several per fetch. Dropped on anything but an append.
+    static constexpr size_t max_recent = 16;
+    std::vector<batch_position> _recent;
 };
 
 } // namespace samsa::storage

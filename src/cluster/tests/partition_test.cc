@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <optional>
+#include <tuple>
 
 namespace samsa::cluster {
 namespace {
@@ -171,6 +172,32 @@ TEST(partition, acks_all_waits_for_the_follower_and_reads_follow_the_isolation_l
     auto after = r.part->read(offset(0), 1 << 20, isolation::committed);
     ASSERT_TRUE(after);
     EXPECT_EQ(after->slice.last_offset, offset(3));
+}
+
+TEST(partition, waiters_wake_for_what_they_wait_for)
+{
+    // Followers' fetches wait for the log end, consumers' fetches and acks=all produces for the
+    // high watermark; a change of state wakes everyone.
+    storage::mem_file_ops fs;
+    replica r(fs, {self, other});
+    int log_end = 0, high_watermark = 0, any = 0;
+    auto a = r.part->on_append([&] { ++log_end; }, partition::wake_on::log_end);
+    auto b = r.part->on_append([&] { ++high_watermark; }, partition::wake_on::high_watermark);
+    auto c = r.part->on_append([&] { ++any; });
+    r.append(2); // the follower holds the high watermark back
+    EXPECT_EQ(std::tuple(log_end, high_watermark, any), std::tuple(1, 0, 1));
+    r.part->update_replica_log_end(other, offset(2)); // only the high watermark moves
+    EXPECT_EQ(std::tuple(log_end, high_watermark, any), std::tuple(1, 1, 2));
+    r.part->update_replica_log_end(other, offset(2)); // nothing moves
+    EXPECT_EQ(std::tuple(log_end, high_watermark, any), std::tuple(1, 1, 2));
+    r.part->set_isr({self}); // the in-sync set alone: both append and high watermark move at once
+    int before = log_end;
+    r.append(1);
+    EXPECT_EQ(log_end, before + 1);
+    EXPECT_EQ(r.part->high_watermark(), offset(3));
+    EXPECT_EQ(high_watermark, 3); // set_isr (state), then the append's high watermark
+    r.part->stop();
+    EXPECT_EQ(std::tuple(log_end, high_watermark), std::tuple(before + 2, 4));
 }
 
 TEST(partition, acks_all_times_out_fails_after_isr_shrink_and_ends_on_stop)

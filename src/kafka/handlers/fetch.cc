@@ -201,10 +201,13 @@ asio::awaitable<void> wait_for_data(request_context& ctx, const protocol::fetch_
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer timer(ex, deadline);
     std::vector<cluster::partition::subscription> subs;
+    // Followers read to the log end; consumers only up to the high watermark.
+    auto on = replica_of(req, ctx.version()) >= 0 ? cluster::partition::wake_on::log_end
+                                                  : cluster::partition::wake_on::high_watermark;
     for (auto& ft : req.topics) {
         for (auto& fp : ft.partitions) {
             if (auto part = ctx.broker.topics.get(ft.topic, fp.partition)) {
-                subs.push_back(part->on_append([&timer] { timer.cancel(); }));
+                subs.push_back(part->on_append([&timer] { timer.cancel(); }, on));
             }
         }
     }

@@ -108,7 +108,7 @@ void broker_fixture::restart()
     open();
 }
 
-bytes broker_fixture::frame(protocol::api_key key, int16_t version, int32_t correlation_id, bytes_view body)
+frame_bytes broker_fixture::frame(protocol::api_key key, int16_t version, int32_t correlation_id, bytes_view body)
 {
     protocol::writer w;
     protocol::request_header h;
@@ -118,7 +118,8 @@ bytes broker_fixture::frame(protocol::api_key key, int16_t version, int32_t corr
     h.client_id = "kafka-tests";
     h.encode(w);
     w.write_raw(body);
-    return protocol::flatten(std::move(w).finish());
+    auto flat = protocol::flatten(std::move(w).finish());
+    return frame_bytes(flat.begin(), flat.end());
 }
 
 std::optional<bytes> broker_fixture::exchange(protocol::api_key key, int16_t version, bytes_view body)

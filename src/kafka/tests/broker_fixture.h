@@ -142,7 +142,7 @@ public:
     /// response. Rethrows what the dispatcher throws (protocol::decode_error).
     std::optional<bytes> exchange(protocol::api_key key, int16_t version, bytes_view body);
     /// A request frame: header (in the header version of key/version) then `body`.
-    static bytes frame(protocol::api_key key, int16_t version, int32_t correlation_id, bytes_view body);
+    static frame_bytes frame(protocol::api_key key, int16_t version, int32_t correlation_id, bytes_view body);
 
     /// Clean shutdown, then everything reopened from the same directory.
     void restart();

@@ -26,11 +26,11 @@ namespace {
 class echo_handler : public request_handler {
 public:
     boost::asio::awaitable<std::optional<protocol::encoded_message>>
-    handle(std::shared_ptr<const connection_info>, bytes frame) override
+    handle(std::shared_ptr<const connection_info>, frame_bytes frame) override
     {
         if (!frame.empty() && frame[0] == 0xff) throw std::runtime_error("rejected frame");
         protocol::encoded_message m;
-        m.data = std::move(frame);
+        m.data.assign(frame.begin(), frame.end());
         co_return m;
     }
 };

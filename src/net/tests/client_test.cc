@@ -57,7 +57,7 @@ public:
     size_t held() const { return _held.size(); }
 
     awaitable<std::optional<protocol::encoded_message>> handle(std::shared_ptr<const connection_info> conn,
-                                                                bytes frame) override
+                                                                frame_bytes frame) override
     {
         ++requests;
         connections.insert(conn->id);
