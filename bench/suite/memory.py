@@ -54,7 +54,7 @@ class ballast:
         self.size = 0  # bytes in the file
         self.pos = 0   # where the next chunk goes: the file is a ring of at most `cap` bytes
         self.cap = max(_meminfo("MemTotal") // CHUNK, 1) * CHUNK
-        self.fresh_bytes, self.fresh_s = 0, 0.0
+        self.top_up_bytes, self.top_up_s = 0, 0.0  # every top-up's writes, the first fill included
         self.reclaimed = None  # {"bytes", "seconds", "mb_per_s"} once measured
         self._zeros = b"\0" * CHUNK
 
@@ -77,7 +77,7 @@ class ballast:
         return written, max(took, 1e-6)
 
     def top_up(self):
-        """Grows the ballast until at most FREE_TARGET is free; returns the seconds it took."""
+        """Writes ballast until at most FREE_TARGET is free; returns the seconds it took."""
         if not self.enabled:
             return 0.0
         need = mem_free() - FREE_TARGET
@@ -87,8 +87,8 @@ class ballast:
         n, took = self._write(need, until_free=FREE_TARGET)
         if n == 0:
             return 0.0
-        self.fresh_bytes += n
-        self.fresh_s += took
+        self.top_up_bytes += n
+        self.top_up_s += took
         if self.first_fill is None:
             self.first_fill = {"bytes": n, "seconds": took, "mb_per_s": n / took / 1e6}
         secs = time.monotonic() - t0
@@ -110,8 +110,8 @@ class ballast:
         if not self.enabled:
             return None
         return {"ballast_bytes": self.size, "first_fill": self.first_fill,
-                "top_ups": {"bytes": self.fresh_bytes, "seconds": self.fresh_s,
-                          "mb_per_s": self.fresh_bytes / self.fresh_s / 1e6 if self.fresh_s else None},
+                "top_ups": {"bytes": self.top_up_bytes, "seconds": self.top_up_s,
+                            "mb_per_s": self.top_up_bytes / self.top_up_s / 1e6 if self.top_up_s else None},
                 "reclaimed": self.reclaimed}
 
     def close(self):
